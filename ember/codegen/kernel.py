@@ -1,0 +1,219 @@
+"""Backend-neutral kernel description (the contract between fusion and codegen).
+
+A kernel is close to MLIR's ``linalg.generic``: an iteration domain, affine index
+maps from the domain to flat buffer offsets, and a scalar body. Both code
+generators (``codegen/mlir`` and ``codegen/triton``) consume exactly this.
+
+Shape of a kernel
+-----------------
+``domain`` is the full iteration space. Its trailing ``num_reduce`` axes are
+reduction axes (0 means a pointwise kernel); the leading axes are the *outer*
+axes. Semantics, in loop form::
+
+    for o in outer(domain):                     # domain[:len(domain) - num_reduce]
+        acc[k] = identity(reductions[k].kind)   # for each reduction k
+        for r in reduce(domain):                # domain[len(domain) - num_reduce:]
+            v = body evaluated at point (o, r)
+            acc[k] = combine(acc[k], v[reductions[k].value])
+        e = epilogue evaluated at point o       # 'reduced' instrs read acc[k]
+        store e[s.value] at outputs[s.output] + s.access(o)   for each store s
+
+For a pointwise kernel (``num_reduce == 0``) there are no reductions and no
+epilogue, and stores read ``body`` values at every point of the domain.
+
+Addressing
+----------
+Every buffer is a flat array of ``size`` elements of ``dtype``. An
+:class:`Access` maps a domain point to an element offset:
+``offset + sum(strides[d] * idx[d])``. In ``body`` an access has one stride per
+domain axis; in ``epilogue`` and in the stores of a reduction kernel it has one
+stride per *outer* axis. Stride 0 expresses broadcasting. Non-contiguous,
+permuted, sliced and expanded inputs are all just different accesses.
+
+Calling convention (shared by every backend)
+--------------------------------------------
+A compiled kernel is called with the data pointers (Python ints) of
+``inputs`` then ``outputs``, in order. A pointer addresses element 0 of the
+buffer (``tensor.data_ptr()``, which already includes the storage offset).
+
+Scalar instructions
+-------------------
+``Instr.op`` is one of:
+
+* ``load``: attrs ``buffer`` (index into ``inputs``) and ``access``.
+* ``const``: attr ``value`` (a Python bool/int/float, may be inf/nan).
+* ``index``: attr ``axis``; the domain index along that axis, dtype ``i64``.
+* ``reduced``: epilogue only; attr ``index`` (which reduction).
+* ``cast``: one arg, converts to ``Instr.dtype`` (float->int truncates toward
+  zero as in C; anything->bool is ``!= 0``; bool->number is 0/1).
+* a pointwise op of :data:`SCALAR_OPS` with the semantics of the PyTorch op of
+  the same name; args are indices of *earlier* instructions in the same list,
+  all operands of an arithmetic op have the same dtype as the result (the
+  fusion pass inserts casts), comparisons take equal-dtype operands and give
+  ``b8``; ``where`` takes ``(b8, T, T) -> T``.
+
+Dtypes are strings: f16 bf16 f32 f64 i8 i16 i32 i64 u8 b8 (b8 = torch.bool,
+stored as one byte holding 0 or 1). Backends may compute f16/bf16 in f32 and
+round on store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "b8")
+FLOAT_DTYPES = ("f16", "bf16", "f32", "f64")
+
+# name -> arity. Float-only ops are applied by the fusion pass to float operands.
+SCALAR_OPS: dict[str, int] = {
+    # unary
+    "neg": 1, "abs": 1, "relu": 1, "logical_not": 1,
+    "exp": 1, "exp2": 1, "expm1": 1, "log": 1, "log2": 1, "log1p": 1,
+    "tanh": 1, "sigmoid": 1, "erf": 1, "sqrt": 1, "rsqrt": 1, "reciprocal": 1,
+    "sin": 1, "cos": 1, "floor": 1, "ceil": 1, "trunc": 1,
+    # binary
+    "add": 2, "sub": 2, "mul": 2, "div": 2, "pow": 2,
+    "maximum": 2, "minimum": 2,  # NaN-propagating, like torch.maximum/minimum
+    "logical_and": 2, "logical_or": 2,
+    "eq": 2, "ne": 2, "lt": 2, "le": 2, "gt": 2, "ge": 2,
+    # ternary
+    "where": 3,
+}
+
+# Reduction kinds; 'max'/'min' propagate NaN like torch.amax/amin.
+REDUCTION_KINDS = ("sum", "prod", "max", "min")
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Affine map from a domain point to a flat element offset."""
+
+    offset: int
+    strides: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return f"{self.offset}+[{','.join(map(str, self.strides))}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Buffer:
+    """A kernel argument: a flat array of ``size`` elements."""
+
+    name: str
+    dtype: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Instr:
+    """One scalar SSA instruction; its value is referred to by its list index."""
+
+    op: str
+    args: tuple[int, ...]
+    dtype: str
+    attrs: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+
+    def __str__(self) -> str:
+        extra = "".join(f" {k}={v}" for k, v in sorted(self.attrs.items()))
+        args = ", ".join(f"v{a}" for a in self.args)
+        return f"{self.op}({args}){extra} : {self.dtype}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reduction:
+    """Accumulates ``body[value]`` over the reduce axes with ``kind``."""
+
+    kind: str
+    value: int
+    dtype: str
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """Writes a value (from ``body`` or ``epilogue``) to ``outputs[output]``."""
+
+    output: int
+    value: int
+    access: Access
+
+
+@dataclass(frozen=True, slots=True)
+class Kernel:
+    """A fused kernel; see the module docstring for the exact semantics."""
+
+    name: str
+    domain: tuple[int, ...]
+    num_reduce: int
+    inputs: tuple[Buffer, ...]
+    outputs: tuple[Buffer, ...]
+    body: tuple[Instr, ...]
+    stores: tuple[Store, ...]
+    reductions: tuple[Reduction, ...] = ()
+    epilogue: tuple[Instr, ...] = ()
+
+    @property
+    def outer(self) -> tuple[int, ...]:
+        return self.domain[: len(self.domain) - self.num_reduce]
+
+    @property
+    def reduce(self) -> tuple[int, ...]:
+        return self.domain[len(self.domain) - self.num_reduce:]
+
+    def text(self) -> str:
+        """A stable, human-readable form; also the kernel's cache key."""
+        lines = [
+            f"kernel {self.name} domain=[{','.join(map(str, self.domain))}] "
+            f"num_reduce={self.num_reduce}"
+        ]
+        for kind, bufs in (("in", self.inputs), ("out", self.outputs)):
+            for b in bufs:
+                lines.append(f"  {kind} {b.name}: {b.dtype}[{b.size}]")
+        lines += [f"  v{i} = {ins}" for i, ins in enumerate(self.body)]
+        lines += [f"  reduce {r.kind}(v{r.value}) : {r.dtype}" for r in self.reductions]
+        lines += [f"  e{i} = {ins}" for i, ins in enumerate(self.epilogue)]
+        src = "e" if self.num_reduce else "v"
+        lines += [f"  store out{s.output}[{s.access}] = {src}{s.value}" for s in self.stores]
+        return "\n".join(lines)
+
+    def validate(self) -> None:
+        """Raises ValueError if the description breaks the rules above."""
+        nd, nouter = len(self.domain), len(self.domain) - self.num_reduce
+        if not 0 <= self.num_reduce <= nd:
+            raise ValueError(f"{self.name}: num_reduce {self.num_reduce} out of range")
+        if self.num_reduce == 0 and (self.reductions or self.epilogue):
+            raise ValueError(f"{self.name}: pointwise kernel with reductions/epilogue")
+        for b in self.inputs + self.outputs:
+            if b.dtype not in DTYPES:
+                raise ValueError(f"{self.name}: bad dtype {b.dtype!r} for {b.name}")
+        _check_instrs(self, self.body, nd, in_epilogue=False)
+        _check_instrs(self, self.epilogue, nouter, in_epilogue=True)
+        for r in self.reductions:
+            if r.kind not in REDUCTION_KINDS or not 0 <= r.value < len(self.body):
+                raise ValueError(f"{self.name}: bad reduction {r}")
+        values = self.epilogue if self.num_reduce else self.body
+        for s in self.stores:
+            if not 0 <= s.output < len(self.outputs) or not 0 <= s.value < len(values):
+                raise ValueError(f"{self.name}: bad store {s}")
+            if len(s.access.strides) != nouter:
+                raise ValueError(f"{self.name}: store access rank mismatch {s}")
+
+
+def _check_instrs(k: Kernel, instrs: tuple[Instr, ...], rank: int, in_epilogue: bool) -> None:
+    for i, ins in enumerate(instrs):
+        if any(not 0 <= a < i for a in ins.args):
+            raise ValueError(f"{k.name}: instr {i} ({ins}) uses a later or bad value")
+        if ins.dtype not in DTYPES:
+            raise ValueError(f"{k.name}: instr {i} has bad dtype {ins.dtype!r}")
+        if ins.op == "load":
+            if not 0 <= ins.attrs["buffer"] < len(k.inputs):
+                raise ValueError(f"{k.name}: instr {i} loads a bad buffer")
+            if len(ins.attrs["access"].strides) != rank:
+                raise ValueError(f"{k.name}: instr {i} access rank mismatch")
+        elif ins.op == "reduced":
+            if not in_epilogue or not 0 <= ins.attrs["index"] < len(k.reductions):
+                raise ValueError(f"{k.name}: instr {i} bad 'reduced'")
+        elif ins.op in ("const", "cast", "index"):
+            pass
+        elif SCALAR_OPS.get(ins.op) != len(ins.args):
+            raise ValueError(f"{k.name}: instr {i}: unknown op or arity {ins}")

@@ -1,0 +1,50 @@
+"""Ember dtype names and their mapping to torch dtypes.
+
+The IR, the kernel description and every backend use the same short names, so
+that a printed graph reads like MLIR (``f32[4,8]``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+_TORCH = {
+    "f16": torch.float16,
+    "bf16": torch.bfloat16,
+    "f32": torch.float32,
+    "f64": torch.float64,
+    "i8": torch.int8,
+    "i16": torch.int16,
+    "i32": torch.int32,
+    "i64": torch.int64,
+    "u8": torch.uint8,
+    "b8": torch.bool,
+}
+_NAMES = {v: k for k, v in _TORCH.items()}
+
+DTYPES = tuple(_TORCH)
+FLOATS = ("f16", "bf16", "f32", "f64")
+INTS = ("i8", "i16", "i32", "i64", "u8")
+
+
+class UnsupportedDtype(TypeError):
+    """A torch dtype Ember does not represent (complex, float8, ...)."""
+
+
+def from_torch(dtype: torch.dtype) -> str:
+    try:
+        return _NAMES[dtype]
+    except KeyError:
+        raise UnsupportedDtype(f"dtype {dtype} is not supported by Ember") from None
+
+
+def to_torch(name: str) -> torch.dtype:
+    return _TORCH[name]
+
+
+def is_float(name: str) -> bool:
+    return name in FLOATS
+
+
+def itemsize(name: str) -> int:
+    return _TORCH[name].itemsize

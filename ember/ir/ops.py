@@ -1,0 +1,405 @@
+"""The op table: every Ember IR op is declared here exactly once.
+
+Each :class:`OpDef` gives the op's kind, its attributes (name -> type), its
+shape/dtype rule and its eager reference (a torch implementation used by the
+runtime for library/view steps and by tests as the ground truth). Codegen
+lowerings are separate tables keyed by the same names; tests fail when an op
+lacks an entry in a table that should have it.
+
+Kinds:
+    pointwise  elementwise with numpy broadcasting; operands share one dtype
+               (comparisons give b8), except ``where``'s b8 condition.
+    source     no tensor inputs (full, iota).
+    constant   a tensor literal.
+    reduction  sum/prod/amax/amin/mean over ``axes`` with ``keepdim``.
+    view       reshape/permute/expand/slice/squeeze/unsqueeze: reindexing only.
+    movement   cat: data movement that is not a view.
+    matmul     mm/bmm/addmm (library calls on the CPU).
+    fallback   an ATen op Ember does not know, run eagerly.
+    kernel     a fused region (created by the fusion pass).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import torch
+
+from . import dtypes
+from .graph import TensorType
+
+if TYPE_CHECKING:
+    from .graph import Node
+
+
+class IRError(ValueError):
+    """An op applied to inputs its shape/dtype rule rejects."""
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    kind: str
+    attrs: dict[str, type | tuple[type, ...]]
+    infer_rule: Callable[["Node"], list[TensorType]]
+    eager: Callable[..., Any] | None  # (inputs: list[Tensor], **attrs) -> Tensor | tuple
+    arity: int | None  # number of tensor inputs; None = variadic
+    float_only: bool = False
+
+    def normalize(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(attrs) - set(self.attrs)
+        if unknown:
+            raise IRError(f"{self.name}: unknown attributes {sorted(unknown)}")
+        missing = set(self.attrs) - set(attrs)
+        if missing:
+            raise IRError(f"{self.name}: missing attributes {sorted(missing)}")
+        out = {}
+        for k, v in attrs.items():
+            if isinstance(v, list):
+                v = tuple(v)
+            if not isinstance(v, self.attrs[k]):
+                raise IRError(f"{self.name}: attribute {k}={v!r} is not {self.attrs[k]}")
+            out[k] = v
+        return out
+
+    def infer(self, node: "Node") -> list[TensorType]:
+        if self.arity is not None and len(node.inputs) != self.arity:
+            raise IRError(f"{self.name} takes {self.arity} inputs, got {len(node.inputs)}")
+        return self.infer_rule(node)
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def get_op(name: str) -> OpDef:
+    try:
+        return OPS[name]
+    except KeyError:
+        raise KeyError(f"unknown Ember op {name!r}") from None
+
+
+def _register(op: OpDef) -> None:
+    assert op.name not in OPS, op.name
+    OPS[op.name] = op
+
+
+# -- shape helpers ---------------------------------------------------------------
+def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    rank = max((len(s) for s in shapes), default=0)
+    out = []
+    for i in range(rank):
+        dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0}
+        dims.discard(1)
+        if len(dims) > 1:
+            raise IRError(f"shapes {shapes} do not broadcast")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def norm_axis(axis: int, rank: int) -> int:
+    if not -max(rank, 1) <= axis < max(rank, 1):
+        raise IRError(f"axis {axis} out of range for rank {rank}")
+    return axis % max(rank, 1)
+
+
+def _same_dtype(node: "Node") -> str:
+    ds = {v.dtype for v in node.inputs}
+    if len(ds) != 1:
+        raise IRError(f"{node.op}: operands must share a dtype, got {sorted(ds)}")
+    return ds.pop()
+
+
+# -- pointwise --------------------------------------------------------------------
+def _pointwise_rule(result: str | None, float_only: bool, name: str):
+    def rule(node: "Node") -> list[TensorType]:
+        dt = _same_dtype(node)
+        if float_only and not dtypes.is_float(dt):
+            raise IRError(f"{name} needs a float operand, got {dt}")
+        shape = broadcast_shapes(*(v.shape for v in node.inputs))
+        return [TensorType(shape, result or dt)]
+
+    return rule
+
+
+def _where_rule(node: "Node") -> list[TensorType]:
+    c, a, b = node.inputs
+    if c.dtype != "b8":
+        raise IRError(f"where: condition must be b8, got {c.dtype}")
+    if a.dtype != b.dtype:
+        raise IRError(f"where: branches must share a dtype, got {a.dtype}, {b.dtype}")
+    return [TensorType(broadcast_shapes(c.shape, a.shape, b.shape), a.dtype)]
+
+
+def _cast_rule(node: "Node") -> list[TensorType]:
+    return [TensorType(node.inputs[0].shape, node.attrs["dtype"])]
+
+
+def _relu(x):
+    return torch.relu(x) if x.dtype != torch.bool else x
+
+
+def _logical_not(x):
+    return torch.logical_not(x)
+
+
+# name, eager, float_only, result dtype (None = operand dtype)
+_UNARY = [
+    ("neg", torch.neg, False), ("abs", torch.abs, False), ("relu", _relu, False),
+    ("exp", torch.exp, True), ("exp2", torch.exp2, True), ("expm1", torch.expm1, True),
+    ("log", torch.log, True), ("log2", torch.log2, True), ("log1p", torch.log1p, True),
+    ("tanh", torch.tanh, True), ("sigmoid", torch.sigmoid, True), ("erf", torch.erf, True),
+    ("sqrt", torch.sqrt, True), ("rsqrt", torch.rsqrt, True),
+    ("reciprocal", torch.reciprocal, True), ("sin", torch.sin, True), ("cos", torch.cos, True),
+    ("floor", torch.floor, True), ("ceil", torch.ceil, True), ("trunc", torch.trunc, True),
+]
+_BINARY = [
+    ("add", torch.add, False, None), ("sub", torch.sub, False, None),
+    ("mul", torch.mul, False, None), ("div", torch.div, True, None),
+    ("pow", torch.pow, True, None), ("maximum", torch.maximum, False, None),
+    ("minimum", torch.minimum, False, None),
+    ("logical_and", torch.logical_and, False, "b8"), ("logical_or", torch.logical_or, False, "b8"),
+    ("eq", torch.eq, False, "b8"), ("ne", torch.ne, False, "b8"), ("lt", torch.lt, False, "b8"),
+    ("le", torch.le, False, "b8"), ("gt", torch.gt, False, "b8"), ("ge", torch.ge, False, "b8"),
+]
+
+for _name, _fn, _fo in _UNARY:
+    _register(OpDef(_name, "pointwise", {}, _pointwise_rule(None, _fo, _name),
+                    (lambda f: lambda x: f(x))(_fn), 1, _fo))
+_register(OpDef("logical_not", "pointwise", {}, _pointwise_rule("b8", False, "logical_not"),
+                _logical_not, 1))
+for _name, _fn, _fo, _res in _BINARY:
+    _register(OpDef(_name, "pointwise", {}, _pointwise_rule(_res, _fo, _name),
+                    (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo))
+_register(OpDef("where", "pointwise", {}, _where_rule, torch.where, 3))
+_register(OpDef("cast", "pointwise", {"dtype": str}, _cast_rule,
+                lambda x, dtype: x.to(dtypes.to_torch(dtype)), 1))
+
+
+# -- sources and constants ---------------------------------------------------------
+def _full_rule(node: "Node") -> list[TensorType]:
+    if any(s < 0 for s in node.attrs["shape"]):
+        raise IRError(f"full: negative shape {node.attrs['shape']}")
+    return [TensorType(node.attrs["shape"], node.attrs["dtype"])]
+
+
+def _full(shape, value, dtype):
+    return torch.full(shape, value, dtype=dtypes.to_torch(dtype))
+
+
+def _iota_rule(node: "Node") -> list[TensorType]:
+    if node.attrs["length"] < 0:
+        raise IRError("iota: negative length")
+    return [TensorType((node.attrs["length"],), node.attrs["dtype"])]
+
+
+def _iota(length, start, step, dtype):
+    return torch.arange(length, dtype=torch.float64 if isinstance(start + step, float)
+                        else torch.int64).mul(step).add(start).to(dtypes.to_torch(dtype))
+
+
+def _constant_rule(node: "Node") -> list[TensorType]:
+    t = node.attrs["value"]
+    return [TensorType(tuple(t.shape), dtypes.from_torch(t.dtype))]
+
+
+_NUM = (bool, int, float)
+_register(OpDef("full", "source", {"shape": tuple, "value": _NUM, "dtype": str}, _full_rule,
+                _full, 0))
+# iota: start + step * i for i in range(length); the arange of core ATen.
+_register(OpDef("iota", "source", {"length": int, "start": _NUM, "step": _NUM, "dtype": str},
+                _iota_rule, _iota, 0))
+_register(OpDef("constant", "constant", {"value": torch.Tensor}, _constant_rule,
+                lambda value: value, 0))
+
+
+# -- reductions --------------------------------------------------------------------
+def _reduce_rule(node: "Node") -> list[TensorType]:
+    (x,) = node.inputs
+    axes = node.attrs["axes"]
+    if tuple(sorted(set(axes))) != axes or any(not 0 <= a < max(x.rank, 1) for a in axes):
+        raise IRError(f"{node.op}: axes {axes} must be sorted, unique, in [0, {x.rank})")
+    if node.op == "mean" and not dtypes.is_float(x.dtype):
+        raise IRError(f"mean needs a float operand, got {x.dtype}")
+    if node.op in ("amax", "amin") and any(x.shape[a] == 0 for a in axes if x.rank):
+        raise IRError(f"{node.op} over a zero-size axis has no identity")
+    if node.attrs["keepdim"]:
+        shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+    else:
+        shape = tuple(s for i, s in enumerate(x.shape) if i not in axes)
+    return [TensorType(shape, x.dtype)]
+
+
+def _sum(x, axes, keepdim):
+    return torch.sum(x, axes, keepdim=keepdim) if axes or x.dim() == 0 else x.clone()
+
+
+def _prod(x, axes, keepdim):
+    out = x
+    for a in sorted(axes, reverse=True):
+        out = torch.prod(out, a, keepdim=keepdim)
+    return out if axes else x.clone()
+
+
+def _amax(x, axes, keepdim):
+    return torch.amax(x, axes, keepdim=keepdim) if axes else x.clone()
+
+
+def _amin(x, axes, keepdim):
+    return torch.amin(x, axes, keepdim=keepdim) if axes else x.clone()
+
+
+def _mean(x, axes, keepdim):
+    return torch.mean(x, axes, keepdim=keepdim) if axes else x.clone()
+
+
+for _name, _fn in (("sum", _sum), ("prod", _prod), ("amax", _amax), ("amin", _amin),
+                   ("mean", _mean)):
+    _register(OpDef(_name, "reduction", {"axes": tuple, "keepdim": bool}, _reduce_rule, _fn, 1))
+
+
+# -- views -------------------------------------------------------------------------
+def _reshape_rule(node: "Node") -> list[TensorType]:
+    (x,), shape = node.inputs, node.attrs["shape"]
+    if any(s < 0 for s in shape) or math.prod(shape) != x.type.numel:
+        raise IRError(f"reshape: cannot reshape {x.shape} to {shape}")
+    return [TensorType(shape, x.dtype)]
+
+
+def _permute_rule(node: "Node") -> list[TensorType]:
+    (x,), dims = node.inputs, node.attrs["dims"]
+    if sorted(dims) != list(range(x.rank)):
+        raise IRError(f"permute: {dims} is not a permutation of rank {x.rank}")
+    return [TensorType(tuple(x.shape[d] for d in dims), x.dtype)]
+
+
+def _expand_rule(node: "Node") -> list[TensorType]:
+    (x,), shape = node.inputs, node.attrs["shape"]
+    if len(shape) < x.rank:
+        raise IRError(f"expand: {shape} has lower rank than {x.shape}")
+    lead = len(shape) - x.rank
+    for i, s in enumerate(x.shape):
+        if s != 1 and s != shape[lead + i]:
+            raise IRError(f"expand: cannot expand {x.shape} to {shape}")
+    return [TensorType(shape, x.dtype)]
+
+
+def _slice_rule(node: "Node") -> list[TensorType]:
+    (x,), a = node.inputs, node.attrs
+    if not 0 <= a["axis"] < x.rank or a["step"] < 1:
+        raise IRError(f"slice: bad axis/step {a}")
+    n = x.shape[a["axis"]]
+    if not 0 <= a["start"] <= a["end"] <= n:
+        raise IRError(f"slice: [{a['start']}:{a['end']}] out of [0, {n}] (normalize first)")
+    length = (a["end"] - a["start"] + a["step"] - 1) // a["step"]
+    shape = list(x.shape)
+    shape[a["axis"]] = length
+    return [TensorType(tuple(shape), x.dtype)]
+
+
+def _squeeze_rule(node: "Node") -> list[TensorType]:
+    (x,), axes = node.inputs, node.attrs["axes"]
+    if any(not 0 <= a < x.rank or x.shape[a] != 1 for a in axes):
+        raise IRError(f"squeeze: axes {axes} must be size-1 dims of {x.shape}")
+    return [TensorType(tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype)]
+
+
+def _unsqueeze_rule(node: "Node") -> list[TensorType]:
+    (x,), axis = node.inputs, node.attrs["axis"]
+    if not 0 <= axis <= x.rank:
+        raise IRError(f"unsqueeze: axis {axis} out of [0, {x.rank}]")
+    shape = list(x.shape)
+    shape.insert(axis, 1)
+    return [TensorType(tuple(shape), x.dtype)]
+
+
+def _slice(x, axis, start, end, step):
+    return x[(slice(None),) * axis + (slice(start, end, step),)]
+
+
+def _squeeze(x, axes):
+    return x.squeeze(axes) if axes else x.view(x.shape)
+
+
+_register(OpDef("reshape", "view", {"shape": tuple}, _reshape_rule,
+                lambda x, shape: x.reshape(shape), 1))
+_register(OpDef("permute", "view", {"dims": tuple}, _permute_rule,
+                lambda x, dims: x.permute(dims), 1))
+_register(OpDef("expand", "view", {"shape": tuple}, _expand_rule,
+                lambda x, shape: x.expand(shape), 1))
+_register(OpDef("slice", "view", {"axis": int, "start": int, "end": int, "step": int},
+                _slice_rule, _slice, 1))
+_register(OpDef("squeeze", "view", {"axes": tuple}, _squeeze_rule, _squeeze, 1))
+_register(OpDef("unsqueeze", "view", {"axis": int}, _unsqueeze_rule,
+                lambda x, axis: x.unsqueeze(axis), 1))
+
+
+# -- data movement -----------------------------------------------------------------
+def _cat_rule(node: "Node") -> list[TensorType]:
+    xs, axis = node.inputs, node.attrs["axis"]
+    if not xs:
+        raise IRError("cat: needs at least one input")
+    dt = _same_dtype(node)
+    rank = xs[0].rank
+    if not 0 <= axis < rank:
+        raise IRError(f"cat: axis {axis} out of range for rank {rank}")
+    for x in xs:
+        if x.rank != rank or any(x.shape[i] != xs[0].shape[i] for i in range(rank) if i != axis):
+            raise IRError(f"cat: shapes {[x.shape for x in xs]} differ off axis {axis}")
+    shape = list(xs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return [TensorType(tuple(shape), dt)]
+
+
+_register(OpDef("cat", "movement", {"axis": int}, _cat_rule,
+                lambda *xs, axis: torch.cat(xs, axis), None))
+
+
+# -- matmul ------------------------------------------------------------------------
+def _mm_rule(node: "Node") -> list[TensorType]:
+    a, b = node.inputs[-2:]
+    dt = _same_dtype(node)
+    batch = node.op == "bmm"
+    rank = 3 if batch else 2
+    if a.rank != rank or b.rank != rank or a.shape[-1] != b.shape[-2] or (
+            batch and a.shape[0] != b.shape[0]):
+        raise IRError(f"{node.op}: bad operand shapes {a.shape} @ {b.shape}")
+    if node.op == "addmm":
+        broadcast_shapes(node.inputs[0].shape, (a.shape[0], b.shape[1]))
+    return [TensorType(a.shape[:-1] + b.shape[-1:], dt)]
+
+
+def _addmm(bias, a, b, beta, alpha):
+    return torch.addmm(bias, a, b, beta=beta, alpha=alpha)
+
+
+_register(OpDef("mm", "matmul", {}, _mm_rule, torch.mm, 2))
+_register(OpDef("bmm", "matmul", {}, _mm_rule, torch.bmm, 2))
+_register(OpDef("addmm", "matmul", {"beta": _NUM, "alpha": _NUM}, _mm_rule, _addmm, 3))
+
+
+# -- fallback and kernel --------------------------------------------------------------
+def _explicit_types(node: "Node") -> list[TensorType]:
+    raise IRError(f"{node.op} nodes need explicit output types")
+
+
+# target: the ATen overload's qualified name ("aten.foo.default"); args/kwargs: the
+# call's arguments with tensors replaced by InputRef(i) into node.inputs.
+_register(OpDef("fallback", "fallback", {"target": str, "args": tuple, "kwargs": tuple},
+                _explicit_types, None, None))
+_register(OpDef("kernel", "kernel", {"name": str}, _explicit_types, None, None))
+
+
+@dataclass(frozen=True, slots=True)
+class InputRef:
+    """A tensor argument of a fallback call: ``node.inputs[index]``."""
+
+    index: int
+
+    def __repr__(self) -> str:
+        return f"${self.index}"
+
+
+def ops_of_kind(*kinds: str) -> list[str]:
+    return [name for name, op in OPS.items() if op.kind in kinds]
