@@ -92,7 +92,7 @@ class Graph:
 
     def add(self, op: str, inputs: list[Value] | tuple[Value, ...] = (), *, loc: str | None = None,
             out_types: list[TensorType] | None = None, region: "Graph | None" = None,
-            **attrs: Any) -> Node:
+            append: bool = True, **attrs: Any) -> Node:
         """Appends a node; its output types come from the op table unless given.
 
         Raises:
@@ -106,7 +106,8 @@ class Graph:
         node = Node(op, inputs, attrs, [], loc, region)
         types = out_types if out_types is not None else opdef.infer(node)
         node.outputs = [Value(t, node) for t in types]
-        self.nodes.append(node)
+        if append:
+            self.nodes.append(node)
         return node
 
     def value(self, op: str, *inputs: Value, loc: str | None = None, **attrs: Any) -> Value:

@@ -1,0 +1,220 @@
+"""Reference interpreter for :class:`~ember.codegen.kernel.Kernel` descriptions.
+
+Evaluates a kernel with torch ops, vectorized over the whole iteration domain
+(every value is a tensor broadcastable to the domain shape), so it is slow in
+memory but simple enough to trust. Backends' tests compare against it.
+
+It follows the same numeric conventions the code generators use, so results
+should agree to rounding: f16/bf16 values are computed in f32 and rounded at
+casts, constants and stores; f64 -> f16/bf16 goes through f32 (as torch does);
+float -> i8/i16/u8 converts to int32 first and wraps (C behaviour, and what
+torch's CPU kernels do). Unlike the loop form, all loads happen before all
+stores, which only matters for kernels whose outputs alias their inputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .kernel import FLOAT_DTYPES, Access, Kernel
+
+TORCH_DTYPES = {
+    "f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32,
+    "f64": torch.float64, "i8": torch.int8, "i16": torch.int16, "i32": torch.int32,
+    "i64": torch.int64, "u8": torch.uint8, "b8": torch.bool,
+}
+_HALF = ("f16", "bf16")
+_INT_WIDTH = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "u8": 8}
+
+_UNARY = {
+    "neg": torch.neg, "abs": torch.abs, "relu": torch.relu,
+    "logical_not": torch.logical_not, "exp": torch.exp, "exp2": torch.exp2,
+    "expm1": torch.expm1, "log": torch.log, "log2": torch.log2, "log1p": torch.log1p,
+    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "erf": torch.erf, "sqrt": torch.sqrt,
+    "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal, "sin": torch.sin,
+    "cos": torch.cos, "floor": torch.floor, "ceil": torch.ceil, "trunc": torch.trunc,
+}
+_BINARY = {
+    "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+    "pow": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum,
+    "logical_and": torch.logical_and, "logical_or": torch.logical_or,
+    "eq": torch.eq, "ne": torch.ne, "lt": torch.lt, "le": torch.le,
+    "gt": torch.gt, "ge": torch.ge,
+}
+
+
+def compute_dtype(dtype: str) -> torch.dtype:
+    """Torch dtype values of ``dtype`` are computed in (f16/bf16 -> f32)."""
+    return torch.float32 if dtype in _HALF else TORCH_DTYPES[dtype]
+
+
+def convert(v: torch.Tensor, src: str, dst: str) -> torch.Tensor:
+    """Cast with the contract's semantics; ``v`` is in ``src``'s compute dtype."""
+    if src == dst:
+        return v
+    if dst == "b8":
+        return v != 0  # NaN != 0 is true
+    if src in FLOAT_DTYPES:
+        if dst in FLOAT_DTYPES:
+            if dst in _HALF:
+                return v.to(torch.float32).to(TORCH_DTYPES[dst]).to(torch.float32)
+            return v.to(TORCH_DTYPES[dst])
+        if _INT_WIDTH[dst] < 32:
+            return v.to(torch.int32).to(TORCH_DTYPES[dst])
+        return v.to(TORCH_DTYPES[dst])
+    if dst in _HALF:  # int -> f32 -> half, like torch
+        return v.to(torch.float32).to(TORCH_DTYPES[dst]).to(torch.float32)
+    return v.to(compute_dtype(dst))
+
+
+def _const(value, dtype: str, device) -> torch.Tensor:
+    if dtype == "b8":
+        value = bool(value)
+    elif dtype in FLOAT_DTYPES:
+        t = torch.tensor(float(value), dtype=torch.float64, device=device)
+        return convert(t, "f64", dtype)
+    else:
+        w = _INT_WIDTH[dtype]
+        value = int(value)  # floats truncate toward zero
+        if dtype == "u8":
+            value %= 256
+        else:
+            value = ((value + (1 << (w - 1))) % (1 << w)) - (1 << (w - 1))
+    return torch.tensor(value, dtype=compute_dtype(dtype), device=device)
+
+
+def _identity(kind: str, dtype: str, shape, device) -> torch.Tensor:
+    cdt = compute_dtype(dtype)
+    if kind == "sum":
+        v = 0
+    elif kind == "prod":
+        v = 1
+    elif dtype in FLOAT_DTYPES:
+        v = -math.inf if kind == "max" else math.inf
+    elif dtype == "b8":
+        v = kind == "min"
+    else:
+        info = torch.iinfo(cdt)
+        v = info.min if kind == "max" else info.max
+    return torch.full(shape, v, dtype=cdt, device=device)
+
+
+def _reduce(kind: str, dtype: str, v: torch.Tensor, nouter: int) -> torch.Tensor:
+    outer = tuple(v.shape[:nouter])
+    flat = v.reshape(outer + (-1,))
+    if flat.shape[-1] == 0:
+        return _identity(kind, dtype, outer, v.device)
+    if dtype == "b8":
+        return flat.any(-1) if kind in ("sum", "max") else flat.all(-1)
+    if kind == "sum":
+        return flat.sum(-1, dtype=v.dtype)
+    if kind == "prod":
+        return flat.prod(-1, dtype=v.dtype)
+    return flat.amax(-1) if kind == "max" else flat.amin(-1)  # NaN-propagating
+
+
+class _Evaluator:
+    def __init__(self, kernel: Kernel, inputs, grids, device, accs=None):
+        self.k, self.inputs, self.grids, self.accs = kernel, inputs, grids, accs
+        self.device = device
+
+    def offsets(self, access: Access) -> torch.Tensor:
+        off = torch.tensor(access.offset, dtype=torch.int64, device=self.device)
+        for s, g in zip(access.strides, self.grids):
+            if s:
+                off = off + s * g
+        return off
+
+    def run(self, instrs) -> list[torch.Tensor]:
+        vals: list[torch.Tensor] = []
+        for ins in instrs:
+            args = [vals[a] for a in ins.args]
+            adts = [instrs[a].dtype for a in ins.args]
+            op = ins.op
+            if op == "load":
+                b = ins.attrs["buffer"]
+                bdt = self.k.inputs[b].dtype
+                raw = self.inputs[b][self.offsets(ins.attrs["access"])]
+                v = convert(raw.to(compute_dtype(bdt)), bdt, ins.dtype)
+            elif op == "const":
+                v = _const(ins.attrs["value"], ins.dtype, self.device)
+            elif op == "index":
+                v = convert(self.grids[ins.attrs["axis"]], "i64", ins.dtype)
+            elif op == "reduced":
+                i = ins.attrs["index"]
+                v = convert(self.accs[i], self.k.reductions[i].dtype, ins.dtype)
+            elif op == "cast":
+                v = convert(args[0], adts[0], ins.dtype)
+            elif op == "where":
+                cond = args[0] if adts[0] == "b8" else args[0] != 0
+                v = convert(torch.where(cond, args[1], args[2]), adts[1], ins.dtype)
+            elif op in _UNARY or op in _BINARY:
+                fn = _UNARY.get(op) or _BINARY[op]
+                r = fn(*args)
+                if r.dtype == compute_dtype(ins.dtype):
+                    v = r
+                else:  # torch promoted (e.g. exp of an int); cast like the contract
+                    src = next(d for d, t in TORCH_DTYPES.items() if t == r.dtype)
+                    v = convert(r, src, ins.dtype)
+            else:
+                raise ValueError(f"{self.k.name}: unknown op {op!r}")
+            vals.append(v)
+        return vals
+
+
+def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape) -> None:
+    for s in kernel.stores:
+        out = outputs[s.output]
+        odt = kernel.outputs[s.output].dtype
+        v = convert(vals[s.value], instrs[s.value].dtype, odt)
+        off = ev.offsets(s.access)
+        v, off = torch.broadcast_tensors(v.to(out.dtype), off)
+        out[off.expand(shape).reshape(-1)] = v.expand(shape).reshape(-1)
+
+
+def run_kernel(kernel: Kernel, inputs: list[torch.Tensor], outputs: list[torch.Tensor]) -> None:
+    """Evaluate ``kernel`` on flat 1-D buffers, writing ``outputs`` in place.
+
+    ``inputs``/``outputs`` are 1-D tensors of the buffers' dtypes (b8 ->
+    torch.bool) with at least ``size`` elements, in the kernel's order.
+    """
+    kernel.validate()
+    if len(inputs) != len(kernel.inputs) or len(outputs) != len(kernel.outputs):
+        raise ValueError(f"{kernel.name}: expected {len(kernel.inputs)} inputs and "
+                         f"{len(kernel.outputs)} outputs")
+    for t, b in zip(list(inputs) + list(outputs), kernel.inputs + kernel.outputs):
+        if t.dim() != 1 or t.dtype != TORCH_DTYPES[b.dtype] or t.numel() < b.size:
+            raise ValueError(f"{kernel.name}: buffer {b.name} wants a 1-D {b.dtype}[{b.size}] "
+                             f"tensor, got {t.dtype}{list(t.shape)}")
+    dom = kernel.domain
+    nd, nouter = len(dom), len(dom) - kernel.num_reduce
+    if any(n == 0 for n in dom[:nouter]):
+        return
+    bufs = list(inputs) + list(outputs)
+    device = bufs[0].device if bufs else torch.device("cpu")
+    grids = []
+    for d, n in enumerate(dom):
+        shape = [1] * nd
+        shape[d] = n
+        grids.append(torch.arange(n, dtype=torch.int64, device=device).view(shape))
+    if kernel.num_reduce == 0:
+        ev = _Evaluator(kernel, inputs, grids, device)
+        _store(kernel, ev, ev.run(kernel.body), kernel.body, outputs, dom)
+        return
+    accs = []
+    if kernel.reductions:
+        if any(n == 0 for n in dom[nouter:]):
+            vals = None
+        else:
+            vals = _Evaluator(kernel, inputs, grids, device).run(kernel.body)
+        for r in kernel.reductions:
+            if vals is None:
+                accs.append(_identity(r.kind, r.dtype, dom[:nouter], device))
+                continue
+            v = convert(vals[r.value], kernel.body[r.value].dtype, r.dtype)
+            accs.append(_reduce(r.kind, r.dtype, v.expand(dom), nouter))
+    outer_grids = [g.view(g.shape[:nouter]) for g in grids[:nouter]]
+    ev = _Evaluator(kernel, inputs, outer_grids, device, accs)
+    _store(kernel, ev, ev.run(kernel.epilogue), kernel.epilogue, outputs, dom[:nouter])

@@ -1,0 +1,327 @@
+"""Lowers a ``kernel`` node's region to backend-neutral :class:`Kernel` descriptions.
+
+Every value in the region is evaluated at an *index*: one affine expression per
+dim of the value over the kernel's iteration axes. Views become index
+arithmetic, broadcasting becomes a zero coefficient, and a load composes the
+index with the input buffer's strides into an :class:`Access`. f16/bf16 values
+are computed in f32 (loads extend, stores and explicit casts round), as eager
+PyTorch does inside its own fused CPU kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..ir import dtypes
+from ..ir.graph import Graph, Node, Value
+from ..ir.ops import get_op
+from .kernel import Access, Buffer, Instr, Kernel, Reduction, Store
+
+
+class LowerError(ValueError):
+    pass
+
+
+# An affine expression over iteration axes: (coefficients per axis, constant).
+Expr = tuple[tuple[int, ...], int]
+Index = tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a tensor's elements are: ``data_ptr + 8*(offset + sum(idx*strides))``-style."""
+
+    strides: tuple[int, ...]
+    offset: int = 0
+
+    @staticmethod
+    def contiguous(shape: tuple[int, ...]) -> "Layout":
+        return Layout(contiguous_strides(shape))
+
+
+def contiguous_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides, acc = [], 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+def extent(shape: tuple[int, ...], layout: Layout) -> int:
+    """Number of elements from the base pointer that an access may touch."""
+    if any(s == 0 for s in shape):
+        return 0
+    return layout.offset + sum((s - 1) * st for s, st in zip(shape, layout.strides)) + 1
+
+
+_REDUCE_KIND = {"sum": "sum", "mean": "sum", "prod": "prod", "amax": "max", "amin": "min"}
+
+
+def compute_dtype(dt: str) -> str:
+    return "f32" if dt in ("f16", "bf16") else dt
+
+
+class _Emitter:
+    """Builds one instruction list (body or epilogue) with value numbering."""
+
+    def __init__(self, lowering: "_Lowering", rank: int) -> None:
+        self.low = lowering
+        self.rank = rank
+        self.instrs: list[Instr] = []
+        self.memo: dict[tuple, int] = {}
+
+    def emit(self, op: str, args: tuple[int, ...], dtype: str, **attrs) -> int:
+        key = (op, args, dtype, tuple(sorted((k, _hashable(v)) for k, v in attrs.items())))
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        self.instrs.append(Instr(op, args, dtype, attrs))
+        self.memo[key] = len(self.instrs) - 1
+        return self.memo[key]
+
+    def const(self, value, dtype: str) -> int:
+        return self.emit("const", (), dtype, value=value)
+
+    def expr(self, e: Expr) -> int:
+        """An i64 value for an affine expression of the iteration indices."""
+        coeffs, c = e
+        acc = None
+        for axis, k in enumerate(coeffs):
+            if k == 0:
+                continue
+            term = self.emit("index", (), "i64", axis=axis)
+            if k != 1:
+                term = self.emit("mul", (term, self.const(k, "i64")), "i64")
+            acc = term if acc is None else self.emit("add", (acc, term), "i64")
+        if acc is None:
+            return self.const(c, "i64")
+        return acc if c == 0 else self.emit("add", (acc, self.const(c, "i64")), "i64")
+
+
+def _hashable(v):
+    return (type(v).__name__, str(v)) if isinstance(v, float) else v
+
+
+class _Lowering:
+    def __init__(self, region: Graph, layouts: list[Layout], out_layout: Layout) -> None:
+        self.region = region
+        self.layouts = dict(zip(region.inputs, layouts))
+        self.out_layout = out_layout
+        self.buffers = {v: i for i, v in enumerate(region.inputs)}
+        self.reduce_node: Node | None = None
+
+    # -- evaluation ----------------------------------------------------------------
+    def value(self, em: _Emitter, v: Value, idx: Index) -> int:
+        """Instr id of ``v`` (in its compute dtype) evaluated at ``idx``."""
+        key = ("v", id(v), idx)
+        hit = em.memo.get(key)
+        if hit is not None:
+            return hit
+        res = self._value(em, v, idx)
+        em.memo[key] = res
+        return res
+
+    def _value(self, em: _Emitter, v: Value, idx: Index) -> int:
+        n = v.producer
+        cdt = compute_dtype(v.dtype)
+        if n is None:
+            return self._load(em, v, idx)
+        kind = get_op(n.op).kind
+        if kind == "pointwise":
+            args = tuple(self.value(em, i, _broadcast(idx, i.shape, v.shape)) for i in n.inputs)
+            if n.op == "cast":
+                out = em.emit("cast", args, v.dtype)
+                return out if cdt == v.dtype else em.emit("cast", (out,), cdt)
+            return em.emit(n.op, args, cdt)
+        if n.op == "full":
+            return em.const(n.attrs["value"], cdt)
+        if n.op == "iota":
+            i = em.expr(idx[0])
+            start, step = n.attrs["start"], n.attrs["step"]
+            work = "f64" if dtypes.is_float(v.dtype) or isinstance(start + step, float) else "i64"
+            x = em.emit("cast", (i,), work) if work != "i64" else i
+            if step != 1:
+                x = em.emit("mul", (x, em.const(step, work)), work)
+            if start != 0:
+                x = em.emit("add", (x, em.const(start, work)), work)
+            return x if work == cdt else em.emit("cast", (x,), cdt)
+        if kind == "view":
+            return self.value(em, n.inputs[0], _view_index(n, idx))
+        if kind == "reduction" and n is self.reduce_node:
+            out = em.emit("reduced", (), compute_dtype(v.dtype), index=0)
+            if n.op == "mean":
+                count = math.prod(n.inputs[0].shape[a] for a in n.attrs["axes"])
+                out = em.emit("mul", (out, em.const(1.0 / count if count else math.nan, cdt)), cdt)
+            return out
+        raise LowerError(f"{n.op} cannot be evaluated inside a kernel here")
+
+    def _load(self, em: _Emitter, v: Value, idx: Index) -> int:
+        lay = self.layouts[v]
+        strides = [0] * em.rank
+        offset = lay.offset
+        for (coeffs, c), st, size in zip(idx, lay.strides, v.shape):
+            if size == 1:
+                continue  # any index is 0 on a unit dim; its stride is irrelevant
+            offset += st * c
+            for a, k in enumerate(coeffs):
+                strides[a] += st * k
+        acc = Access(offset, tuple(strides))
+        x = em.emit("load", (), v.dtype, buffer=self.buffers[v], access=acc)
+        cdt = compute_dtype(v.dtype)
+        return x if cdt == v.dtype else em.emit("cast", (x,), cdt)
+
+    def store_value(self, em: _Emitter, v: Value, idx: Index) -> int:
+        x = self.value(em, v, idx)
+        return x if compute_dtype(v.dtype) == v.dtype else em.emit("cast", (x,), v.dtype)
+
+    def buffers_of(self) -> tuple[Buffer, ...]:
+        return tuple(Buffer(f"in{i}", v.dtype, extent(v.shape, self.layouts[v]))
+                     for i, v in enumerate(self.region.inputs))
+
+
+def _identity(rank: int, naxes: int | None = None, axes: list[int] | None = None) -> Index:
+    naxes = rank if naxes is None else naxes
+    axes = list(range(rank)) if axes is None else axes
+    return tuple((tuple(1 if j == a else 0 for j in range(naxes)), 0) if a is not None
+                 else ((0,) * naxes, 0) for a in axes)
+
+
+def _broadcast(idx: Index, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Index:
+    lead = len(out_shape) - len(in_shape)
+    zero = ((0,) * len(idx[0][0]), 0) if idx else None
+    return tuple(zero if s == 1 else idx[lead + i] for i, s in enumerate(in_shape))
+
+
+def _scale(e: Expr, k: int) -> Expr:
+    return tuple(c * k for c in e[0]), e[1] * k
+
+
+def _add(a: Expr, b: Expr) -> Expr:
+    return tuple(x + y for x, y in zip(a[0], b[0])), a[1] + b[1]
+
+
+def _view_index(n: Node, idx: Index) -> Index:
+    """The input's index for a view node evaluated at output index ``idx``."""
+    x = n.inputs[0]
+    naxes = len(idx[0][0]) if idx else 0
+    zero: Expr = ((0,) * naxes, 0)
+    a = n.attrs
+    if n.op == "permute":
+        out = [zero] * x.rank
+        for i, d in enumerate(a["dims"]):
+            out[d] = idx[i]
+        return tuple(out)
+    if n.op == "expand":
+        return _broadcast(idx, x.shape, n.out.shape)
+    if n.op == "slice":
+        out = list(idx)
+        ax = a["axis"]
+        out[ax] = _add(_scale(idx[ax], a["step"]), ((0,) * naxes, a["start"]))
+        return tuple(out)
+    if n.op == "squeeze":
+        it = iter(idx)
+        return tuple(zero if i in a["axes"] else next(it) for i in range(x.rank))
+    if n.op == "unsqueeze":
+        return idx[: a["axis"]] + idx[a["axis"] + 1:]
+    if n.op == "reshape":
+        return _reshape_index(x.shape, n.out.shape, idx, zero)
+    raise LowerError(f"view {n.op} is not inlinable")
+
+
+def _reshape_index(in_shape, out_shape, idx: Index, zero: Expr) -> Index:
+    # Each non-unit input dim is a run of consecutive non-unit output dims (a split);
+    # its index is the row-major combination of theirs.
+    outs = [(s, e) for s, e in zip(out_shape, idx) if s != 1]
+    j, res = 0, []
+    for s in in_shape:
+        if s == 1:
+            res.append(zero)
+            continue
+        group, prod = [], 1
+        while prod < s:
+            group.append(outs[j])
+            prod *= outs[j][0]
+            j += 1
+        e, mult = zero, 1
+        for size, ex in reversed(group):
+            e = _add(e, _scale(ex, mult))
+            mult *= size
+        res.append(e)
+    return tuple(res)
+
+
+def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel]:
+    """Lowers a kernel region; returns one Kernel, or one per input for ``cat``.
+
+    Args:
+        name: the kernel's name.
+        region: the region graph (single output).
+        layouts: the layout of each region input, in order.
+    """
+    (root,) = region.outputs
+    out = Buffer("out0", root.dtype, root.type.numel)
+    out_strides = contiguous_strides(root.shape)
+    node = root.producer
+    low = _Lowering(region, layouts, Layout(out_strides))
+    if node is not None and node.op == "cat":
+        return _lower_cat(name, low, node, out, out_strides)
+    red = next((n for n in region.nodes if get_op(n.op).kind == "reduction"), None)
+    if red is None:
+        em = _Emitter(low, root.rank)
+        v = low.store_value(em, root, _identity(root.rank))
+        store = Store(0, v, Access(0, out_strides))
+        return [_finish(Kernel(name, root.shape, 0, low.buffers_of(), (out,), tuple(em.instrs),
+                               (store,)))]
+    return [_lower_reduction(name, low, red, root, out, out_strides)]
+
+
+def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
+                     out_strides) -> Kernel:
+    low.reduce_node = red
+    x = red.inputs[0]
+    axes = red.attrs["axes"] if x.rank else ()
+    kept = [d for d in range(x.rank) if d not in axes]
+    order = kept + list(axes)  # domain axis j iterates input dim order[j]
+    domain = tuple(x.shape[d] for d in order)
+    body = _Emitter(low, len(domain))
+    pos = {d: j for j, d in enumerate(order)}
+    in_idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
+    val = low.value(body, x, in_idx)
+    kind = _REDUCE_KIND[red.op]
+    nouter = len(kept)
+    # Index of the reduction's output (and of the epilogue root) over the outer axes.
+    if red.attrs["keepdim"]:
+        out_axes = [None if d in axes else kept.index(d) for d in range(x.rank)]
+    else:
+        out_axes = list(range(nouter))
+    epi = _Emitter(low, nouter)
+    e = low.store_value(epi, root, _identity(len(out_axes), nouter, out_axes))
+    store_strides = [0] * nouter
+    for d, ax in enumerate(out_axes):
+        if ax is not None and root.shape[d] != 1:
+            store_strides[ax] += out_strides[d]
+    k = Kernel(name, domain, len(axes), low.buffers_of(), (out,), tuple(body.instrs),
+               (Store(0, e, Access(0, tuple(store_strides))),),
+               (Reduction(kind, val, compute_dtype(x.dtype)),), tuple(epi.instrs))
+    return _finish(k)
+
+
+def _lower_cat(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> list[Kernel]:
+    axis = node.attrs["axis"]
+    kernels, start = [], 0
+    for i, x in enumerate(node.inputs):
+        em = _Emitter(low, x.rank)
+        v = low.store_value(em, x, _identity(x.rank))
+        acc = Access(start * out_strides[axis], out_strides)
+        start += x.shape[axis]
+        if x.type.numel == 0:
+            continue
+        kernels.append(_finish(Kernel(f"{name}_part{i}", x.shape, 0, low.buffers_of(), (out,),
+                                      tuple(em.instrs), (Store(0, v, acc),))))
+    return kernels
+
+
+def _finish(k: Kernel) -> Kernel:
+    k.validate()
+    return k

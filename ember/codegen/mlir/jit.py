@@ -1,0 +1,204 @@
+"""Lowering to the LLVM dialect, the ExecutionEngine, and the ctypes call path.
+
+Function pointers: ``ExecutionEngine.raw_lookup`` only returns the *packed*
+``_mlir_<name>(void **args)`` wrappers, which would cost an argument array per
+call. So after lowering we append ``__ember_addrs(ptr)``, an LLVM function
+storing the address of every kernel into a table; one packed call at compile
+time yields the raw ``void k(ptr, ...)`` entry points, then called directly
+through a per-kernel ``ctypes.CFUNCTYPE``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+from mlir import ir
+from mlir.dialects import llvm
+from mlir.execution_engine import ExecutionEngine
+from mlir.passmanager import PassManager
+
+from ..kernel import Kernel
+from . import LoweringError
+from .builder import build_module
+
+# Order matters: math-to-llvm first (intrinsics, vectorizable), then libm for
+# what is left (log1p with approximate-log1p=false, erf). expm1 is emitted as a
+# libm call by lowering.py because math-to-llvm would expand it to exp(x) - 1.
+PIPELINE = ",".join([
+    "canonicalize",
+    "cse",
+    "convert-scf-to-cf",
+    "convert-math-to-llvm{approximate-log1p=false}",
+    "convert-math-to-libm",
+    "finalize-memref-to-llvm",
+    "convert-arith-to-llvm",
+    "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}",
+    "convert-cf-to-llvm",
+    "reconcile-unrealized-casts",
+    # drops the dead memref descriptors; keeps `ck.llvm` readable
+    "canonicalize",
+])
+
+_ADDRS = "__ember_addrs"
+_state: dict = {}
+
+
+def _context() -> tuple[ir.Context, PassManager]:
+    """The shared context and pass manager (callers hold the package lock)."""
+    if "ctx" not in _state:
+        ctx = ir.Context()
+        # batches are small; the thread pool's start-up costs more than it saves
+        ctx.enable_multithreading(False)
+        with ctx:
+            pm = PassManager.parse(f"builtin.module({PIPELINE})")
+        _state["ctx"], _state["pm"] = ctx, pm
+    return _state["ctx"], _state["pm"]
+
+
+class _Batch:
+    """Keeps the engine (the code) and the lowered module (for ``llvm``) alive."""
+
+    def __init__(self, module: ir.Module, engine: ExecutionEngine, lock: threading.RLock):
+        self.module, self.engine, self.lock = module, engine, lock
+        self._llvm_ir: str | None = None
+
+    def llvm_text(self, symbol: str) -> str:
+        with self.lock:
+            if self._llvm_ir is None:
+                self._llvm_ir = _translate_to_llvm_ir(self.module) or ""
+            if self._llvm_ir:
+                return _extract_function(self._llvm_ir, symbol)
+            # fallback: the LLVM-dialect function (the C API entry was missing)
+            for op in self.module.body.operations:
+                if ir.StringAttr(op.attributes["sym_name"]).value == symbol:
+                    return str(op)
+        return ""
+
+
+class CompiledKernel:
+    """A JIT-compiled kernel: ``ck(*ptrs)`` with input then output data pointers.
+
+    ``fn`` is the raw ctypes function (same arguments); calling it directly
+    skips one Python frame.
+    """
+
+    __slots__ = ("name", "source", "symbol", "fn", "num_args", "_batch")
+
+    def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int, batch: _Batch):
+        self.name, self.source, self.symbol = name, source, symbol
+        self.num_args = num_args
+        self.fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * num_args))(addr)
+        self._batch = batch
+
+    def __call__(self, *ptrs: int) -> None:
+        self.fn(*ptrs)
+
+    @property
+    def llvm(self) -> str:
+        """LLVM IR of this kernel's function (with the libm declarations it
+        calls), as translated from the LLVM dialect and handed to the JIT,
+        i.e. before LLVM's own -O3 pipeline."""
+        return self._batch.llvm_text(self.symbol)
+
+    def __repr__(self) -> str:
+        return f"<CompiledKernel {self.name} ({self.num_args} args)>"
+
+
+def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLock) -> list[CompiledKernel]:
+    """Build, lower and JIT ``kernels`` as one module (caller holds ``lock``)."""
+    ctx, pm = _context()
+    names = ", ".join(repr(k.name) for k in kernels)
+    with ctx, ir.Location.unknown():
+        module, built = build_module(kernels)
+        try:
+            pm.run(module.operation)
+        except ir.MLIRError as e:
+            raise LoweringError(f"lowering to LLVM failed for kernel(s) {names}: {e}") from None
+        _append_address_table(module, [sym for sym, _ in built])
+        try:
+            engine = ExecutionEngine(module, opt_level=opt_level)
+        except Exception as e:
+            raise LoweringError(f"JIT failed for kernel(s) {names}: {e}") from None
+        addrs = _read_address_table(engine, len(kernels))
+        if addrs is None:
+            raise LoweringError(f"JIT failed for kernel(s) {names} (unresolved symbol?)")
+    batch = _Batch(module, engine, lock)
+    return [
+        CompiledKernel(k.name, src, sym, addr, len(k.inputs) + len(k.outputs), batch)
+        for k, (sym, src), addr in zip(kernels, built, addrs)
+    ]
+
+
+def _append_address_table(module: ir.Module, symbols: list[str]) -> None:
+    ptr = llvm.PointerType.get()
+    with ir.InsertionPoint(module.body):
+        f = llvm.LLVMFuncOp(_ADDRS, ir.TypeAttr.get(ir.Type.parse("!llvm.func<void (ptr)>")))
+        block = f.body.blocks.append(ptr)
+        with ir.InsertionPoint(block):
+            table = block.arguments[0]
+            for i, sym in enumerate(symbols):
+                slot = llvm.getelementptr(ptr, table, [], [i], ir.TypeAttr.get(ptr), 0) if i else table
+                llvm.store(llvm.mlir_addressof(ptr, sym), slot)
+            llvm.return_()
+
+
+def _read_address_table(engine: ExecutionEngine, n: int) -> list[int] | None:
+    packed = engine.raw_lookup(_ADDRS)  # forces compilation of the module
+    if not packed:
+        return None
+    table = (ctypes.c_void_p * n)()
+    arg = ctypes.c_void_p(ctypes.addressof(table))
+    ctypes.CFUNCTYPE(None, ctypes.c_void_p)(packed)((ctypes.c_void_p * 1)(ctypes.addressof(arg)))
+    addrs = list(table)
+    return None if not all(addrs) else addrs
+
+
+def _translate_to_llvm_ir(module: ir.Module) -> str | None:
+    """Real LLVM IR via the C API (the Python bindings do not expose it)."""
+    try:
+        lib = ctypes.CDLL(os.path.join(os.path.dirname(ir.__file__), "_mlir_libs",
+                                       "libMLIRPythonCAPI.so"))
+        translate = lib.mlirTranslateModuleToLLVMIRToString
+    except (OSError, AttributeError):
+        return None
+
+    class MlirOperation(ctypes.Structure):
+        _fields_ = [("ptr", ctypes.c_void_p)]
+
+    translate.restype = ctypes.c_void_p
+    translate.argtypes = [MlirOperation]
+    get_ptr = ctypes.pythonapi.PyCapsule_GetPointer
+    get_ptr.restype = ctypes.c_void_p
+    get_ptr.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    try:
+        op = get_ptr(module.operation._CAPIPtr, b"mlir.ir.Operation._CAPIPtr")
+    except Exception:
+        return None
+    text = translate(MlirOperation(op))
+    if not text:
+        return None
+    try:
+        return ctypes.string_at(text).decode()
+    finally:
+        # LLVMPrintModuleToString's buffer; LLVMDisposeMessage is its free()
+        dispose = getattr(lib, "LLVMDisposeMessage", None) or ctypes.CDLL(None).free
+        dispose.argtypes = [ctypes.c_void_p]
+        dispose(text)
+
+
+def _extract_function(ir_text: str, symbol: str) -> str:
+    lines = ir_text.splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.startswith("define") and f"@{symbol}(" in line:
+            for body_line in lines[i:]:
+                out.append(body_line)
+                if body_line == "}":
+                    break
+            break
+    fn = "\n".join(out)
+    decls = [ln for ln in lines if ln.startswith("declare")
+             and any(f"@{name}(" in fn for name in [ln.split("@", 1)[1].split("(", 1)[0]])]
+    return "\n".join(decls + ([""] if decls else []) + [fn]) + "\n"

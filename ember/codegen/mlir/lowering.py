@@ -1,0 +1,472 @@
+"""Scalar-op lowerings: one named function per ``Instr.op``, in :data:`LOWERINGS`.
+
+Every lowering receives an :class:`OpCtx` and returns one MLIR ``Value`` in the
+*compute type* of the instruction's dtype (see :func:`compute_type`): f16/bf16
+are computed in f32 (rounded where torch would round: casts, consts, stores),
+b8 lives in registers as i1, u8 as an i8 with unsigned semantics.
+
+Ops whose operand dtypes make no sense for them (``div`` on integers, ``exp``
+on i32, ...) raise :class:`LoweringError`: the fusion pass is expected to
+insert casts, and guessing a semantics here could produce wrong code.
+"""
+
+from __future__ import annotations
+
+import math as _pymath
+from typing import Any, Callable
+
+from mlir import ir
+from mlir.dialects import arith, func
+from mlir.dialects import math as mmath
+
+from ..kernel import FLOAT_DTYPES, SCALAR_OPS, Instr
+from . import LoweringError
+
+HALF_DTYPES = ("f16", "bf16")
+SIGNED_DTYPES = ("i8", "i16", "i32", "i64")
+UNSIGNED_DTYPES = ("u8", "b8")
+INT_WIDTH = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "u8": 8, "b8": 1}
+
+CmpF = arith.CmpFPredicate
+CmpI = arith.CmpIPredicate
+
+
+def storage_type(dtype: str) -> ir.Type:
+    """Element type of a memref holding ``dtype`` (b8 is one byte)."""
+    if dtype == "f16":
+        return ir.F16Type.get()
+    if dtype == "bf16":
+        return ir.BF16Type.get()
+    if dtype == "f32":
+        return ir.F32Type.get()
+    if dtype == "f64":
+        return ir.F64Type.get()
+    return ir.IntegerType.get_signless(8 if dtype == "b8" else INT_WIDTH[dtype])
+
+
+def compute_type(dtype: str) -> ir.Type:
+    """Register type that values of ``dtype`` are computed in."""
+    if dtype in HALF_DTYPES:
+        return ir.F32Type.get()
+    return storage_type(dtype) if dtype != "b8" else ir.IntegerType.get_signless(1)
+
+
+def is_float(dtype: str) -> bool:
+    return dtype in FLOAT_DTYPES
+
+
+class OpCtx:
+    """What a lowering function sees: the instruction, its operand values and
+    dtypes, and ``env``, the kernel builder's hooks (``kernel_name``,
+    ``load(buffer, access)``, ``index(axis)``, ``reduced(k)`` and
+    ``libm_decl(name, type)``)."""
+
+    __slots__ = ("instr", "args", "arg_dtypes", "env")
+
+    def __init__(self, instr: Instr, args: list, arg_dtypes: list[str], env: Any):
+        self.instr, self.args, self.arg_dtypes, self.env = instr, args, arg_dtypes, env
+
+    @property
+    def dtype(self) -> str:
+        return self.instr.dtype
+
+    def fail(self, why: str) -> LoweringError:
+        return LoweringError(
+            f"kernel {self.env.kernel_name!r}: cannot lower op {self.instr.op!r} "
+            f"({self.instr}; operand dtypes {self.arg_dtypes}): {why}"
+        )
+
+    def same_dtype_args(self) -> str:
+        """The common operand dtype; the contract makes operands match."""
+        if len(set(self.arg_dtypes)) != 1:
+            raise self.fail("operands must have equal dtypes")
+        return self.arg_dtypes[0]
+
+    def result(self, value, dtype: str):
+        """``value`` (of ``dtype``) converted to this instruction's dtype."""
+        return convert(value, dtype, self.dtype)
+
+
+# --------------------------------------------------------------------------
+# constants and conversions
+
+
+def const(dtype: str, value: Any):
+    """``value`` as a constant of ``dtype``, in its compute type."""
+    if dtype == "b8":
+        return arith.constant(compute_type(dtype), 1 if bool(value) else 0)
+    if is_float(dtype):
+        v = float(value)
+        if dtype in HALF_DTYPES:
+            # torch rounds a double to half through float; so do we.
+            v = ir.FloatAttr.get(ir.F32Type.get(), v).value
+            v = ir.FloatAttr.get(storage_type(dtype), v).value
+        return arith.constant(compute_type(dtype), v)
+    if isinstance(value, float):
+        if not _pymath.isfinite(value):
+            raise LoweringError(f"non-finite constant {value} for integer dtype {dtype}")
+        value = int(value)  # truncation toward zero, like a cast
+    w = INT_WIDTH[dtype]
+    v = ((int(value) + (1 << (w - 1))) % (1 << w)) - (1 << (w - 1))
+    return arith.constant(compute_type(dtype), v)
+
+
+def to_bool(v, dtype: str):
+    """``v != 0`` as i1 (NaN != 0 is true)."""
+    if dtype == "b8":
+        return v
+    if is_float(dtype):
+        return arith.cmpf(CmpF.UNE, v, const(dtype, 0.0))
+    return arith.cmpi(CmpI.ne, v, const(dtype, 0))
+
+
+def _round_half(v, dtype: str):
+    """Round an f32 value to f16/bf16 precision, staying in f32."""
+    return arith.extf(ir.F32Type.get(), arith.truncf(storage_type(dtype), v))
+
+
+def convert(v, src: str, dst: str):
+    """Cast ``v`` from ``src`` to ``dst`` with the contract's cast semantics."""
+    if src == dst:
+        return v
+    if dst == "b8":
+        return to_bool(v, src)
+    f32 = ir.F32Type.get()
+    if is_float(src):
+        if is_float(dst):
+            if src == "f64":
+                v = arith.truncf(f32, v)  # f64->half goes through f32, like torch
+            if dst == "f64":
+                return arith.extf(ir.F64Type.get(), v)
+            return _round_half(v, dst) if dst in HALF_DTYPES else v
+        w = INT_WIDTH[dst]
+        if w < 32:
+            # C-style: convert to int32 then wrap (torch gives 255 for -1.0 -> u8)
+            return arith.trunci(compute_type(dst), arith.fptosi(ir.IntegerType.get_signless(32), v))
+        return arith.fptosi(compute_type(dst), v)
+    unsigned = src in UNSIGNED_DTYPES
+    if is_float(dst):
+        # half targets: int -> f32 -> half, the double rounding torch does
+        tgt = compute_type(dst)
+        r = arith.uitofp(tgt, v) if unsigned else arith.sitofp(tgt, v)
+        return _round_half(r, dst) if dst in HALF_DTYPES else r
+    ws, wd = INT_WIDTH[src], INT_WIDTH[dst]
+    if ws == wd:
+        return v  # i8 <-> u8 reinterpret
+    if ws < wd:
+        return arith.extui(compute_type(dst), v) if unsigned else arith.extsi(compute_type(dst), v)
+    return arith.trunci(compute_type(dst), v)
+
+
+def to_storage(v, dtype: str):
+    """Compute-type value -> memref element value."""
+    if dtype in HALF_DTYPES:
+        return arith.truncf(storage_type(dtype), v)
+    if dtype == "b8":
+        return arith.extui(storage_type(dtype), v)
+    return v
+
+
+def from_storage(v, dtype: str):
+    """Memref element value -> compute-type value."""
+    if dtype in HALF_DTYPES:
+        return arith.extf(ir.F32Type.get(), v)
+    if dtype == "b8":
+        # any nonzero byte is true, so a bool from elsewhere can't become 2
+        return arith.cmpi(CmpI.ne, v, arith.constant(storage_type("b8"), 0))
+    return v
+
+
+# --------------------------------------------------------------------------
+# leaf instructions
+
+
+def lower_load(cx: OpCtx):
+    buf = cx.instr.attrs["buffer"]
+    src = cx.env.buffer_dtype(buf)
+    return convert(from_storage(cx.env.load(buf, cx.instr.attrs["access"]), src), src, cx.dtype)
+
+
+def lower_const(cx: OpCtx):
+    try:
+        return const(cx.dtype, cx.instr.attrs["value"])
+    except (LoweringError, TypeError, ValueError, OverflowError) as e:
+        raise cx.fail(str(e)) from None
+
+
+def lower_index(cx: OpCtx):
+    iv = cx.env.index(cx.instr.attrs["axis"])
+    return convert(arith.index_cast(ir.IntegerType.get_signless(64), iv), "i64", cx.dtype)
+
+
+def lower_reduced(cx: OpCtx):
+    value, dtype = cx.env.reduced(cx.instr.attrs["index"])
+    return convert(value, dtype, cx.dtype)
+
+
+def lower_cast(cx: OpCtx):
+    return convert(cx.args[0], cx.arg_dtypes[0], cx.dtype)
+
+
+# --------------------------------------------------------------------------
+# unary
+
+
+def _float_unary(name: str, op: Callable) -> Callable[[OpCtx], Any]:
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        if not is_float(dt):
+            raise cx.fail(f"{name} needs a float operand")
+        return cx.result(op(cx.args[0]), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+def _libm(cx: OpCtx, stem: str):
+    """Call libm ``stem``/``stemf`` (for ops whose MLIR lowering is inexact)."""
+    dt = cx.same_dtype_args()
+    if not is_float(dt):
+        raise cx.fail(f"{stem} needs a float operand")
+    t = compute_type(dt)
+    name = stem if dt == "f64" else stem + "f"
+    cx.env.libm_decl(name, t)
+    return cx.result(func.call([t], name, [cx.args[0]]), dt)
+
+
+def lower_neg(cx: OpCtx):
+    dt = cx.same_dtype_args()
+    if is_float(dt):
+        return cx.result(arith.negf(cx.args[0]), dt)
+    if dt == "b8":
+        raise cx.fail("negation of a bool is not defined (torch raises)")
+    return cx.result(arith.subi(const(dt, 0), cx.args[0]), dt)
+
+
+def lower_abs(cx: OpCtx):
+    dt = cx.same_dtype_args()
+    if is_float(dt):
+        return cx.result(mmath.absf(cx.args[0]), dt)
+    if dt in UNSIGNED_DTYPES:
+        return cx.result(cx.args[0], dt)
+    return cx.result(mmath.absi(cx.args[0]), dt)
+
+
+def lower_relu(cx: OpCtx):
+    # select(x < 0, 0, x) keeps NaN and -0.0 like torch.relu (maximumf(x, 0)
+    # would turn -0.0 into +0.0).
+    dt = cx.same_dtype_args()
+    x = cx.args[0]
+    if dt in UNSIGNED_DTYPES:
+        return cx.result(x, dt)
+    zero = const(dt, 0)
+    neg = arith.cmpf(CmpF.OLT, x, zero) if is_float(dt) else arith.cmpi(CmpI.slt, x, zero)
+    return cx.result(arith.select(neg, zero, x), dt)
+
+
+def lower_logical_not(cx: OpCtx):
+    dt = cx.arg_dtypes[0]
+    b = to_bool(cx.args[0], dt)
+    return cx.result(arith.xori(b, const("b8", True)), "b8")
+
+
+def lower_expm1(cx: OpCtx):
+    # convert-math-to-llvm turns math.expm1 into exp(x) - 1, which cancels
+    # catastrophically near 0; libm's expm1 is exact to ~1 ulp.
+    return _libm(cx, "expm1")
+
+
+def _recip(x, dt):
+    return arith.divf(const(dt, 1.0), x)
+
+
+lower_exp = _float_unary("exp", mmath.exp)
+lower_exp2 = _float_unary("exp2", mmath.exp2)
+lower_log = _float_unary("log", mmath.log)
+lower_log2 = _float_unary("log2", mmath.log2)
+# log1p/erf become libm calls in jit.py's pipeline (approximate-log1p=false)
+lower_log1p = _float_unary("log1p", mmath.log1p)
+lower_erf = _float_unary("erf", mmath.erf)
+lower_tanh = _float_unary("tanh", mmath.tanh)
+lower_sqrt = _float_unary("sqrt", mmath.sqrt)
+lower_sin = _float_unary("sin", mmath.sin)
+lower_cos = _float_unary("cos", mmath.cos)
+
+
+def lower_sigmoid(cx: OpCtx):
+    dt = cx.same_dtype_args()
+    if not is_float(dt):
+        raise cx.fail("sigmoid needs a float operand")
+    x = cx.args[0]
+    e = mmath.exp(arith.negf(x))
+    return cx.result(_recip(arith.addf(const(dt, 1.0), e), dt), dt)
+
+
+def lower_rsqrt(cx: OpCtx):
+    dt = cx.same_dtype_args()
+    if not is_float(dt):
+        raise cx.fail("rsqrt needs a float operand")
+    return cx.result(_recip(mmath.sqrt(cx.args[0]), dt), dt)
+
+
+def lower_reciprocal(cx: OpCtx):
+    dt = cx.same_dtype_args()
+    if not is_float(dt):
+        raise cx.fail("reciprocal of an integer needs a cast to float first")
+    return cx.result(_recip(cx.args[0], dt), dt)
+
+
+def _rounding(name: str, op: Callable) -> Callable[[OpCtx], Any]:
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        if not is_float(dt):  # integers are already integral, as in torch
+            return cx.result(cx.args[0], dt)
+        return cx.result(op(cx.args[0]), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+lower_floor = _rounding("floor", mmath.floor)
+lower_ceil = _rounding("ceil", mmath.ceil)
+lower_trunc = _rounding("trunc", mmath.trunc)
+
+
+# --------------------------------------------------------------------------
+# binary / ternary
+
+
+def _arith_binary(name: str, fop, iop, bop=None) -> Callable[[OpCtx], Any]:
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        a, b = cx.args
+        if is_float(dt):
+            return cx.result(fop(a, b), dt)
+        if dt == "b8":
+            if bop is None:
+                raise cx.fail(f"{name} is not defined on bool")
+            return cx.result(bop(a, b), dt)
+        if iop is None:
+            raise cx.fail(f"{name} needs float operands")
+        return cx.result(iop(a, b), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+# bool + bool is logical or and bool * bool logical and in torch
+lower_add = _arith_binary("add", arith.addf, arith.addi, arith.ori)
+lower_sub = _arith_binary("sub", arith.subf, arith.subi)
+lower_mul = _arith_binary("mul", arith.mulf, arith.muli, arith.andi)
+lower_div = _arith_binary("div", arith.divf, None)
+lower_pow = _arith_binary("pow", mmath.powf, None)
+
+
+def _minmax(name: str, fop, sop, uop) -> Callable[[OpCtx], Any]:
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        op = fop if is_float(dt) else uop if dt in UNSIGNED_DTYPES else sop
+        return cx.result(op(*cx.args), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+# arith.maximumf/minimumf propagate NaN (maxnumf would not)
+lower_maximum = _minmax("maximum", arith.maximumf, arith.maxsi, arith.maxui)
+lower_minimum = _minmax("minimum", arith.minimumf, arith.minsi, arith.minui)
+
+
+def lower_logical_and(cx: OpCtx):
+    a, b = (to_bool(v, d) for v, d in zip(cx.args, cx.arg_dtypes))
+    return cx.result(arith.andi(a, b), "b8")
+
+
+def lower_logical_or(cx: OpCtx):
+    a, b = (to_bool(v, d) for v, d in zip(cx.args, cx.arg_dtypes))
+    return cx.result(arith.ori(a, b), "b8")
+
+
+def _compare(name: str, fpred, spred, upred) -> Callable[[OpCtx], Any]:
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        a, b = cx.args
+        if is_float(dt):
+            r = arith.cmpf(fpred, a, b)
+        else:
+            r = arith.cmpi(upred if dt in UNSIGNED_DTYPES else spred, a, b)
+        return cx.result(r, "b8")
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+# ordered predicates (false on NaN) except ne, which is true on NaN like torch
+lower_eq = _compare("eq", CmpF.OEQ, CmpI.eq, CmpI.eq)
+lower_ne = _compare("ne", CmpF.UNE, CmpI.ne, CmpI.ne)
+lower_lt = _compare("lt", CmpF.OLT, CmpI.slt, CmpI.ult)
+lower_le = _compare("le", CmpF.OLE, CmpI.sle, CmpI.ule)
+lower_gt = _compare("gt", CmpF.OGT, CmpI.sgt, CmpI.ugt)
+lower_ge = _compare("ge", CmpF.OGE, CmpI.sge, CmpI.uge)
+
+
+def lower_where(cx: OpCtx):
+    c, a, b = cx.args
+    cd, ad, bd = cx.arg_dtypes
+    if ad != bd:
+        raise cx.fail("where needs equal-dtype value operands")
+    return cx.result(arith.select(to_bool(c, cd), a, b), ad)
+
+
+LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
+    "load": lower_load, "const": lower_const, "index": lower_index,
+    "reduced": lower_reduced, "cast": lower_cast,
+    "neg": lower_neg, "abs": lower_abs, "relu": lower_relu,
+    "logical_not": lower_logical_not,
+    "exp": lower_exp, "exp2": lower_exp2, "expm1": lower_expm1,
+    "log": lower_log, "log2": lower_log2, "log1p": lower_log1p,
+    "tanh": lower_tanh, "sigmoid": lower_sigmoid, "erf": lower_erf,
+    "sqrt": lower_sqrt, "rsqrt": lower_rsqrt, "reciprocal": lower_reciprocal,
+    "sin": lower_sin, "cos": lower_cos,
+    "floor": lower_floor, "ceil": lower_ceil, "trunc": lower_trunc,
+    "add": lower_add, "sub": lower_sub, "mul": lower_mul, "div": lower_div,
+    "pow": lower_pow, "maximum": lower_maximum, "minimum": lower_minimum,
+    "logical_and": lower_logical_and, "logical_or": lower_logical_or,
+    "eq": lower_eq, "ne": lower_ne, "lt": lower_lt, "le": lower_le,
+    "gt": lower_gt, "ge": lower_ge,
+    "where": lower_where,
+}
+
+assert set(SCALAR_OPS) <= set(LOWERINGS), set(SCALAR_OPS) - set(LOWERINGS)
+
+
+# --------------------------------------------------------------------------
+# reductions
+
+
+def reduce_identity(kind: str, dtype: str):
+    """Neutral element of ``kind`` for an accumulator of ``dtype``."""
+    if kind == "sum":
+        return const(dtype, 0)
+    if kind == "prod":
+        return const(dtype, 1)
+    if is_float(dtype):
+        return const(dtype, -_pymath.inf if kind == "max" else _pymath.inf)
+    if dtype in UNSIGNED_DTYPES:
+        return const(dtype, 0 if kind == "max" else (1 << INT_WIDTH[dtype]) - 1)
+    w = INT_WIDTH[dtype]
+    return const(dtype, -(1 << (w - 1)) if kind == "max" else (1 << (w - 1)) - 1)
+
+
+def reduce_combine(kind: str, dtype: str, acc, v):
+    """``acc (kind) v``; max/min propagate NaN like torch.amax/amin."""
+    if is_float(dtype):
+        op = {"sum": arith.addf, "prod": arith.mulf,
+              "max": arith.maximumf, "min": arith.minimumf}[kind]
+    elif dtype == "b8":
+        op = {"sum": arith.ori, "prod": arith.andi, "max": arith.ori, "min": arith.andi}[kind]
+    elif dtype == "u8":
+        op = {"sum": arith.addi, "prod": arith.muli, "max": arith.maxui, "min": arith.minui}[kind]
+    else:
+        op = {"sum": arith.addi, "prod": arith.muli, "max": arith.maxsi, "min": arith.minsi}[kind]
+    return op(acc, v)

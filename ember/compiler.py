@@ -1,0 +1,245 @@
+"""From an Ember graph to a runnable :class:`CompiledGraph`.
+
+passes (pipeline) -> layouts of materialized values -> kernel lowering ->
+backend codegen (cached by kernel text) -> runtime steps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+import torch
+
+from . import dumps
+from .codegen.kernel import Kernel
+from .codegen.lower import Layout, lower_kernel
+from .config import Config
+from .frontend.importer import resolve_target
+from .ir import dtypes
+from .ir.graph import Graph, Value
+from .ir.ops import InputRef, get_op
+from .ir.printer import print_graph
+from .passes import PassContext, PassManager
+from .report import GraphInfo, KernelInfo
+from .runtime.executor import CompiledGraph, StepInfo, call_step, kernel_step
+
+log = logging.getLogger("ember")
+
+
+class BackendUnavailable(RuntimeError):
+    pass
+
+
+_cache: dict[str, Any] = {}
+_cache_lock = threading.Lock()
+
+
+def cpu_backend() -> Any:
+    from .codegen import mlir as backend
+
+    ok, reason = backend.available()
+    if not ok:
+        raise BackendUnavailable(f"the CPU backend is unavailable: {reason}")
+    return backend
+
+
+def compile_kernels(kernels: list[Kernel], config: Config) -> list[Any]:
+    """Compiles kernels through the CPU backend, reusing cached ones (keyed by text)."""
+    backend = cpu_backend()
+    keys = [f"cpu/O{config.opt_level}\n{k.text()}" for k in kernels]
+    with _cache_lock:
+        missing = [k for k, key in zip(kernels, keys) if key not in _cache]
+        # Kernels with equal text in one batch compile once.
+        todo = list({key: k for k, key in zip(kernels, keys) if key not in _cache}.items())
+        if missing:
+            built = backend.compile_kernels([k for _, k in todo], opt_level=config.opt_level)
+            for (key, _), ck in zip(todo, built):
+                _cache[key] = ck
+        return [_cache[key] for key in keys]
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
+                  config: Config | None = None, eager: Callable[..., Any] | None = None,
+                  info: GraphInfo | None = None) -> CompiledGraph:
+    """Compiles an Ember graph for the CPU.
+
+    Args:
+        graph: the graph (its ``outputs`` set); it is transformed in place.
+        example_inputs: tensors (real or fake) whose shapes, dtypes and strides the
+            compiled code is specialized to; other inputs go to ``eager``.
+        config: options; defaults to the environment's.
+        eager: what to run when the inputs do not match (a guard failure).
+        info: a report record to fill in; a new one otherwise.
+    Returns:
+        A callable returning a list of output tensors, with ``.report`` (GraphInfo).
+    Raises:
+        BackendUnavailable: when no backend can compile for the inputs' device.
+    """
+    config = config or Config.from_env()
+    info = info or GraphInfo(graph.name)
+    t0 = time.perf_counter()
+    devices = {t.device.type for t in example_inputs if isinstance(t, torch.Tensor)}
+    if devices - {"cpu"}:
+        raise BackendUnavailable(f"no Ember backend for device(s) {sorted(devices - {'cpu'})} "
+                                 "yet (the Triton GPU backend is separate work)")
+    backend = cpu_backend()
+    dump = dumps.writer(config, info)
+    if not info.ir:
+        info.ir = print_graph(graph)
+    ctx = PassContext(options={"fallback_ops": config.fallback_ops})
+    pm = PassManager(config.pipeline, debug=config.debug, dump=dump)
+    graph = pm.run(graph, ctx)
+    info.final_ir = print_graph(graph)
+    info.notes = list(ctx.notes)
+    info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
+    built = _Builder(graph, example_inputs, config, info, dump, backend)
+    compiled = built.build(eager)
+    info.compile_seconds = time.perf_counter() - t0
+    return compiled
+
+
+class _Builder:
+    def __init__(self, graph: Graph, example_inputs: list[torch.Tensor], config: Config,
+                 info: GraphInfo, dump: Callable[[str, str], None] | None, backend: Any) -> None:
+        self.g = graph
+        self.examples = example_inputs
+        self.config = config
+        self.info = info
+        self.dump = dump
+        self.backend = backend
+        self.slots: dict[Value, int] = {}
+        self.layouts: dict[Value, Layout] = {}
+
+    def slot(self, v: Value) -> int:
+        if v not in self.slots:
+            self.slots[v] = len(self.slots)
+        return self.slots[v]
+
+    def build(self, eager: Callable[..., Any] | None) -> CompiledGraph:
+        g = self.g
+        for v, ex in zip(g.inputs, self.examples):
+            self.layouts[v] = Layout(tuple(int(s) for s in ex.stride()))
+            self.slot(v)
+        last_use = self._last_uses()
+        keep = set(g.outputs)
+        steps, infos, constants = [], [], {}
+        lowered: list[tuple[int, list[Kernel]]] = []
+        for i, n in enumerate(g.nodes):
+            free = sorted({self.slot(v) for v in n.inputs if last_use.get(v) == i and v not in keep})
+            kind = get_op(n.op).kind
+            if n.op == "kernel":
+                kernels = lower_kernel(n.attrs["name"], n.region,
+                                       [self.layouts[v] for v in n.inputs])
+                lowered.append((len(steps), kernels))
+                steps.append((n, free))
+                infos.append(StepInfo("kernel", n.attrs["name"]))
+            elif kind == "constant":
+                constants[self.slot(n.out)] = n.attrs["value"].contiguous()
+                infos.append(StepInfo("constant", str(n.out.type)))
+                steps.append(None)
+            else:
+                steps.append(self._call(n, free, kind))
+                infos.append(StepInfo(kind if kind in ("view", "fallback") else "library",
+                                      n.attrs.get("target", n.op)))
+            for o in n.outputs:
+                self.slot(o)
+                self.layouts.setdefault(o, Layout.contiguous(o.shape))
+        self._compile_kernels(steps, lowered)
+        specs = [(tuple(v.shape), self.layouts[v].strides, dtypes.to_torch(v.dtype)) for v in g.inputs]
+        self.info.steps = [(s.kind, s.name) for s in infos]
+        return CompiledGraph([s for s in steps if s is not None], infos, len(self.slots),
+                             [self.slots[v] for v in g.inputs], [self.slot(v) for v in g.outputs],
+                             specs, eager, constants, self.info)
+
+    def _last_uses(self) -> dict[Value, int]:
+        last: dict[Value, int] = {}
+        for i, n in enumerate(self.g.nodes):
+            for v in n.inputs:
+                last[v] = i
+        return last
+
+    def _compile_kernels(self, steps: list, lowered: list[tuple[int, list[Kernel]]]) -> None:
+        flat = [k for _, ks in lowered for k in ks]
+        compiled = iter(compile_kernels(flat, self.config)) if flat else iter(())
+        for pos, ks in lowered:
+            node, free = steps[pos]
+            fns = [next(compiled) for _ in ks]
+            for k, ck in zip(ks, fns):
+                self.info.kernels.append(KernelInfo("cpu", ck.name, ck.source, ck.llvm, self.g.name))
+                if self.dump:
+                    self.dump(f"kernels/{k.name}.kernel", k.text() + "\n")
+                    self.dump(f"kernels/{k.name}.mlir", ck.source)
+                    self.dump(f"kernels/{k.name}.ll", ck.llvm)
+            out = node.out
+            steps[pos] = kernel_step(fns, [self.slots[v] for v in node.inputs], self.slot(out),
+                                     tuple(out.shape), dtypes.to_torch(out.dtype), free)
+
+    def _call(self, n, free: list[int], kind: str):
+        if kind == "fallback":
+            target = n.attrs["target"]
+            if target.startswith("ember."):
+                fn = _ember_eager(target[len("ember."):], dict(n.attrs["kwargs"]))
+                args_t, kwargs_t = n.attrs["args"], ()
+            else:
+                fn = resolve_target(target)
+                args_t, kwargs_t = n.attrs["args"], n.attrs["kwargs"]
+        else:
+            opdef = get_op(n.op)
+            attrs = dict(n.attrs)
+            fn = (lambda f, a: lambda *xs: f(*xs, **a))(opdef.eager, attrs)
+            args_t, kwargs_t = tuple(InputRef(i) for i in range(len(n.inputs))), ()
+        in_slots = [self.slot(v) for v in n.inputs]
+        build = _arg_builder(args_t, kwargs_t, in_slots)
+        out_slots = [self.slot(o) for o in n.outputs]
+        if kind == "view":
+            self._view_layout(n)
+        return call_step(fn, build, out_slots, free, contiguous=(kind != "view"))
+
+    def _view_layout(self, n) -> None:
+        x = n.inputs[0]
+        meta = torch.empty_strided(x.shape, self.layouts[x].strides, dtype=dtypes.to_torch(x.dtype),
+                                   device="meta")
+        res = get_op(n.op).eager(meta, **n.attrs)
+        self.layouts[n.out] = Layout(tuple(res.stride()))
+
+
+def _ember_eager(op: str, attrs: dict) -> Callable[..., Any]:
+    eager = get_op(op).eager
+
+    def run(*xs):
+        return eager(*xs, **attrs)
+
+    return run
+
+
+def _arg_builder(args_t: tuple, kwargs_t: tuple, in_slots: list[int]):
+    """Turns an argument template with InputRefs into a per-call argument builder."""
+
+    def sub(x, env):
+        if isinstance(x, InputRef):
+            return env[in_slots[x.index]]
+        if isinstance(x, tuple):
+            return [sub(y, env) for y in x]
+        return x
+
+    if all(isinstance(a, InputRef) for a in args_t) and not kwargs_t:
+        idx = [in_slots[a.index] for a in args_t]
+
+        def fast(env):
+            return [env[i] for i in idx], {}
+
+        return fast
+
+    def build(env):
+        return [sub(a, env) for a in args_t], {k: sub(v, env) for k, v in kwargs_t}
+
+    return build
+

@@ -1,0 +1,32 @@
+"""Decomposition policy: which ATen ops are broken down before import.
+
+We start from PyTorch's core-ATen table and add the composite ops whose
+decompositions Ember fuses well (softmax, layer norm, GELU, linear, ...).
+``var_mean``/``var`` are left alone on purpose: PyTorch decomposes them into
+``prims`` ops, and the importer expands them itself into Ember's mean/sum ops,
+which fuse better (see ``importer._var_mean``).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+from torch._decomp import core_aten_decompositions, get_decompositions
+
+aten = torch.ops.aten
+
+_EXTRA = [
+    "_softmax", "_log_softmax", "native_layer_norm", "gelu", "silu", "linear", "hardtanh",
+    "leaky_relu", "mish", "rms_norm", "_safe_softmax", "softmax", "log_softmax",
+]
+_KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default]
+
+
+@functools.cache
+def decomposition_table() -> dict:
+    table = dict(core_aten_decompositions())
+    table.update(get_decompositions([getattr(aten, n) for n in _EXTRA if hasattr(aten, n)]))
+    for op in _KEEP:
+        table.pop(op, None)
+    return table

@@ -1,0 +1,534 @@
+"""Imports a functionalized, decomposed ATen FX graph into Ember IR.
+
+Each ATen overload Ember knows has an import rule below that emits Ember ops
+(doing type promotion explicitly: operands are cast to the computation dtype,
+Python scalars become 0-d ``full`` constants). Anything else becomes a
+``fallback`` node that calls the ATen op eagerly, with the reason recorded.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+import torch.fx
+
+from ..ir import dtypes
+from ..ir.graph import Graph, TensorType, Value
+from ..ir.ops import InputRef, IRError
+from ..ir.printer import format_attr
+
+aten = torch.ops.aten
+prims = torch.ops.prims
+
+
+class Unsupported(Exception):
+    """This node cannot be imported as Ember ops (it becomes a fallback)."""
+
+
+class ImportFailure(Exception):
+    """The graph cannot be represented at all (it runs eagerly)."""
+
+
+@dataclass
+class Fallback:
+    op: str
+    reason: str
+    loc: str | None
+
+
+@dataclass
+class Imported:
+    graph: Graph
+    input_strides: list[tuple[int, ...]]
+    fallbacks: list[Fallback]
+
+
+def import_fx(gm: torch.fx.GraphModule, example_inputs: list[Any], name: str = "forward") -> Imported:
+    """Builds an Ember graph from an ATen-level FX graph.
+
+    Args:
+        gm: the functionalized, decomposed graph (placeholders, call_function, output).
+        example_inputs: real or fake tensors matching the placeholders.
+    Returns:
+        The graph, the strides the inputs had, and the fallbacks with reasons.
+    Raises:
+        ImportFailure: for graphs Ember cannot represent (non-tensor inputs or
+            outputs, unsupported dtypes, symbolic shapes).
+    """
+    imp = _Importer(gm, name)
+    return imp.run(example_inputs)
+
+
+def _loc(node: torch.fx.Node) -> str | None:
+    trace = node.meta.get("stack_trace")
+    if not trace:
+        return None
+    frames = re.findall(r'File "([^"]+)", line (\d+)', trace)
+    if not frames:
+        return None
+    path, line = frames[-1]
+    return f"{path.rsplit('/', 1)[-1]}:{line}"
+
+
+def _ttype(val: Any) -> TensorType:
+    if not isinstance(val, torch.Tensor):
+        raise ImportFailure(f"expected a tensor, got {type(val).__name__}")
+    if any(not isinstance(s, int) for s in val.shape):
+        raise ImportFailure("symbolic shapes are not supported yet (Ember compiles static shapes)")
+    try:
+        return TensorType(tuple(val.shape), dtypes.from_torch(val.dtype))
+    except dtypes.UnsupportedDtype as e:
+        raise ImportFailure(str(e)) from None
+
+
+class _Importer:
+    def __init__(self, gm: torch.fx.GraphModule, name: str) -> None:
+        self.gm = gm
+        self.g = Graph(name)
+        self.env: dict[torch.fx.Node, Any] = {}
+        self.fallbacks: list[Fallback] = []
+        self.loc: str | None = None
+
+    # -- driving ---------------------------------------------------------------
+    def run(self, example_inputs: list[Any]) -> Imported:
+        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
+        if len(placeholders) != len(example_inputs):
+            raise ImportFailure("placeholder/example input count mismatch")
+        strides = []
+        for n, ex in zip(placeholders, example_inputs):
+            ty = _ttype(ex)
+            self.env[n] = self.g.add_input(ty.shape, ty.dtype, n.name)
+            strides.append(tuple(int(s) for s in ex.stride()))
+        for n in self.gm.graph.nodes:
+            self.loc = _loc(n)
+            if n.op == "get_attr":
+                self.env[n] = self.g.value("constant", value=getattr(self.gm, n.target).detach())
+            elif n.op == "call_function":
+                self.env[n] = self.call(n)
+            elif n.op == "output":
+                outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
+                for o in outs:
+                    v = self.env.get(o) if isinstance(o, torch.fx.Node) else None
+                    if not isinstance(v, Value):
+                        raise ImportFailure(f"graph output {o!r} is not a tensor")
+                    self.g.outputs.append(v)
+        return Imported(self.g, strides, self.fallbacks)
+
+    def call(self, n: torch.fx.Node) -> Any:
+        if n.target is operator.getitem:
+            return self.env[n.args[0]][n.args[1]]
+        rule = _RULES.get(n.target) or _RULES.get(getattr(n.target, "overloadpacket", None))
+        if rule is not None:
+            try:
+                out = rule(self, n, *n.args, **n.kwargs)
+                self._check_meta(n, out)
+                return out
+            except (Unsupported, IRError) as e:
+                reason = str(e)
+        else:
+            reason = "no Ember lowering for this op"
+        return self.fallback(n, reason)
+
+    def _check_meta(self, n: torch.fx.Node, out: Any) -> None:
+        val = n.meta.get("val")
+        if isinstance(out, Value) and isinstance(val, torch.Tensor) and out.type != _ttype(val):
+            raise Unsupported(f"import produced {out.type}, ATen says {_ttype(val)}")
+
+    def fallback(self, n: torch.fx.Node, reason: str) -> Any:
+        inputs: list[Value] = []
+
+        def conv(a: Any) -> Any:
+            if isinstance(a, torch.fx.Node):
+                v = self.env[a]
+                if not isinstance(v, Value):
+                    raise ImportFailure(f"{n.target}: non-tensor FX argument {a}")
+                inputs.append(v)
+                return InputRef(len(inputs) - 1)
+            if isinstance(a, (list, tuple)):
+                return tuple(conv(x) for x in a)
+            try:
+                format_attr(a)
+            except TypeError:
+                raise ImportFailure(f"{n.target}: argument {a!r} cannot be represented") from None
+            return a
+
+        args = conv(tuple(n.args))
+        kwargs = tuple((k, conv(v)) for k, v in n.kwargs.items())
+        val = n.meta.get("val")
+        vals = list(val) if isinstance(val, (tuple, list)) else [val]
+        types = [_ttype(v) for v in vals]
+        node = self.g.add("fallback", inputs, loc=self.loc, out_types=types,
+                          target=_qualname(n.target), args=args, kwargs=kwargs)
+        self.fallbacks.append(Fallback(_qualname(n.target), reason, self.loc))
+        if isinstance(val, (tuple, list)):
+            return list(node.outputs)
+        return node.out
+
+    # -- helpers used by rules ---------------------------------------------------
+    def v(self, a: Any) -> Value:
+        if isinstance(a, torch.fx.Node):
+            v = self.env[a]
+            if not isinstance(v, Value):
+                raise Unsupported(f"argument {a} is not a tensor")
+            return v
+        raise Unsupported(f"expected a tensor argument, got {a!r}")
+
+    def op(self, name: str, *inputs: Value, **attrs: Any) -> Value:
+        return self.g.value(name, *inputs, loc=self.loc, **attrs)
+
+    def cast(self, x: Value, dt: str) -> Value:
+        return x if x.dtype == dt else self.op("cast", x, dtype=dt)
+
+    def operand(self, a: Any, dt: str) -> Value:
+        """A tensor or Python scalar argument, as a value of dtype ``dt``."""
+        if isinstance(a, torch.fx.Node):
+            return self.cast(self.v(a), dt)
+        if isinstance(a, (bool, int, float)):
+            return self.scalar(a, dt)
+        raise Unsupported(f"unsupported operand {a!r}")
+
+    def scalar(self, a: bool | int | float, dt: str) -> Value:
+        if dtypes.is_float(dt):
+            a = float(a)
+        elif dt == "b8":
+            a = bool(a)
+        else:
+            if isinstance(a, float) and not a.is_integer():
+                raise Unsupported(f"scalar {a} for an integer op")
+            a = int(a)
+        return self.op("full", shape=(), value=a, dtype=dt)
+
+
+def _qualname(target: Any) -> str:
+    if isinstance(target, torch._ops.OpOverload):
+        ns = target.namespace
+        return f"{ns}.{target._opname}.{target._overloadname}"
+    return getattr(target, "__name__", str(target))
+
+
+def resolve_target(name: str) -> Callable[..., Any]:
+    """Inverse of the qualified names stored in fallback nodes."""
+    ns, op, overload = name.split(".")
+    return getattr(getattr(getattr(torch.ops, ns), op), overload)
+
+
+# -- dtype helpers -------------------------------------------------------------------
+def _meta_dtype(n: torch.fx.Node) -> str:
+    val = n.meta.get("val")
+    if not isinstance(val, torch.Tensor):
+        raise Unsupported("no tensor metadata")
+    return dtypes.from_torch(val.dtype)
+
+
+def _result_type(imp: _Importer, a: Any, b: Any) -> str:
+    """torch.result_type of two operands (tensors or Python scalars), from metadata."""
+
+    def probe(x: Any) -> Any:
+        if isinstance(x, torch.fx.Node):
+            v = imp.v(x)
+            return torch.empty((1,) * v.rank, dtype=dtypes.to_torch(v.dtype))
+        return x
+
+    pa, pb = probe(a), probe(b)
+    if not isinstance(pa, torch.Tensor):
+        pa, pb = pb, pa
+    if not isinstance(pa, torch.Tensor):
+        raise Unsupported("comparison of two Python scalars")
+    return dtypes.from_torch(torch.result_type(pa, pb))
+
+
+_RULES: dict[Any, Callable[..., Any]] = {}
+
+
+def rule(*targets: Any):
+    def deco(fn):
+        for t in targets:
+            _RULES[t] = fn
+        return fn
+
+    return deco
+
+
+# -- pointwise ---------------------------------------------------------------------
+def _unary(name: str):
+    def imp_unary(imp: _Importer, n, x):
+        return imp.op(name, imp.operand(x, _meta_dtype(n)))
+
+    return imp_unary
+
+
+for _name in ["neg", "abs", "relu", "exp", "exp2", "expm1", "log", "log2", "log1p", "tanh",
+              "sigmoid", "erf", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "floor", "ceil",
+              "trunc"]:
+    rule(getattr(aten, _name).default)(_unary(_name))
+
+
+def _binary(name: str, compare: bool = False):
+    def imp_binary(imp: _Importer, n, a, b, *, alpha=1):
+        dt = _result_type(imp, a, b) if compare else _meta_dtype(n)
+        x, y = imp.operand(a, dt), imp.operand(b, dt)
+        if alpha != 1:
+            y = imp.op("mul", y, imp.scalar(alpha, dt))
+        return imp.op(name, x, y)
+
+    return imp_binary
+
+
+for _name, _ops in {
+    "add": (aten.add.Tensor, aten.add.Scalar), "sub": (aten.sub.Tensor, aten.sub.Scalar),
+    "mul": (aten.mul.Tensor, aten.mul.Scalar), "div": (aten.div.Tensor, aten.div.Scalar),
+    "maximum": (aten.maximum.default,), "minimum": (aten.minimum.default,),
+    "pow": (aten.pow.Tensor_Tensor, aten.pow.Tensor_Scalar, aten.pow.Scalar),
+}.items():
+    for _op in _ops:
+        rule(_op)(_binary(_name))
+for _name in ["eq", "ne", "lt", "le", "gt", "ge"]:
+    rule(getattr(aten, _name).Tensor, getattr(aten, _name).Scalar)(_binary(_name, compare=True))
+
+
+@rule(aten.div.Tensor_mode)
+def _div_mode(imp, n, a, b, *, rounding_mode=None):
+    if rounding_mode is not None:
+        raise Unsupported(f"div with rounding_mode={rounding_mode!r}")
+    return _binary("div")(imp, n, a, b)
+
+
+@rule(aten.logical_not.default)
+def _logical_not(imp, n, x):
+    return imp.op("logical_not", imp.cast(imp.v(x), "b8"))
+
+
+@rule(aten.logical_and.default, aten.logical_or.default)
+def _logical_bin(imp, n, a, b):
+    name = n.target._opname
+    return imp.op(name, imp.cast(imp.v(a), "b8"), imp.cast(imp.v(b), "b8"))
+
+
+@rule(aten.where.self, aten.where.ScalarSelf, aten.where.ScalarOther, aten.where.Scalar)
+def _where(imp, n, c, a, b):
+    dt = _meta_dtype(n)
+    return imp.op("where", imp.cast(imp.v(c), "b8"), imp.operand(a, dt), imp.operand(b, dt))
+
+
+@rule(aten.clamp.default, aten.clamp_min.default, aten.clamp_max.default)
+def _clamp(imp, n, x, lo=None, hi=None):
+    dt = _meta_dtype(n)
+    if n.target is aten.clamp_max.default:
+        lo, hi = None, lo
+    out = imp.operand(x, dt)
+    if lo is not None:
+        out = imp.op("maximum", out, imp.operand(lo, dt))
+    if hi is not None:
+        out = imp.op("minimum", out, imp.operand(hi, dt))
+    return out
+
+
+@rule(aten._to_copy.default)
+def _to_copy(imp, n, x, **kwargs):
+    device = kwargs.get("device")
+    if device is not None and torch.device(device).type != "cpu":
+        raise Unsupported(f"copy to device {device}")
+    return imp.op("cast", imp.v(x), dtype=_meta_dtype(n))
+
+
+@rule(aten.clone.default, aten.alias.default, aten.lift_fresh_copy.default)
+def _clone(imp, n, x, **kwargs):
+    # A fresh tensor in eager; 'cast' to the same dtype keeps it a distinct value, and
+    # the simplifier only drops it when nothing can observe the aliasing.
+    v = imp.v(x)
+    return imp.op("cast", v, dtype=v.dtype)
+
+
+# -- sources ------------------------------------------------------------------------
+@rule(aten.full.default)
+def _full(imp, n, size, value, **kwargs):
+    dt = _meta_dtype(n)
+    return imp.op("full", shape=tuple(size), value=_scalar_for(value, dt), dtype=dt)
+
+
+def _scalar_for(value: Any, dt: str) -> Any:
+    if dtypes.is_float(dt):
+        return float(value)
+    return bool(value) if dt == "b8" else int(value)
+
+
+@rule(aten.scalar_tensor.default)
+def _scalar_tensor(imp, n, value, **kwargs):
+    dt = _meta_dtype(n)
+    return imp.op("full", shape=(), value=_scalar_for(value, dt), dtype=dt)
+
+
+@rule(aten.empty.memory_format, aten.zeros.default)
+def _empty(imp, n, size, **kwargs):
+    dt = _meta_dtype(n)
+    return imp.op("full", shape=tuple(size), value=_scalar_for(0, dt), dtype=dt)
+
+
+@rule(aten.arange.start_step, aten.arange.default, aten.arange.start)
+def _arange(imp, n, *args, **kwargs):
+    val = n.meta["val"]
+    start, step = (args[0], args[2] if len(args) > 2 else 1) if len(args) > 1 else (0, 1)
+    if not all(isinstance(s, (int, float)) for s in (start, step)):
+        raise Unsupported("arange with tensor bounds")
+    return imp.op("iota", length=int(val.shape[0]), start=start, step=step,
+                  dtype=dtypes.from_torch(val.dtype))
+
+
+# -- reductions -----------------------------------------------------------------------
+def _axes(dims: Any, rank: int) -> tuple[int, ...]:
+    if dims is None or (isinstance(dims, (list, tuple)) and len(dims) == 0):
+        return tuple(range(rank))
+    if isinstance(dims, int):
+        dims = [dims]
+    return tuple(sorted({d % max(rank, 1) for d in dims})) if rank else ()
+
+
+def _reduction(name: str):
+    def imp_reduce(imp: _Importer, n, x, dims=None, keepdim=False, *, dtype=None):
+        if isinstance(dims, bool):  # prod.dim_int(x, dim, keepdim) vs sum.default(x, dtype)
+            dims, keepdim = None, dims
+        v = imp.cast(imp.v(x), _meta_dtype(n))
+        return imp.op(name, v, axes=_axes(dims, v.rank), keepdim=bool(keepdim))
+
+    return imp_reduce
+
+
+rule(aten.sum.dim_IntList, aten.sum.default, prims.sum.default)(_reduction("sum"))
+rule(aten.mean.dim, aten.mean.default)(_reduction("mean"))
+rule(aten.amax.default)(_reduction("amax"))
+rule(aten.amin.default)(_reduction("amin"))
+rule(aten.prod.dim_int, aten.prod.default)(_reduction("prod"))
+
+
+def _var(imp: _Importer, x: Value, dims: Any, correction: Any, keepdim: bool) -> tuple[Value, Value]:
+    # var = sum((x - mean)^2) / (N - correction); two passes, as eager, for accuracy.
+    axes = _axes(dims, x.rank)
+    if not dtypes.is_float(x.dtype):
+        raise Unsupported("var of a non-float tensor")
+    count = math.prod(x.shape[a] for a in axes) if x.rank else 1
+    corr = 1 if correction is None else correction
+    mean_k = imp.op("mean", x, axes=axes, keepdim=True)
+    d = imp.op("sub", x, mean_k)
+    ssq = imp.op("sum", imp.op("mul", d, d), axes=axes, keepdim=keepdim)
+    var = imp.op("div", ssq, imp.scalar(max(count - corr, 0), x.dtype))
+    mean = mean_k if keepdim else imp.op("squeeze", mean_k, axes=axes)
+    return var, mean
+
+
+@rule(aten.var_mean.correction)
+def _var_mean(imp, n, x, dims=None, *, correction=None, keepdim=False):
+    return list(_var(imp, imp.v(x), dims, correction, keepdim))
+
+
+@rule(aten.var.correction)
+def _var_only(imp, n, x, dims=None, *, correction=None, keepdim=False):
+    return _var(imp, imp.v(x), dims, correction, keepdim)[0]
+
+
+# -- views and movement -----------------------------------------------------------------
+@rule(aten.view.default, aten._unsafe_view.default, aten.reshape.default)
+def _reshape(imp, n, x, shape):
+    v = imp.v(x)
+    out = tuple(n.meta["val"].shape)
+    return v if out == v.shape else imp.op("reshape", v, shape=out)
+
+
+@rule(aten.permute.default)
+def _permute(imp, n, x, dims):
+    v = imp.v(x)
+    return imp.op("permute", v, dims=tuple(d % v.rank for d in dims))
+
+
+@rule(aten.t.default, aten.transpose.int)
+def _transpose(imp, n, x, d0=0, d1=1):
+    v = imp.v(x)
+    if v.rank < 2:
+        return v
+    dims = list(range(v.rank))
+    d0, d1 = d0 % v.rank, d1 % v.rank
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return imp.op("permute", v, dims=tuple(dims))
+
+
+@rule(aten.expand.default)
+def _expand(imp, n, x, size, **kwargs):
+    v = imp.v(x)
+    out = tuple(n.meta["val"].shape)
+    return v if out == v.shape else imp.op("expand", v, shape=out)
+
+
+@rule(aten.slice.Tensor)
+def _slice(imp, n, x, dim=0, start=None, end=None, step=1):
+    v = imp.v(x)
+    dim = dim % v.rank
+    size = v.shape[dim]
+    start, end, step = slice(start, end, step).indices(size)
+    end = max(end, start)
+    if (start, end, step) == (0, size, 1):
+        return v
+    return imp.op("slice", v, axis=dim, start=start, end=end, step=step)
+
+
+@rule(aten.select.int)
+def _select(imp, n, x, dim, index):
+    v = imp.v(x)
+    dim = dim % v.rank
+    index = index % v.shape[dim]
+    s = imp.op("slice", v, axis=dim, start=index, end=index + 1, step=1)
+    return imp.op("squeeze", s, axes=(dim,))
+
+
+@rule(aten.squeeze.default, aten.squeeze.dim, aten.squeeze.dims)
+def _squeeze(imp, n, x, dims=None):
+    v = imp.v(x)
+    if dims is None:
+        axes = tuple(i for i, s in enumerate(v.shape) if s == 1)
+    else:
+        dims = [dims] if isinstance(dims, int) else dims
+        axes = tuple(sorted({d % max(v.rank, 1) for d in dims if v.rank and v.shape[d] == 1}))
+    return imp.op("squeeze", v, axes=axes) if axes else v
+
+
+@rule(aten.unsqueeze.default)
+def _unsqueeze(imp, n, x, dim):
+    v = imp.v(x)
+    return imp.op("unsqueeze", v, axis=dim % (v.rank + 1))
+
+
+@rule(prims.broadcast_in_dim.default)
+def _broadcast_in_dim(imp, n, x, shape, bdims):
+    v = imp.v(x)
+    for i in range(len(shape)):
+        if i not in bdims:
+            v = imp.op("unsqueeze", v, axis=i)
+    return v if v.shape == tuple(shape) else imp.op("expand", v, shape=tuple(shape))
+
+
+@rule(aten.cat.default)
+def _cat(imp, n, xs, dim=0):
+    dt = _meta_dtype(n)
+    vals = [imp.cast(imp.v(x), dt) for x in xs]
+    vals = [v for v in vals if v.shape != (0,)]  # legacy: 1-d empty tensors are skipped
+    rank = len(n.meta["val"].shape)
+    if len(vals) == 1:
+        return imp.op("cast", vals[0], dtype=dt)
+    return imp.op("cat", *vals, axis=dim % rank)
+
+
+# -- matmul ------------------------------------------------------------------------------
+@rule(aten.mm.default, aten.bmm.default)
+def _mm(imp, n, a, b):
+    dt = _meta_dtype(n)
+    return imp.op(n.target._opname, imp.cast(imp.v(a), dt), imp.cast(imp.v(b), dt))
+
+
+@rule(aten.addmm.default)
+def _addmm(imp, n, bias, a, b, *, beta=1, alpha=1):
+    dt = _meta_dtype(n)
+    return imp.op("addmm", imp.cast(imp.v(bias), dt), imp.cast(imp.v(a), dt),
+                  imp.cast(imp.v(b), dt), beta=beta, alpha=alpha)

@@ -1,0 +1,48 @@
+"""Partition: decides which nodes Ember compiles and which run eagerly.
+
+Import already turned unknown ATen ops into ``fallback`` nodes. This pass moves
+known ops to the eager side too when the target cannot compile them: ops the
+user forces out (``EMBER_FALLBACK_OPS=erf,tanh``, handy for bisecting a wrong
+result) and dtypes the backend does not support. Each move is noted with its
+reason. An Ember op on the eager side is a fallback with target ``ember.<op>``,
+which the runtime runs through the op's eager reference.
+"""
+
+from __future__ import annotations
+
+from ..ir.graph import Graph, Node
+from ..ir.ops import InputRef, get_op
+from .manager import PassContext, register_pass
+
+_COMPILED_KINDS = ("pointwise", "source", "reduction", "view", "movement", "matmul")
+
+
+@register_pass("partition")
+def partition(g: Graph, ctx: PassContext) -> Graph:
+    forced = set(ctx.options.get("fallback_ops", ()))
+    supported = ctx.options.get("dtypes")
+    out: list[Node] = []
+    for n in g.nodes:
+        kind = get_op(n.op).kind
+        reason = None
+        if kind in _COMPILED_KINDS:
+            if n.op in forced:
+                reason = "forced to eager by EMBER_FALLBACK_OPS"
+            elif supported is not None:
+                bad = {v.dtype for v in n.inputs + n.outputs} - set(supported)
+                if bad:
+                    reason = f"dtype {sorted(bad)} not supported by the backend"
+        if reason is None:
+            out.append(n)
+            continue
+        ctx.note("partition", n.op, reason)
+        fb = g.add("fallback", n.inputs, loc=n.loc, out_types=[o.type for o in n.outputs],
+                   append=False, target=f"ember.{n.op}",
+                   args=tuple(InputRef(i) for i in range(len(n.inputs))),
+                   kwargs=tuple(n.attrs.items()))
+        fb.outputs = n.outputs
+        for o in fb.outputs:
+            o.producer = fb
+        out.append(fb)
+    g.nodes = out
+    return g

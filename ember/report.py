@@ -1,0 +1,100 @@
+"""What Ember did, for ``ember.explain`` and tests: graphs, breaks, fallbacks, kernels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class KernelInfo:
+    backend: str  # "cpu" (MLIR -> LLVM)
+    name: str
+    source: str  # MLIR as built
+    llvm: str  # after lowering to the LLVM dialect
+    graph: str = ""
+
+
+@dataclass
+class FallbackInfo:
+    op: str
+    reason: str
+    loc: str | None = None
+    graph: str = ""
+
+
+@dataclass
+class GraphBreak:
+    reason: str
+    user_stack: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f" at {self.user_stack[-1]}" if self.user_stack else ""
+        return f"{self.reason}{where}"
+
+
+@dataclass
+class GraphInfo:
+    name: str
+    fx: str = ""  # the ATen FX graph, as Python code
+    ir: str = ""  # Ember IR as imported
+    final_ir: str = ""  # Ember IR after the pipeline
+    kernels: list[KernelInfo] = field(default_factory=list)
+    fallbacks: list[FallbackInfo] = field(default_factory=list)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (pass, op, reason)
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
+    pass_seconds: list[tuple[str, float]] = field(default_factory=list)
+    compile_seconds: float = 0.0
+    eager_reason: str | None = None  # set when the whole graph runs eagerly
+    dump_dir: str | None = None
+
+
+@dataclass
+class Report:
+    """A printable account of one or more compilations.
+
+    Attributes:
+        graphs: every captured graph, compiled or run eagerly (see ``eager_reason``).
+        graph_breaks: where Dynamo split the function, each with its reason.
+        fallbacks: ops that run eagerly inside compiled graphs, with reasons.
+        kernels: the kernels Ember generated, each with backend, name and source.
+        events: other things worth knowing (recompile limit hits, ...).
+    """
+
+    graphs: list[GraphInfo] = field(default_factory=list)
+    graph_breaks: list[GraphBreak] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def fallbacks(self) -> list[FallbackInfo]:
+        out = [f for g in self.graphs for f in g.fallbacks]
+        out += [FallbackInfo("<whole graph>", g.eager_reason, None, g.name)
+                for g in self.graphs if g.eager_reason]
+        return out
+
+    @property
+    def kernels(self) -> list[KernelInfo]:
+        return [k for g in self.graphs for k in g.kernels]
+
+    def __str__(self) -> str:
+        lines = [f"Ember report: {len(self.graphs)} graph(s), {len(self.graph_breaks)} graph "
+                 f"break(s), {len(self.kernels)} kernel(s), {len(self.fallbacks)} fallback(s)"]
+        for b in self.graph_breaks:
+            lines.append(f"  graph break: {b}")
+        for e in self.events:
+            lines.append(f"  event: {e}")
+        for g in self.graphs:
+            status = f"EAGER ({g.eager_reason})" if g.eager_reason else \
+                f"compiled in {g.compile_seconds * 1e3:.1f} ms"
+            lines.append(f"\n== graph {g.name}: {status}")
+            for f in g.fallbacks:
+                lines.append(f"  fallback {f.op}{' at ' + f.loc if f.loc else ''}: {f.reason}")
+            for p, op, why in g.notes:
+                lines.append(f"  note [{p}] {op}: {why}")
+            for kind, name in g.steps:
+                lines.append(f"  step {kind:8s} {name}")
+            if g.dump_dir:
+                lines.append(f"  dumps: {g.dump_dir}")
+            if g.final_ir:
+                lines.append("  IR after passes:")
+                lines += ["    " + ln for ln in g.final_ir.rstrip().splitlines()]
+        return "\n".join(lines)

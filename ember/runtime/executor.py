@@ -1,0 +1,127 @@
+"""The compiled graph: a list of steps over slots, built once, run per call.
+
+Step kinds: kernel launch (a compiled Ember kernel writing a fresh buffer),
+library call (matmul through torch), runtime view (torch view ops on a
+materialized tensor), constant, and eager fallback (an ATen op or an Ember op's
+eager reference). Every step is a closure prepared at compile time, so a call
+does no graph walking. Slots are cleared after their last use so intermediates
+are freed as early as eager would free them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+log = logging.getLogger("ember")
+
+Step = Callable[[list], None]
+
+
+@dataclass
+class StepInfo:
+    kind: str  # kernel | library | view | constant | fallback
+    name: str
+
+
+class GuardFailure(Exception):
+    pass
+
+
+class CompiledGraph:
+    """Callable ``fn(*tensors) -> list[Tensor]`` for one captured graph.
+
+    Inputs whose dtype, shape or strides differ from those the graph was compiled
+    for are never run through the kernels: the call goes to ``eager`` (the
+    original graph) and a warning is logged once.
+    """
+
+    def __init__(self, steps: list[Step], infos: list[StepInfo], nslots: int,
+                 input_slots: list[int], output_slots: list[int],
+                 input_specs: list[tuple], eager: Callable[..., Any] | None,
+                 constants: dict[int, torch.Tensor], report: Any = None) -> None:
+        self.steps = steps
+        self.infos = infos
+        self.nslots = nslots
+        self.input_slots = input_slots
+        self.output_slots = output_slots
+        self.input_specs = input_specs
+        self.eager = eager
+        self.template = [None] * nslots
+        for slot, t in constants.items():
+            self.template[slot] = t
+        self.report = report
+        self._warned = False
+
+    def guard(self, args: tuple) -> bool:
+        for a, (shape, stride, dtype) in zip(args, self.input_specs):
+            if (not isinstance(a, torch.Tensor) or a.dtype != dtype or a.shape != shape
+                    or a.device.type != "cpu"):
+                return False
+            # Only strides of non-unit dims matter: kernels never step along unit dims.
+            if a.numel() and any(s != 1 and st != want for s, st, want
+                                 in zip(shape, a.stride(), stride)):
+                return False
+        return len(args) == len(self.input_specs)
+
+    def __call__(self, *args: Any) -> list[torch.Tensor]:
+        if not self.guard(args):
+            if self.eager is None:
+                raise GuardFailure("inputs do not match the compiled signature")
+            if not self._warned:
+                log.warning("ember: inputs differ from the compiled signature "
+                            "(shape/stride/dtype/device); running this graph eagerly")
+                self._warned = True
+            out = self.eager(*args)
+            return list(out) if isinstance(out, (tuple, list)) else [out]
+        env = list(self.template)
+        for slot, a in zip(self.input_slots, args):
+            env[slot] = a
+        for step in self.steps:
+            step(env)
+        return [env[s] for s in self.output_slots]
+
+
+def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: int,
+                shape: tuple[int, ...], dtype: torch.dtype, free: list[int]) -> Step:
+    empty = torch.empty
+    if any(s == 0 for s in shape):
+        def run_empty(env: list) -> None:
+            env[out_slot] = empty(shape, dtype=dtype)
+            for s in free:
+                env[s] = None
+
+        return run_empty
+
+    def run(env: list) -> None:
+        out = empty(shape, dtype=dtype)
+        ptrs = [env[s].data_ptr() for s in in_slots]
+        ptrs.append(out.data_ptr())
+        for fn in fns:
+            fn(*ptrs)
+        env[out_slot] = out
+        for s in free:
+            env[s] = None
+
+    return run
+
+
+def call_step(fn: Callable[..., Any], build_args: Callable[[list], tuple],
+              out_slots: list[int], free: list[int], contiguous: bool) -> Step:
+    """A library, view or fallback call; ``contiguous`` forces contiguous outputs."""
+
+    def run(env: list) -> None:
+        args, kwargs = build_args(env)
+        res = fn(*args, **kwargs)
+        outs = res if isinstance(res, (tuple, list)) else (res,)
+        for slot, t in zip(out_slots, outs):
+            if contiguous and not t.is_contiguous():
+                t = t.contiguous()
+            env[slot] = t
+        for s in free:
+            env[s] = None
+
+    return run

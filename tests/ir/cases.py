@@ -1,0 +1,504 @@
+"""Shared case table for the IR tests: one-op graphs for every op of the op table.
+
+A :class:`Case` names an op, its tensor arguments (shape, dtype, memory layout and
+value domain) and its attributes. ``case.graph()`` builds the one-op IR graph whose
+inputs are graph inputs (it raises :class:`ember.ir.IRError` for cases marked
+``reject``), ``case.inputs()`` makes deterministic input tensors with the requested
+layout, and ``case.eager(inputs)`` runs the op table's eager reference.
+
+The table is built once at import (:data:`CASES`); ``test_ops_table`` compiles the
+accepted cases, ``test_text_roundtrip`` prints and parses them.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ember.ir import OPS, Graph, TensorType
+from ember.ir.dtypes import is_float, to_torch
+
+# Kinds whose ops are compiled and compared against the eager reference.
+COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "view", "movement", "matmul")
+
+NAN, INF = math.nan, math.inf
+# Values mixed into "special" float inputs.
+SPECIALS = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, -1e30)
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One tensor input of a case.
+
+    layout: contig | transposed (last two dims swapped in memory) | reversed (all dims
+        reversed in memory) | strided (last dim taken with step 2 from a larger buffer,
+        storage offset 1) | offset (storage offset 3) | expanded (stride 0 on dim 0).
+    domain: normal | positive | nonzero | gt_m1 | near1 | intlike | zeros | special |
+        negbase (floats); small | normal | full (ints: full = the whole u8/i8 range).
+    """
+
+    shape: tuple[int, ...]
+    dtype: str = "f32"
+    layout: str = "contig"
+    domain: str = "normal"
+
+    def __str__(self) -> str:
+        s = f"{self.dtype}[{','.join(map(str, self.shape))}]"
+        if self.layout != "contig":
+            s += "/" + self.layout
+        return s
+
+
+@dataclass
+class Case:
+    op: str
+    tag: str
+    args: tuple[Arg, ...]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    reject: bool = False  # Graph.add must raise IRError
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}-{self.tag}"
+
+    @property
+    def kind(self) -> str:
+        return OPS[self.op].kind
+
+    def graph(self) -> Graph:
+        """The one-op graph; raises IRError when the op's rule rejects the case."""
+        g = Graph(f"case_{self.op}")
+        ins = [g.add_input(a.shape, a.dtype, f"x{i}") for i, a in enumerate(self.args)]
+        node = g.add(self.op, ins, **self.attrs)
+        g.outputs = list(node.outputs)
+        return g
+
+    def inputs(self) -> list[torch.Tensor]:
+        seed = zlib.crc32(self.id.encode())
+        return [make_tensor(a, seed + 7919 * i) for i, a in enumerate(self.args)]
+
+    def eager(self, inputs: list[torch.Tensor]) -> torch.Tensor:
+        return OPS[self.op].eager(*inputs, **self.attrs)
+
+    def out_type(self) -> TensorType:
+        return self.graph().outputs[0].type
+
+    def tolerance(self) -> tuple[float, float]:
+        """(rtol, atol) for comparing the compiled result with the eager reference."""
+        out = self.out_type().dtype
+        dts = {a.dtype for a in self.args} | {out}
+        if not is_float(out):
+            return 0.0, 0.0
+        if dts & {"f16", "bf16"}:
+            return 1e-2, 1e-2
+        heavy = self.kind in ("reduction", "matmul")
+        if out == "f64":
+            return (1e-10, 1e-10) if heavy else (1e-7, 1e-7)
+        return (1e-4, 1e-4) if heavy else (1e-5, 1e-5)
+
+    def __repr__(self) -> str:
+        return f"Case({self.id}: {self.op}({', '.join(map(str, self.args))}) {self.attrs})"
+
+
+# -- input tensors ------------------------------------------------------------------------
+def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generator) -> torch.Tensor:
+    """Logical (contiguous) values of the requested domain."""
+    n = math.prod(shape)
+    if is_float(dtype):
+        r = torch.randn(n, generator=gen, dtype=torch.float64)
+        u = torch.rand(n, generator=gen, dtype=torch.float64)
+        if domain == "normal":
+            v = r * 2
+        elif domain == "positive":
+            v = u * 4 + 0.05
+        elif domain == "nonzero":
+            v = torch.where(r < 0, -1.0, 1.0) * (u * 2 + 0.25)
+        elif domain == "gt_m1":
+            v = u * 4 - 0.9
+        elif domain == "near1":
+            v = torch.where(r < 0, -1.0, 1.0) * (u * 0.5 + 0.75)
+        elif domain == "intlike":
+            v = torch.randint(-3, 4, (n,), generator=gen).double()
+        elif domain == "zeros":
+            v = torch.where(u < 0.5, 0.0, r * 2)
+        elif domain == "special":
+            idx = torch.randint(0, len(SPECIALS), (n,), generator=gen)
+            v = torch.where(u < 0.6, torch.tensor(SPECIALS, dtype=torch.float64)[idx], r * 2)
+        elif domain == "negbase":  # negative bases / integral exponents for pow
+            v = -(u * 3 + 0.5)
+        else:
+            raise ValueError(domain)
+        return v.to(to_torch(dtype)).reshape(shape)
+    if dtype == "b8":
+        return (torch.rand(n, generator=gen) < 0.5).reshape(shape)
+    if dtype == "u8":
+        lo, hi = {"small": (0, 4), "positive": (1, 20), "full": (0, 256)}.get(domain, (0, 256))
+    elif domain == "small":
+        lo, hi = -3, 4
+    elif domain == "positive":
+        lo, hi = 1, 20
+    elif domain == "full" and dtype == "i8":
+        lo, hi = -128, 128
+    else:
+        lo, hi = -20, 21
+    return torch.randint(lo, hi, (n,), generator=gen).to(to_torch(dtype)).reshape(shape)
+
+
+def _garbage(dtype: str):
+    """Fill for buffer elements outside the logical tensor (visible if read by mistake)."""
+    if is_float(dtype):
+        return NAN
+    return True if dtype == "b8" else 123
+
+
+def _permuted(vals: torch.Tensor, perm: list[int]) -> torch.Tensor:
+    inv = [perm.index(i) for i in range(len(perm))]
+    return vals.permute(perm).contiguous().permute(inv)
+
+
+def make_tensor(arg: Arg, seed: int) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    shape, dt, layout = arg.shape, to_torch(arg.dtype), arg.layout
+    vals = _values(shape, arg.dtype, arg.domain, gen)
+    rank = len(shape)
+    if layout == "contig" or rank == 0:
+        return vals
+    if layout == "transposed" and rank >= 2:
+        perm = list(range(rank))
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+        return _permuted(vals, perm)
+    if layout == "reversed" and rank >= 2:
+        return _permuted(vals, list(reversed(range(rank))))
+    if layout == "strided" or (layout in ("transposed", "reversed") and rank < 2):
+        n = shape[-1]
+        base = torch.full(shape[:-1] + (2 * n + 1,), _garbage(arg.dtype), dtype=dt)
+        base[..., 1:2 * n + 1:2] = vals
+        return base[..., 1::2]
+    if layout == "offset":
+        base = torch.full((vals.numel() + 3,), _garbage(arg.dtype), dtype=dt)
+        base[3:] = vals.reshape(-1)
+        return base[3:].view(shape)
+    if layout == "expanded":
+        assert shape[0] >= 1, arg
+        return vals[:1].clone().expand(shape)
+    raise ValueError(f"unknown layout {layout!r}")
+
+
+# -- the table -----------------------------------------------------------------------------
+CASES: list[Case] = []
+
+
+def add(op: str, tag: str, *args: Arg, reject: bool = False, **attrs: Any) -> None:
+    CASES.append(Case(op, tag, tuple(args), attrs, reject))
+
+
+def A(*shape: int, dt: str = "f32", lay: str = "contig", dom: str = "normal") -> Arg:
+    return Arg(tuple(shape), dt, lay, dom)
+
+
+def _kind_ops(kind: str) -> list[str]:
+    return [n for n, o in OPS.items() if o.kind == kind]
+
+
+NONCONTIG = ("transposed", "strided", "offset", "expanded", "reversed")
+INTS_ROT = ("i32", "i64", "i8", "u8", "i16")
+# Main-case domain of float-only unary ops whose interesting domain is restricted.
+UNARY_DOMAIN = {"log": "positive", "log2": "positive", "sqrt": "positive", "rsqrt": "positive",
+                "log1p": "gt_m1", "reciprocal": "nonzero"}
+HALF_UNARY = {"exp": "f16", "log": "bf16", "tanh": "f16", "sigmoid": "bf16", "sqrt": "f16",
+              "erf": "bf16", "sin": "f16", "neg": "bf16", "abs": "f16", "relu": "bf16"}
+
+
+def _unary_cases() -> None:
+    unary = [n for n, o in OPS.items() if o.kind == "pointwise" and o.arity == 1
+             and n not in ("cast", "logical_not")]
+    for k, op in enumerate(unary):
+        fo = OPS[op].float_only
+        dom = UNARY_DOMAIN.get(op, "normal")
+        lay = NONCONTIG[k % len(NONCONTIG)]
+        add(op, "f32", A(4, 8, dom=dom))
+        add(op, "f32-special", A(4, 8, dom="special"))
+        add(op, f"f32-{lay}", A(5, 6, lay=lay, dom=dom))
+        add(op, "f64-0d", A(dt="f64", dom=dom))
+        add(op, "f32-empty", A(0, 5, dom=dom))
+        if op in HALF_UNARY:
+            add(op, HALF_UNARY[op], A(3, 7, dt=HALF_UNARY[op], dom=dom))
+        idt = INTS_ROT[k % len(INTS_ROT)]
+        if fo:
+            add(op, f"{idt}-rejected", A(4, dt=idt), reject=True)
+            add(op, "b8-rejected", A(4, dt="b8"), reject=True)
+        else:
+            add(op, f"{idt}-{lay}", A(6, 5, dt=idt, lay=lay))
+            add(op, "i8", A(4, 8, dt="i8"))
+            add(op, "u8", A(4, 8, dt="u8", dom="full"))
+    add("relu", "b8", A(4, 8, dt="b8"))
+    add("logical_not", "f32", A(4, 8, dom="zeros"))
+    add("logical_not", "f32-special", A(4, 8, dom="special"))
+    add("logical_not", "b8-transposed", A(5, 6, dt="b8", lay="transposed"))
+    add("logical_not", "i32-0d", A(dt="i32", dom="small"))
+    add("logical_not", "u8", A(4, 8, dt="u8", dom="full"))
+    add("logical_not", "b8-empty", A(0, 5, dt="b8"))
+
+
+ARITH = ("add", "sub", "mul", "maximum", "minimum")
+LOGICAL = ("logical_and", "logical_or")
+COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
+B8_BINARY = {"add", "mul", "maximum", "minimum", "logical_and", "logical_or", "eq", "lt", "ge"}
+HALF_BINARY = {"add": "f16", "mul": "bf16", "div": "f16", "maximum": "bf16", "pow": "f16",
+               "lt": "f16", "sub": "bf16"}
+
+
+def _binary_cases() -> None:
+    binary = [n for n, o in OPS.items() if o.kind == "pointwise" and o.arity == 2]
+    for k, op in enumerate(binary):
+        fo = OPS[op].float_only
+        da, db = "normal", "normal"
+        if op == "div":
+            db = "nonzero"
+        elif op == "pow":
+            da = "positive"
+        elif op in LOGICAL:
+            da = db = "zeros"
+        elif op in COMPARE or op in ("maximum", "minimum"):
+            da = db = "intlike"  # equal elements occur
+        lay_a = NONCONTIG[k % len(NONCONTIG)]
+        lay_b = NONCONTIG[(k + 2) % len(NONCONTIG)]
+        add(op, "f32-row", A(4, 8, dom=da), A(8, dom=db))
+        add(op, "f32-special", A(4, 8, dom="special"), A(8, dom="special"))
+        add(op, "f32-outer", A(3, 1, dom=da), A(1, 5, dom=db))
+        if k % 2:
+            add(op, "f64-0d-lhs", A(dt="f64", dom=da), A(2, 3, dt="f64", dom=db))
+        else:
+            add(op, "f64-0d-rhs", A(2, 3, dt="f64", dom=da), A(dt="f64", dom=db))
+        add(op, f"f32-{lay_a}-{lay_b}", A(5, 6, lay=lay_a, dom=da), A(5, 6, lay=lay_b, dom=db))
+        add(op, "f32-empty", A(0, 5, dom=da), A(5, dom=db))
+        idt = INTS_ROT[k % len(INTS_ROT)]
+        if op in COMPARE or op in ("maximum", "minimum"):
+            idt = ("u8", "i8")[k % 2]  # signedness matters
+        if fo:
+            add(op, f"{idt}-rejected", A(4, 8, dt=idt), A(4, 8, dt=idt), reject=True)
+        else:
+            dom = "full" if idt in ("u8", "i8") and op not in ("mul",) else "normal"
+            add(op, idt, A(4, 8, dt=idt, dom=dom), A(4, 8, dt=idt, dom=dom))
+        if op in B8_BINARY:
+            add(op, "b8", A(4, 8, dt="b8"), A(8, dt="b8"))
+        if op in HALF_BINARY:
+            h = HALF_BINARY[op]
+            add(op, h, A(3, 7, dt=h, dom=da), A(3, 7, dt=h, dom=db))
+        # rule rejections common to all binary ops
+        add(op, "mixed-dtypes-rejected", A(4, dt="f32"), A(4, dt="f64"), reject=True)
+        if k % 3 == 0:
+            add(op, "no-broadcast-rejected", A(4, 8), A(5), reject=True)
+    # pow with negative bases and integral exponents is defined by eager (no NaN).
+    add("pow", "f32-negbase-intexp", A(4, 8, dom="negbase"), A(8, dom="intlike"))
+
+
+def _other_pointwise_cases() -> None:
+    b8c = dict(dt="b8")
+    add("where", "f32", A(4, 8, **b8c), A(4, 8), A(8))
+    add("where", "f32-special", A(4, 8, **b8c), A(4, 8, dom="special"), A(8, dom="special"))
+    add("where", "f32-bcast", A(3, 1, **b8c), A(1, 5), A())
+    add("where", "f32-noncontig", A(5, 6, dt="b8", lay="transposed"), A(5, 6, lay="strided"),
+        A(5, 6, lay="expanded"))
+    add("where", "i64-0d", A(**b8c), A(dt="i64"), A(dt="i64"))
+    add("where", "b8", A(4, 8, **b8c), A(4, 8, dt="b8"), A(4, 8, dt="b8"))
+    add("where", "f16-empty", A(0, 5, **b8c), A(5, dt="f16"), A(0, 1, dt="f16"))
+    add("where", "u8-f64", A(2, 3, **b8c), A(2, 3, dt="u8", dom="full"), A(3, dt="u8", dom="full"))
+    add("where", "f32-cond-rejected", A(4), A(4), A(4), reject=True)
+    add("where", "branch-dtypes-rejected", A(4, **b8c), A(4), A(4, dt="f64"), reject=True)
+
+    def cast(tag, arg, dtype, reject=False):
+        add("cast", tag, arg, dtype=dtype, reject=reject)
+
+    cast("f32-i32", A(4, 8, dom="normal"), "i32")
+    cast("f32-b8-special", A(4, 8, dom="special"), "b8")
+    cast("f32-b8-zeros", A(4, 8, dom="zeros"), "b8")
+    cast("b8-f32", A(4, 8, dt="b8"), "f32")
+    cast("u8-i32", A(4, 8, dt="u8", dom="full"), "i32")
+    cast("i8-u8", A(4, 8, dt="i8", dom="full"), "u8")
+    cast("i32-i8", A(4, 8, dt="i32"), "i8")
+    cast("i64-f64-transposed", A(5, 6, dt="i64", lay="transposed"), "f64")
+    cast("f32-f16", A(4, 8), "f16")
+    cast("f16-f32-special", A(4, 8, dt="f16", dom="special"), "f32")
+    cast("f32-bf16-special", A(4, 8, dom="special"), "bf16")
+    cast("bf16-f32-strided", A(5, 6, dt="bf16", lay="strided"), "f32")
+    cast("f64-f32-special", A(4, 8, dt="f64", dom="special"), "f32")
+    cast("f32-u8-positive", A(4, 8, dom="positive"), "u8")
+    cast("i32-f32-0d", A(dt="i32"), "f32")
+    cast("f32-i64-empty", A(0, 5), "i64")
+    cast("f32-f32-offset", A(5, 6, lay="offset", dom="special"), "f32")
+
+
+def _source_cases() -> None:
+    add("full", "f32", shape=(2, 3), value=1.5, dtype="f32")
+    add("full", "i32-neg", shape=(4, 1, 3), value=-7, dtype="i32")
+    add("full", "b8-0d", shape=(), value=True, dtype="b8")
+    add("full", "i64-empty", shape=(0, 3), value=0, dtype="i64")
+    add("full", "f32-inf", shape=(5,), value=-INF, dtype="f32")
+    add("full", "f32-nan", shape=(2, 2), value=NAN, dtype="f32")
+    add("full", "f16", shape=(3, 2), value=2.5, dtype="f16")
+    add("full", "f64-int-value", shape=(2,), value=3, dtype="f64")
+    add("full", "negative-shape-rejected", shape=(-1, 2), value=0.0, dtype="f32", reject=True)
+    add("iota", "i64", length=8, start=0, step=1, dtype="i64")
+    add("iota", "f32-frac", length=5, start=0.5, step=0.25, dtype="f32")
+    add("iota", "i32-negstep", length=6, start=10, step=-3, dtype="i32")
+    add("iota", "f64-empty", length=0, start=0, step=1, dtype="f64")
+    add("iota", "f32-int-step", length=7, start=-3, step=2, dtype="f32")
+    add("iota", "negative-length-rejected", length=-1, start=0, step=1, dtype="i64", reject=True)
+
+    gen = torch.Generator().manual_seed(5)
+    add("constant", "f32", value=torch.randn(3, 4, generator=gen))
+    add("constant", "f32-special", value=torch.tensor([NAN, INF, -INF, -0.0, 1e-30]))
+    add("constant", "i64", value=torch.randint(-50, 50, (2, 3), generator=gen))
+    add("constant", "b8", value=torch.rand(2, 5, generator=gen) < 0.5)
+    add("constant", "f16-0d", value=torch.tensor(1.5, dtype=torch.float16))
+    add("constant", "bf16", value=torch.randn(4, generator=gen).to(torch.bfloat16))
+    add("constant", "u8-empty", value=torch.zeros(0, 3, dtype=torch.uint8))
+
+
+def _reduction_cases() -> None:
+    for k, op in enumerate(("sum", "prod", "amax", "amin", "mean")):
+        dom = "near1" if op == "prod" else "normal"
+        lay = ("reversed", "strided", "transposed", "offset", "expanded")[k]
+        add(op, "f32-ax1", A(4, 8, dom=dom), axes=(1,), keepdim=False)
+        add(op, "f32-special", A(4, 8, dom="special"), axes=(1,), keepdim=False)
+        add(op, "f32-ax0-keep", A(6, 5, dom=dom), axes=(0,), keepdim=True)
+        add(op, f"f32-ax02-keep-{lay}", A(3, 4, 5, lay=lay, dom=dom), axes=(0, 2), keepdim=True)
+        add(op, "f32-ax02", A(3, 4, 5, dom=dom), axes=(0, 2), keepdim=False)
+        add(op, "f32-all", A(3, 4, 5, dom=dom), axes=(0, 1, 2), keepdim=False)
+        add(op, "f64-0d", A(dt="f64", dom=dom), axes=(), keepdim=False)
+        add(op, "f32-noaxes", A(3, 4, dom=dom), axes=(), keepdim=True)
+        add(op, "unsorted-axes-rejected", A(3, 4, 5), axes=(2, 0), keepdim=False, reject=True)
+        add(op, "axis-out-of-range-rejected", A(3, 4), axes=(2,), keepdim=False, reject=True)
+        if op in ("amax", "amin"):
+            add(op, "empty-axis-rejected", A(0, 5), axes=(0,), keepdim=False, reject=True)
+            add(op, "f32-empty-keep", A(0, 5), axes=(1,), keepdim=False)
+            add(op, "b8", A(4, 8, dt="b8"), axes=(1,), keepdim=False)
+        else:
+            add(op, "f32-empty-axis", A(0, 5), axes=(0,), keepdim=False)
+    add("sum", "f32-long-row", A(3, 1000), axes=(1,), keepdim=False)
+    add("sum", "f64-0d-ax0", A(dt="f64"), axes=(0,), keepdim=True)
+    add("sum", "i32", A(4, 8, dt="i32"), axes=(1,), keepdim=False)
+    add("sum", "i64-all", A(3, 4, 5, dt="i64", lay="transposed"), axes=(0, 1, 2), keepdim=False)
+    add("prod", "i64", A(4, 8, dt="i64", dom="small"), axes=(1,), keepdim=False)
+    add("amax", "u8", A(4, 8, dt="u8", dom="full"), axes=(1,), keepdim=False)
+    add("amax", "i8-all", A(4, 8, dt="i8", dom="full"), axes=(0, 1), keepdim=True)
+    add("amin", "u8", A(4, 8, dt="u8", dom="full"), axes=(0,), keepdim=False)
+    add("amin", "i32", A(4, 8, dt="i32"), axes=(1,), keepdim=True)
+    add("mean", "i32-rejected", A(4, 8, dt="i32"), axes=(1,), keepdim=False, reject=True)
+    add("sum", "f16", A(4, 64, dt="f16"), axes=(1,), keepdim=False)
+    add("mean", "bf16", A(4, 64, dt="bf16"), axes=(1,), keepdim=False)
+    add("amax", "f16", A(4, 8, dt="f16"), axes=(0, 1), keepdim=False)
+
+
+def _view_cases() -> None:
+    add("reshape", "f32-flatten", A(4, 6), shape=(24,))
+    add("reshape", "f32-merge-transposed", A(4, 6, lay="transposed"), shape=(24,))
+    add("reshape", "f32-split-strided", A(2, 3, 4, lay="strided"), shape=(6, 2, 2))
+    add("reshape", "i64", A(4, 6, dt="i64"), shape=(2, 2, 6))
+    add("reshape", "f64-0d", A(dt="f64"), shape=(1, 1))
+    add("reshape", "f32-to-0d", A(1, 1, lay="transposed"), shape=())
+    add("reshape", "f32-empty", A(0, 5), shape=(5, 0))
+    add("reshape", "b8-offset", A(2, 3, dt="b8", lay="offset"), shape=(3, 2))
+    add("reshape", "f16-expanded", A(3, 4, dt="f16", lay="expanded"), shape=(2, 6))
+    add("reshape", "numel-rejected", A(4, 6), shape=(5, 5), reject=True)
+    add("permute", "f32", A(2, 3, 4), dims=(2, 0, 1))
+    add("permute", "f32-transposed", A(5, 6, lay="transposed"), dims=(1, 0))
+    add("permute", "i32-strided", A(3, 4, 5, dt="i32", lay="strided"), dims=(1, 2, 0))
+    add("permute", "f64-0d", A(dt="f64"), dims=())
+    add("permute", "b8-empty", A(2, 0, 3, dt="b8"), dims=(2, 1, 0))
+    add("permute", "bad-perm-rejected", A(2, 3), dims=(0, 0), reject=True)
+    add("expand", "f32", A(3, 1), shape=(2, 3, 5))
+    add("expand", "i64-vec", A(1, dt="i64"), shape=(4,))
+    add("expand", "f32-0d", A(), shape=(2, 3))
+    add("expand", "f32-strided", A(4, 1, lay="strided"), shape=(4, 6))
+    add("expand", "b8-transposed", A(1, 4, dt="b8", lay="transposed"), shape=(3, 4))
+    add("expand", "f16-empty", A(1, 5, dt="f16"), shape=(0, 5))
+    add("expand", "bad-shape-rejected", A(3, 2), shape=(3, 4), reject=True)
+    add("slice", "f32-step3", A(10, 6), axis=0, start=1, end=9, step=3)
+    add("slice", "f32-empty", A(10, 6), axis=1, start=2, end=2, step=1)
+    add("slice", "f32-transposed", A(5, 6, lay="transposed"), axis=1, start=1, end=6, step=2)
+    add("slice", "i32-strided", A(2, 3, 8, dt="i32", lay="strided"), axis=2, start=3, end=8, step=2)
+    add("slice", "b8", A(7, 3, dt="b8"), axis=0, start=0, end=7, step=4)
+    add("slice", "f64-offset", A(6, 4, dt="f64", lay="offset"), axis=1, start=1, end=3, step=1)
+    add("slice", "end-rejected", A(4, 6), axis=1, start=0, end=7, step=1, reject=True)
+    add("slice", "step0-rejected", A(4, 6), axis=1, start=0, end=6, step=0, reject=True)
+    add("squeeze", "f32", A(1, 4, 1, 3), axes=(0, 2))
+    add("squeeze", "f32-none", A(2, 3), axes=())
+    add("squeeze", "i64-to-0d", A(1, dt="i64"), axes=(0,))
+    add("squeeze", "f32-expanded", A(2, 1, 5, lay="expanded"), axes=(1,))
+    add("squeeze", "b8-transposed", A(3, 1, dt="b8", lay="transposed"), axes=(1,))
+    add("squeeze", "not-size1-rejected", A(2, 3), axes=(0,), reject=True)
+    add("unsqueeze", "f32-front", A(4, 5), axis=0)
+    add("unsqueeze", "f32-end-transposed", A(4, 5, lay="transposed"), axis=2)
+    add("unsqueeze", "f64-0d", A(dt="f64"), axis=0)
+    add("unsqueeze", "b8-strided", A(3, 4, dt="b8", lay="strided"), axis=1)
+    add("unsqueeze", "i32-empty", A(0, 3, dt="i32"), axis=1)
+    add("unsqueeze", "axis-rejected", A(4), axis=2, reject=True)
+
+
+def _movement_cases() -> None:
+    add("cat", "f32-2-ax0", A(2, 3), A(4, 3), axis=0)
+    add("cat", "f32-3-ax1-with-empty", A(3, 1), A(3, 0), A(3, 4), axis=1)
+    add("cat", "f32-noncontig", A(4, 5, lay="transposed"), A(2, 5, lay="strided"),
+        A(3, 5, lay="expanded"), axis=0)
+    add("cat", "i64-ax2", A(2, 2, 3, dt="i64"), A(2, 2, 1, dt="i64"), axis=2)
+    add("cat", "b8", A(2, 3, dt="b8"), A(2, 3, dt="b8", lay="offset"), axis=1)
+    add("cat", "f16-single", A(3, 4, dt="f16"), axis=1)
+    add("cat", "f64-all-empty", A(0, 3, dt="f64"), A(0, 3, dt="f64"), axis=0)
+    add("cat", "u8-3", A(1, 4, dt="u8", dom="full"), A(2, 4, dt="u8", dom="full"),
+        A(3, 4, dt="u8", dom="full"), axis=0)
+    add("cat", "dtypes-rejected", A(2, 3), A(2, 3, dt="f64"), axis=0, reject=True)
+    add("cat", "dtypes3-rejected", A(2, 3, dt="i32"), A(2, 3, dt="i32"), A(2, 3, dt="i64"),
+        axis=0, reject=True)
+    add("cat", "shapes-rejected", A(2, 3), A(2, 4), axis=0, reject=True)
+    add("cat", "0d-rejected", A(), A(), axis=0, reject=True)
+
+
+def _matmul_cases() -> None:
+    add("mm", "f32", A(4, 8), A(8, 5))
+    add("mm", "f32-transposed", A(4, 8, lay="transposed"), A(8, 5, lay="transposed"))
+    add("mm", "f32-strided-offset", A(4, 8, lay="strided"), A(8, 5, lay="offset"))
+    add("mm", "f64", A(3, 7, dt="f64"), A(7, 2, dt="f64"))
+    add("mm", "i64", A(4, 8, dt="i64"), A(8, 5, dt="i64"))
+    add("mm", "bf16", A(4, 16, dt="bf16"), A(16, 5, dt="bf16"))
+    add("mm", "f32-k0", A(4, 0), A(0, 5))
+    add("mm", "f32-m0", A(0, 3), A(3, 5))
+    add("mm", "f32-special", A(4, 8, dom="special"), A(8, 5))
+    add("mm", "shape-rejected", A(4, 8), A(7, 5), reject=True)
+    add("mm", "dtype-rejected", A(4, 8), A(8, 5, dt="f64"), reject=True)
+    add("mm", "rank-rejected", A(2, 4, 8), A(2, 8, 5), reject=True)
+    add("bmm", "f32", A(2, 3, 4), A(2, 4, 5))
+    add("bmm", "f32-noncontig", A(2, 3, 4, lay="reversed"), A(2, 4, 5, lay="transposed"))
+    add("bmm", "f16", A(3, 4, 8, dt="f16"), A(3, 8, 2, dt="f16"))
+    add("bmm", "i32", A(2, 3, 4, dt="i32"), A(2, 4, 5, dt="i32"))
+    add("bmm", "f32-b0", A(0, 3, 4), A(0, 4, 5))
+    add("bmm", "batch-rejected", A(2, 3, 4), A(3, 4, 5), reject=True)
+    add("addmm", "f32-row-bias", A(5), A(4, 8), A(8, 5), beta=1.0, alpha=1.0)
+    add("addmm", "f32-beta-alpha", A(4, 5, lay="transposed"), A(4, 8), A(8, 5, lay="strided"),
+        beta=0.5, alpha=2.0)
+    add("addmm", "f32-col-bias", A(4, 1), A(4, 8), A(8, 5), beta=-1.5, alpha=0.25)
+    add("addmm", "f32-0d-bias", A(), A(4, 8), A(8, 5), beta=1.0, alpha=1.0)
+    add("addmm", "f32-beta0-nan-bias", A(4, 5, dom="special"), A(4, 8), A(8, 5), beta=0.0,
+        alpha=1.0)
+    add("addmm", "i64-int-scalars", A(1, 5, dt="i64"), A(4, 8, dt="i64"), A(8, 5, dt="i64"),
+        beta=2, alpha=3)
+    add("addmm", "f64", A(5, dt="f64"), A(3, 7, dt="f64"), A(7, 5, dt="f64"), beta=1.0, alpha=-1.0)
+    add("addmm", "bias-rejected", A(3), A(4, 8), A(8, 5), beta=1.0, alpha=1.0, reject=True)
+
+
+_unary_cases()
+_binary_cases()
+_other_pointwise_cases()
+_source_cases()
+_reduction_cases()
+_view_cases()
+_movement_cases()
+_matmul_cases()
+
+ACCEPTED = [c for c in CASES if not c.reject]
+REJECTED = [c for c in CASES if c.reject]
