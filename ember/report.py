@@ -48,7 +48,7 @@ class GraphInfo:
     dump_dir: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Report:
     """A printable account of one or more compilations.
 

@@ -89,7 +89,7 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
             out.append(n)
             continue
         region, inputs = k
-        region.name = f"k{len(out)}_{_describe(region)}"
+        region.name = f"k{sum(x.op == 'kernel' for x in out)}_{_describe(region)}"
         new = g.add("kernel", [subst.get(i, i) for i in inputs], loc=n.loc, region=region,
                     out_types=[n.out.type], append=False, name=region.name)
         out.append(new)

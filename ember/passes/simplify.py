@@ -71,16 +71,16 @@ def view_noop(n: Node, ctx: RewriteCtx) -> Value | None:
 
 # reshape(reshape(x, a), b) -> reshape(x, b)
 def reshape_reshape(n: Node, ctx: RewriteCtx) -> Value | None:
-    p = n.inputs[0].producer
-    if n.op == "reshape" and p is not None and p.op == "reshape":
+    p = n.inputs[0].producer if n.op == "reshape" else None
+    if p is not None and p.op == "reshape":
         return ctx.emit("reshape", p.inputs[0], loc=n.loc, shape=n.attrs["shape"])
     return None
 
 
 # permute(permute(x, p), q) -> permute(x, p[q])
 def permute_permute(n: Node, ctx: RewriteCtx) -> Value | None:
-    p = n.inputs[0].producer
-    if n.op == "permute" and p is not None and p.op == "permute":
+    p = n.inputs[0].producer if n.op == "permute" else None
+    if p is not None and p.op == "permute":
         dims = tuple(p.attrs["dims"][d] for d in n.attrs["dims"])
         return ctx.emit("permute", p.inputs[0], loc=n.loc, dims=dims)
     return None

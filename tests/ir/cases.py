@@ -209,8 +209,7 @@ INTS_ROT = ("i32", "i64", "i8", "u8", "i16")
 # Main-case domain of float-only unary ops whose interesting domain is restricted.
 UNARY_DOMAIN = {"log": "positive", "log2": "positive", "sqrt": "positive", "rsqrt": "positive",
                 "log1p": "gt_m1", "reciprocal": "nonzero"}
-HALF_UNARY = {"exp": "f16", "log": "bf16", "tanh": "f16", "sigmoid": "bf16", "sqrt": "f16",
-              "erf": "bf16", "sin": "f16", "neg": "bf16", "abs": "f16", "relu": "bf16"}
+HALF_UNARY = {"exp": "f16", "log": "bf16", "sigmoid": "bf16", "sqrt": "f16", "relu": "bf16"}
 
 
 def _unary_cases() -> None:
@@ -247,9 +246,8 @@ def _unary_cases() -> None:
 ARITH = ("add", "sub", "mul", "maximum", "minimum")
 LOGICAL = ("logical_and", "logical_or")
 COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
-B8_BINARY = {"add", "mul", "maximum", "minimum", "logical_and", "logical_or", "eq", "lt", "ge"}
-HALF_BINARY = {"add": "f16", "mul": "bf16", "div": "f16", "maximum": "bf16", "pow": "f16",
-               "lt": "f16", "sub": "bf16"}
+B8_BINARY = {"add", "mul", "maximum", "logical_or", "lt"}
+HALF_BINARY = {"add": "f16", "mul": "bf16", "div": "f16", "lt": "bf16"}
 
 
 def _binary_cases() -> None:
@@ -316,7 +314,6 @@ def _other_pointwise_cases() -> None:
 
     cast("f32-i32", A(4, 8, dom="normal"), "i32")
     cast("f32-b8-special", A(4, 8, dom="special"), "b8")
-    cast("f32-b8-zeros", A(4, 8, dom="zeros"), "b8")
     cast("b8-f32", A(4, 8, dt="b8"), "f32")
     cast("u8-i32", A(4, 8, dt="u8", dom="full"), "i32")
     cast("i8-u8", A(4, 8, dt="i8", dom="full"), "u8")
@@ -330,7 +327,6 @@ def _other_pointwise_cases() -> None:
     cast("f32-u8-positive", A(4, 8, dom="positive"), "u8")
     cast("i32-f32-0d", A(dt="i32"), "f32")
     cast("f32-i64-empty", A(0, 5), "i64")
-    cast("f32-f32-offset", A(5, 6, lay="offset", dom="special"), "f32")
 
 
 def _source_cases() -> None:
@@ -366,7 +362,6 @@ def _reduction_cases() -> None:
         lay = ("reversed", "strided", "transposed", "offset", "expanded")[k]
         add(op, "f32-ax1", A(4, 8, dom=dom), axes=(1,), keepdim=False)
         add(op, "f32-special", A(4, 8, dom="special"), axes=(1,), keepdim=False)
-        add(op, "f32-ax0-keep", A(6, 5, dom=dom), axes=(0,), keepdim=True)
         add(op, f"f32-ax02-keep-{lay}", A(3, 4, 5, lay=lay, dom=dom), axes=(0, 2), keepdim=True)
         add(op, "f32-ax02", A(3, 4, 5, dom=dom), axes=(0, 2), keepdim=False)
         add(op, "f32-all", A(3, 4, 5, dom=dom), axes=(0, 1, 2), keepdim=False)

@@ -1,0 +1,306 @@
+"""Table-driven tests of the op table: every op, compiled as a one-op graph, against eager.
+
+The cases live in :mod:`tests.ir.cases`. Besides the differential test
+(``test_compiled_matches_eager``), this checks the table itself: every op of the
+compiled kinds has cases, rules reject what they should (``IRError``), and the eager
+references agree with the rules (shape/dtype) and with direct torch calls.
+
+Compiling imports :mod:`ember.compiler` lazily, so everything else here runs without it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from ember.ir import OPS, Graph, IRError, print_graph, verify
+from ember.ir.dtypes import DTYPES, from_torch, is_float, to_torch
+
+from .cases import ACCEPTED, CASES, COMPILED_KINDS, REJECTED, Case
+
+_ids = {"ids": lambda c: c.id}
+
+
+# -- coverage of the table -----------------------------------------------------------------
+def test_every_op_has_cases():
+    table = {n for n, o in OPS.items() if o.kind in COMPILED_KINDS}
+    covered = {c.op for c in ACCEPTED}
+    assert not table - covered, f"ops without an accepted test case: {sorted(table - covered)}"
+    assert covered == table, f"cases for ops not in the table: {sorted(covered - table)}"
+
+
+def test_every_kind_is_known():
+    # A new kind of op must be added to COMPILED_KINDS (and get cases) or to this list.
+    kinds = {o.kind for o in OPS.values()}
+    assert kinds <= set(COMPILED_KINDS) | {"fallback", "kernel"}, kinds
+
+
+def test_case_ids_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+# -- rules -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", REJECTED, **_ids)
+def test_rule_rejects(case: Case):
+    with pytest.raises(IRError):
+        case.graph()
+
+
+@pytest.mark.parametrize("op,attr", [("cast", "dtype"), ("full", "dtype"), ("iota", "dtype")])
+def test_dtype_attributes_are_checked(op, attr):
+    g = Graph()
+    ins = [g.add_input((3,), "f32")] if op == "cast" else []
+    attrs = {"cast": {}, "full": {"shape": (2,), "value": 0}, "iota": {"length": 3, "start": 0,
+                                                                        "step": 1}}[op]
+    with pytest.raises(IRError):
+        g.add(op, ins, **attrs, **{attr: "c64"})
+
+
+def _scan_variants(op: str, dt: str):
+    """(input types, attrs) probing `op` with operand dtype `dt`."""
+    o = OPS[op]
+    if op == "where":
+        yield [((3,), "b8"), ((3,), dt), ((3,), dt)], {}
+    elif op == "cast":
+        for other in DTYPES:
+            yield [((3,), dt)], {"dtype": other}
+            yield [((3,), other)], {"dtype": dt}
+    elif o.kind == "pointwise":
+        yield [((3,), dt)] * o.arity, {}
+    elif o.kind == "reduction":
+        yield [((2, 3), dt)], {"axes": (1,), "keepdim": False}
+        yield [((2, 3), dt)], {"axes": (0, 1), "keepdim": True}
+    elif op == "mm":
+        yield [((2, 3), dt), ((3, 4), dt)], {}
+    elif op == "bmm":
+        yield [((2, 2, 3), dt), ((2, 3, 4), dt)], {}
+    elif op == "addmm":
+        yield [((4,), dt), ((2, 3), dt), ((3, 4), dt)], {"beta": 1, "alpha": 1}
+    elif op == "cat":
+        yield [((2, 3), dt), ((1, 3), dt)], {"axis": 0}
+
+
+SCAN_OPS = [n for n, o in OPS.items() if o.kind in ("pointwise", "reduction", "matmul", "movement")]
+
+
+@pytest.mark.parametrize("op", SCAN_OPS)
+def test_rule_and_eager_agree_on_dtypes(op):
+    """Whatever the rule accepts, the eager reference runs and gives the inferred type.
+
+    (The rule may be stricter than eager: float-only ops reject ints, which eager promotes.)
+    """
+    problems = []
+    for dt in DTYPES:
+        for types, attrs in _scan_variants(op, dt):
+            g = Graph()
+            ins = [g.add_input(s, d) for s, d in types]
+            try:
+                node = g.add(op, ins, **attrs)
+            except IRError:
+                continue
+            except Exception as e:  # noqa: BLE001
+                problems.append(f"{types} {attrs}: rule raised {type(e).__name__}, not IRError")
+                continue
+            xs = [torch.ones(s, dtype=to_torch(d)) for s, d in types]
+            try:
+                out = OPS[op].eager(*xs, **attrs)
+            except Exception as e:  # noqa: BLE001
+                problems.append(f"{[d for _, d in types]} {attrs}: the rule accepts, eager "
+                                f"raises {type(e).__name__}: {str(e).splitlines()[0]}")
+                continue
+            got = (tuple(out.shape), from_torch(out.dtype))
+            want = (node.out.type.shape, node.out.type.dtype)
+            if got != want:
+                problems.append(f"{[d for _, d in types]} {attrs}: rule gives {node.out.type}, "
+                                f"eager gives {got[1]}{list(got[0])}")
+    assert not problems, f"{op}:\n  " + "\n  ".join(problems)
+
+
+# -- eager references --------------------------------------------------------------------------
+@pytest.mark.parametrize("case", ACCEPTED, **_ids)
+def test_eager_matches_rule(case: Case):
+    out = case.eager(case.inputs())
+    ty = case.out_type()
+    assert isinstance(out, torch.Tensor)
+    assert (tuple(out.shape), from_torch(out.dtype)) == (ty.shape, ty.dtype), (
+        f"{case.id}: the rule gives {ty}, the eager reference gives "
+        f"{from_torch(out.dtype)}{list(out.shape)}")
+
+
+def _prod(x, axes, keepdim):
+    if not axes:
+        return x
+    for a in sorted(axes, reverse=True):
+        x = torch.prod(x, a, keepdim=keepdim, dtype=x.dtype)
+    return x
+
+
+def _iota(length, start, step, dtype):
+    fl = isinstance(start, float) or isinstance(step, float)
+    vals = [start + step * i for i in range(length)]
+    return torch.tensor(vals, dtype=torch.float64 if fl else torch.int64).to(to_torch(dtype))
+
+
+def _addmm(bias, a, b, beta, alpha):
+    out = alpha * (a @ b)
+    return out + beta * bias if beta != 0 else out
+
+
+def _reduce(fn):
+    return lambda x, axes, keepdim: fn(x, axes, keepdim) if axes else x
+
+
+# Written independently of ember/ir/ops.py: the op of the same name in torch, with the
+# result dtype the IR promises (integer sums stay in their dtype).
+DIRECT = {
+    **{n: getattr(torch, n) for n, o in OPS.items()
+       if o.kind == "pointwise" and n not in ("relu", "cast")},
+    "relu": lambda x: torch.where(x > 0, x, torch.zeros_like(x)),
+    "cast": lambda x, dtype: x.to(to_torch(dtype)),
+    "full": lambda shape, value, dtype: torch.full(shape, value, dtype=to_torch(dtype)),
+    "iota": _iota,
+    "constant": lambda value: value,
+    "sum": _reduce(lambda x, a, k: torch.sum(x, dim=a, keepdim=k, dtype=x.dtype)),
+    "prod": _prod,
+    "amax": _reduce(lambda x, a, k: torch.amax(x, dim=a, keepdim=k)),
+    "amin": _reduce(lambda x, a, k: torch.amin(x, dim=a, keepdim=k)),
+    "mean": _reduce(lambda x, a, k: torch.mean(x, dim=a, keepdim=k)),
+    "reshape": lambda x, shape: torch.reshape(x, shape),
+    "permute": lambda x, dims: torch.permute(x, dims),
+    "expand": lambda x, shape: x.expand(shape),
+    "slice": lambda x, axis, start, end, step: torch.ops.aten.slice.Tensor(x, axis, start, end,
+                                                                            step),
+    "squeeze": lambda x, axes: torch.squeeze(x, axes) if axes else x,
+    "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
+    "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
+    "mm": torch.matmul,
+    "bmm": torch.matmul,
+    "addmm": _addmm,
+}
+
+
+def test_direct_table_is_complete():
+    assert {c.op for c in ACCEPTED} <= set(DIRECT)
+
+
+@pytest.mark.parametrize("case", ACCEPTED, **_ids)
+def test_eager_matches_direct_torch(case: Case):
+    xs = case.inputs()
+    got = case.eager(xs)
+    want = DIRECT[case.op](*xs, **case.attrs)
+    rtol, atol = case.tolerance()
+    torch.testing.assert_close(got, want, rtol=rtol, atol=atol, equal_nan=True,
+                               check_dtype=False)
+
+
+# -- compiled vs eager ---------------------------------------------------------------------------
+_COMPILED: dict = {}
+
+
+@pytest.fixture(scope="module")
+def compile_graph():
+    from ember.compiler import compile_graph
+
+    return compile_graph
+
+
+def _key(g: Graph, inputs: list[torch.Tensor]):
+    return print_graph(g), tuple((tuple(t.shape), t.stride(), t.storage_offset(), t.dtype)
+                                 for t in inputs)
+
+
+def _compiled(case: Case, compile_graph):
+    """compile_graph for the case, shared between cases with the same graph and layouts."""
+    g, inputs = case.graph(), case.inputs()
+    key = _key(g, inputs)
+    if key not in _COMPILED:
+        text = key[0]
+        verify(g)
+        fn = compile_graph(g, inputs)
+        assert print_graph(g) == text, f"{case.id}: compile_graph modified the caller's graph"
+        _COMPILED[key] = fn
+    return _COMPILED[key], g, inputs
+
+
+def _storage_bytes(t: torch.Tensor) -> torch.Tensor:
+    return torch.empty(0, dtype=torch.uint8).set_(t.untyped_storage()).clone()
+
+
+def _exact(a, b, what):
+    torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True,
+                               msg=lambda m: f"{what}\n{m}")
+
+
+@pytest.mark.parametrize("case", ACCEPTED, **_ids)
+def test_compiled_matches_eager(case: Case, compile_graph):
+    fn, g, inputs = _compiled(case, compile_graph)
+    text = print_graph(g)
+    expected = case.eager(inputs).clone()
+    before = [t.clone() for t in inputs]
+    storage_before = [_storage_bytes(t) for t in inputs]
+
+    outs = fn(*inputs)
+    assert isinstance(outs, (list, tuple)) and len(outs) == len(g.outputs), (
+        f"{case.id}: expected a list of {len(g.outputs)} tensors, got {outs!r}")
+    out = outs[0]
+    assert isinstance(out, torch.Tensor), f"{case.id}: output is {type(out).__name__}"
+    ty = g.outputs[0].type
+    got_ty = (tuple(out.shape), from_torch(out.dtype))
+    assert got_ty == (ty.shape, ty.dtype), (
+        f"{case.id}: compiled output is {got_ty[1]}{list(got_ty[0])}, the graph says {ty}\n{text}")
+    rtol, atol = case.tolerance()
+    torch.testing.assert_close(
+        out, expected, rtol=rtol, atol=atol, equal_nan=True, check_dtype=False,
+        msg=lambda m: f"{case.id}: compiled result differs from eager\n{m}\n{text}")
+
+    for i, (t, b, s) in enumerate(zip(inputs, before, storage_before)):
+        _exact(t, b, f"{case.id}: input {i} was mutated")
+        assert torch.equal(_storage_bytes(t), s), f"{case.id}: input {i}'s storage was written"
+
+    first = out.clone()
+    outs2 = fn(*inputs)
+    _exact(outs2[0], first, f"{case.id}: a second call gives a different result")
+    _exact(out, first, f"{case.id}: the second call overwrote the first call's output")
+
+
+def mlir_available() -> tuple[bool, str]:
+    from ember.codegen.mlir import available
+
+    return available()
+
+
+def _kernel_expected(case: Case) -> bool:
+    if case.kind not in ("pointwise", "reduction"):
+        return False
+    return all(math.prod(a.shape) > 0 for a in case.args) and case.out_type().numel > 0
+
+
+KERNEL_CASES = [c for c in ACCEPTED if _kernel_expected(c)]
+
+
+@pytest.mark.parametrize("case", KERNEL_CASES, **_ids)
+def test_runs_as_ember_kernel(case: Case, compile_graph):
+    """Pointwise ops and reductions must run as generated CPU kernels, not eager fallbacks."""
+    ok, reason = mlir_available()
+    if not ok:
+        pytest.skip(f"MLIR backend unavailable: {reason}")
+    fn, g, _ = _compiled(case, compile_graph)
+    kernels = list(fn.report.kernels)
+    assert any(k.backend == "cpu" for k in kernels), (
+        f"{case.id}: no 'cpu' kernel in the report "
+        f"({[(k.backend, k.name) for k in kernels]})\n{print_graph(g)}")
+    for k in kernels:
+        assert isinstance(k.name, str) and k.name, k
+        assert isinstance(k.source, str) and k.source, k
+
+
+def test_float_cases_cover_dtypes():
+    # The table keeps f64, f16 and bf16 cases for the pointwise, reduction and matmul kinds.
+    for kind in ("pointwise", "reduction", "matmul"):
+        dts = {a.dtype for c in ACCEPTED if c.kind == kind for a in c.args}
+        assert {"f16", "bf16", "f64", "f32"} <= dts or kind == "matmul" and {"f64", "f32"} <= dts, (
+            kind, dts)
+    assert any(is_float(a.dtype) and a.domain == "special" for c in ACCEPTED for a in c.args)
