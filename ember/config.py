@@ -17,6 +17,8 @@ class Config:
         fallback_ops: Ember ops forced to run eagerly (``EMBER_FALLBACK_OPS=erf,tanh``).
         opt_level: LLVM optimization level for the CPU JIT (``EMBER_OPT_LEVEL``).
         pipeline: the pass pipeline name (``EMBER_PIPELINE``).
+        strict: raise compile errors instead of running the graph eagerly
+            (``EMBER_STRICT=1``; the test suite runs this way).
     """
 
     backend: str = "auto"
@@ -25,6 +27,7 @@ class Config:
     fallback_ops: tuple[str, ...] = field(default_factory=tuple)
     opt_level: int = 3
     pipeline: str = "default"
+    strict: bool = False
 
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> "Config":
@@ -33,10 +36,11 @@ class Config:
         return Config(
             backend=env.get("EMBER_BACKEND", "auto"),
             dump_dir=env.get("EMBER_DUMP_DIR") or None,
-            debug=env.get("EMBER_DEBUG", "0") not in ("", "0", "false"),
+            debug=_flag(env.get("EMBER_DEBUG", "0")),
             fallback_ops=ops,
             opt_level=int(env.get("EMBER_OPT_LEVEL", "3")),
             pipeline=env.get("EMBER_PIPELINE", "default"),
+            strict=_flag(env.get("EMBER_STRICT", "0")),
         )
 
     def with_options(self, **kw) -> "Config":
@@ -44,3 +48,7 @@ class Config:
         if unknown:
             raise TypeError(f"unknown Ember options {sorted(unknown)}")
         return replace(self, **kw)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("", "0", "false", "no", "off")

@@ -70,6 +70,8 @@ class EmberBackend:
             return aot_autograd(fw_compiler=fw, decompositions=decomposition_table())(
                 gm, example_inputs)
         except Exception as e:  # noqa: BLE001  (any failure must fall back, not crash)
+            if self.config.strict:
+                raise
             return self._eager(info, gm.forward, e)
 
     def _compile_fw(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
@@ -87,10 +89,14 @@ class EmberBackend:
             compiled = compile_graph(imported.graph, example_inputs, config=self.config,
                                      eager=fx_gm.forward, info=info)
         except BackendUnavailable as e:
+            if self.config.strict:
+                raise
             info.eager_reason = str(e)
             _warn_once("backend:" + str(e), f"ember: {e}; running eagerly")
             return make_boxed_func(fx_gm.forward)
         except Exception as e:  # noqa: BLE001
+            if self.config.strict:
+                raise
             return make_boxed_func(self._eager(info, fx_gm.forward, e))
         return make_boxed_func(compiled)
 

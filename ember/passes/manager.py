@@ -1,7 +1,8 @@
 """Pass manager: runs a named pipeline of ``Graph -> Graph`` passes.
 
-Each pass is timed; in debug mode the graph is verified after every pass; with a
-dump directory the IR after each pass is written to ``NN-<pass>.ir``.
+Each pass is timed; in debug mode the graph is verified after every pass and its
+text form must parse back to the same text; with a dump directory the IR after
+each pass is written to ``NN-<pass>.ir``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..ir.graph import Graph
+from ..ir.parser import parse
 from ..ir.printer import print_graph
-from ..ir.verifier import verify
+from ..ir.verifier import VerifyError, verify
 
 
 @dataclass
@@ -76,7 +78,7 @@ class PassManager:
     def run(self, g: Graph, ctx: PassContext | None = None) -> Graph:
         ctx = ctx or PassContext()
         if self.debug:
-            verify(g)
+            check(g)
         if self.dump:
             self.dump("00-input.ir", print_graph(g))
         for i, p in enumerate(self.passes, 1):
@@ -84,7 +86,23 @@ class PassManager:
             g = p.run(g, ctx)
             self.timings.append(PassTiming(p.name, time.perf_counter() - t0))
             if self.debug:
-                verify(g)
+                check(g, p.name)
             if self.dump:
                 self.dump(f"{i:02d}-{p.name}.ir", print_graph(g))
         return g
+
+
+def check(g: Graph, after: str = "import") -> None:
+    """Verifies ``g`` and that print -> parse -> print is the identity.
+
+    Raises:
+        VerifyError: naming the pass after which the graph went wrong.
+    """
+    try:
+        verify(g)
+        text = print_graph(g)
+        again = print_graph(parse(text))
+    except Exception as e:  # noqa: BLE001  (any failure here is a verifier failure)
+        raise VerifyError(f"after {after}: {type(e).__name__}: {e}") from e
+    if again != text:
+        raise VerifyError(f"after {after}: the IR text does not round-trip:\n{text}\n---\n{again}")

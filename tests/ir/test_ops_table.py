@@ -158,7 +158,7 @@ def _reduce(fn):
 DIRECT = {
     **{n: getattr(torch, n) for n, o in OPS.items()
        if o.kind == "pointwise" and n not in ("relu", "cast")},
-    "relu": lambda x: torch.where(x > 0, x, torch.zeros_like(x)),
+    "relu": lambda x: torch.where(x <= 0, torch.zeros_like(x), x),  # NaN stays NaN
     "cast": lambda x, dtype: x.to(to_torch(dtype)),
     "full": lambda shape, value, dtype: torch.full(shape, value, dtype=to_torch(dtype)),
     "iota": _iota,

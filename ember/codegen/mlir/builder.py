@@ -28,10 +28,6 @@ from .lowering import (
 )
 
 
-def _cidx(v: int):
-    return arith.constant(ir.IndexType.get(), v)
-
-
 class ModuleBuilder:
     """Builds several kernels into one module (inside an active ir.Context)."""
 
@@ -79,6 +75,16 @@ class KernelBuilder:
         self.accs: list = []
         self.in_args: list = []
         self.out_args: list = []
+        self._entry = None
+        self._idx_consts: dict[int, ir.Value] = {}
+
+    def _cidx(self, v: int):
+        """Index constants live once at function entry (keeps `source` terse)."""
+        c = self._idx_consts.get(v)
+        if c is None:
+            c = self._idx_consts[v] = arith.constant(
+                ir.IndexType.get(), v, ip=ir.InsertionPoint.at_block_begin(self._entry))
+        return c
 
     # -- env hooks used by lowering.py ------------------------------------
     def buffer_dtype(self, i: int) -> str:
@@ -93,7 +99,7 @@ class KernelBuilder:
                 f"kernel {self.kernel_name!r}: op 'index' axis {axis} is not an axis "
                 f"here (rank {len(self.ivs)})")
         iv = self.ivs[axis]
-        return _cidx(0) if iv is None else iv
+        return self._cidx(0) if iv is None else iv
 
     def reduced(self, k: int):
         r = self.k.reductions[k]
@@ -108,11 +114,11 @@ class KernelBuilder:
         for s, iv in zip(access.strides, self.ivs):
             if s == 0 or iv is None:
                 continue
-            t = iv if s == 1 else arith.muli(iv, _cidx(s))
+            t = iv if s == 1 else arith.muli(iv, self._cidx(s))
             off = t if off is None else arith.addi(off, t)
         if off is None:
-            return _cidx(access.offset)
-        return arith.addi(off, _cidx(access.offset)) if access.offset else off
+            return self._cidx(access.offset)
+        return arith.addi(off, self._cidx(access.offset)) if access.offset else off
 
     def load(self, buffer: int, access: Access):
         return memref.load(self.in_args[buffer], [self.offset(access)])
@@ -123,7 +129,7 @@ class KernelBuilder:
         types = [ir.MemRefType.get([b.size], storage_type(b.dtype)) for b in k.inputs + k.outputs]
         with ir.InsertionPoint(self.mb.module.body):
             fn = func.FuncOp(self.symbol, ir.FunctionType.get(types, []))
-        entry = fn.add_entry_block()
+        entry = self._entry = fn.add_entry_block()
         args = list(entry.arguments)
         self.in_args, self.out_args = args[: len(k.inputs)], args[len(k.inputs):]
         with ir.InsertionPoint(entry):
@@ -146,7 +152,7 @@ class KernelBuilder:
             self.ivs.append(None)
             self._outer(d + 1, nouter, point)
         else:
-            loop = scf.ForOp(_cidx(0), _cidx(n), _cidx(1))
+            loop = scf.ForOp(self._cidx(0), self._cidx(n), self._cidx(1))
             with ir.InsertionPoint(loop.body):
                 self.ivs.append(loop.induction_variable)
                 self._outer(d + 1, nouter, point)
@@ -209,7 +215,7 @@ class KernelBuilder:
             res = self._reduce(d + 1, accs)
             self.ivs.pop()
             return res
-        loop = scf.ForOp(_cidx(0), _cidx(n), _cidx(1), iter_args=accs)
+        loop = scf.ForOp(self._cidx(0), self._cidx(n), self._cidx(1), iter_args=accs)
         with ir.InsertionPoint(loop.body):
             self.ivs.append(loop.induction_variable)
             scf.yield_(self._reduce(d + 1, list(loop.inner_iter_args)))

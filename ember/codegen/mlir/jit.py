@@ -29,6 +29,7 @@ from .builder import build_module
 PIPELINE = ",".join([
     "canonicalize",
     "cse",
+    "loop-invariant-code-motion",
     "convert-scf-to-cf",
     "convert-math-to-llvm{approximate-log1p=false}",
     "convert-math-to-libm",
@@ -132,6 +133,12 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
 
 
 def _append_address_table(module: ir.Module, symbols: list[str]) -> None:
+    wanted = set(symbols)
+    for op in module.body.operations:
+        if ir.StringAttr(op.attributes["sym_name"]).value in wanted:
+            # the engine wraps every function in a packed `_mlir_<name>`; at
+            # -O3 each wrapper would inline (and re-optimize) a kernel copy
+            op.attributes["no_inline"] = ir.UnitAttr.get()
     ptr = llvm.PointerType.get()
     with ir.InsertionPoint(module.body):
         f = llvm.LLVMFuncOp(_ADDRS, ir.TypeAttr.get(ir.Type.parse("!llvm.func<void (ptr)>")))
@@ -200,5 +207,7 @@ def _extract_function(ir_text: str, symbol: str) -> str:
             break
     fn = "\n".join(out)
     decls = [ln for ln in lines if ln.startswith("declare")
-             and any(f"@{name}(" in fn for name in [ln.split("@", 1)[1].split("(", 1)[0]])]
-    return "\n".join(decls + ([""] if decls else []) + [fn]) + "\n"
+             and f"@{ln.split('@', 1)[1].split('(', 1)[0]}(" in fn]
+    attrs = [ln for ln in lines if ln.startswith("attributes #")
+             and ln.split(" ", 2)[1] in fn]
+    return "\n\n".join(p for p in ("\n".join(decls), fn, "\n".join(attrs)) if p) + "\n"
