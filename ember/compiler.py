@@ -102,6 +102,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
     built = _Builder(graph, example_inputs, config, info, dump, backend)
     compiled = built.build(eager)
+    info.compiled = compiled
     info.compile_seconds = time.perf_counter() - t0
     return compiled
 

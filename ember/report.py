@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -46,6 +47,7 @@ class GraphInfo:
     compile_seconds: float = 0.0
     eager_reason: str | None = None  # set when the whole graph runs eagerly
     dump_dir: str | None = None
+    compiled: Any = field(default=None, repr=False)  # the CompiledGraph, for profile()
 
 
 @dataclass(eq=False)

@@ -483,6 +483,21 @@ def _select(imp, n, x, dim, index):
     return imp.op("squeeze", s, axes=(dim,))
 
 
+@rule(aten.split_with_sizes.default, aten.split.Tensor)
+def _split(imp, n, x, sizes, dim=0):
+    v = imp.v(x)
+    dim = dim % v.rank
+    if isinstance(sizes, int):  # split.Tensor: chunks of `sizes`, the last may be shorter
+        sizes = [min(sizes, v.shape[dim] - s) for s in range(0, v.shape[dim], sizes)] or [0]
+    out, start = [], 0
+    for size in sizes:
+        end = start + size
+        out.append(v if (start, end) == (0, v.shape[dim]) else
+                   imp.op("slice", v, axis=dim, start=start, end=end, step=1))
+        start = end
+    return out
+
+
 @rule(aten.squeeze.default, aten.squeeze.dim, aten.squeeze.dims)
 def _squeeze(imp, n, x, dims=None):
     v = imp.v(x)

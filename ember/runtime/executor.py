@@ -67,6 +67,25 @@ class CompiledGraph:
                 return False
         return len(args) == len(self.input_specs)
 
+    def profile(self, *args: Any, reps: int = 10) -> list[tuple[str, str, float]]:
+        """Runs the graph ``reps`` times; returns (kind, name, median seconds) per step."""
+        import statistics
+        import time
+
+        if not self.guard(args):
+            raise GuardFailure("inputs do not match the compiled signature")
+        named = [i for i in self.infos if i.kind != "constant"]
+        times: list[list[float]] = [[] for _ in self.steps]
+        for _ in range(reps):
+            env = list(self.template)
+            for slot, a in zip(self.input_slots, args):
+                env[slot] = a
+            for i, step in enumerate(self.steps):
+                t0 = time.perf_counter()
+                step(env)
+                times[i].append(time.perf_counter() - t0)
+        return [(info.kind, info.name, statistics.median(t)) for info, t in zip(named, times)]
+
     def __call__(self, *args: Any) -> list[torch.Tensor]:
         if not self.guard(args):
             if self.eager is None:

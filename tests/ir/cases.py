@@ -274,14 +274,15 @@ def _binary_cases() -> None:
             add(op, "f64-0d-rhs", A(2, 3, dt="f64", dom=da), A(dt="f64", dom=db))
         add(op, f"f32-{lay_a}-{lay_b}", A(5, 6, lay=lay_a, dom=da), A(5, 6, lay=lay_b, dom=db))
         add(op, "f32-empty", A(0, 5, dom=da), A(5, dom=db))
-        idt = INTS_ROT[k % len(INTS_ROT)]
+        idts = [INTS_ROT[k % len(INTS_ROT)]]
         if op in COMPARE or op in ("maximum", "minimum"):
-            idt = ("u8", "i8")[k % 2]  # signedness matters
-        if fo:
-            add(op, f"{idt}-rejected", A(4, 8, dt=idt), A(4, 8, dt=idt), reject=True)
-        else:
-            dom = "full" if idt in ("u8", "i8") and op not in ("mul",) else "normal"
-            add(op, idt, A(4, 8, dt=idt, dom=dom), A(4, 8, dt=idt, dom=dom))
+            idts = ["u8", "i8"]  # signedness matters: values span the whole 8-bit range
+        for idt in idts:
+            if fo:
+                add(op, f"{idt}-rejected", A(4, 8, dt=idt), A(4, 8, dt=idt), reject=True)
+            else:
+                dom = "full" if idt in ("u8", "i8") and op not in ("mul",) else "normal"
+                add(op, idt, A(4, 8, dt=idt, dom=dom), A(4, 8, dt=idt, dom=dom))
         if op in B8_BINARY:
             add(op, "b8", A(4, 8, dt="b8"), A(8, dt="b8"))
         if op in HALF_BINARY:

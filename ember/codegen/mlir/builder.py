@@ -20,6 +20,7 @@ import re
 from mlir import ir
 from mlir.dialects import arith, func, memref, scf
 
+from ..kernel import DTYPES as LOWERED_DTYPES
 from ..kernel import Access, Kernel
 from . import LoweringError
 from .lowering import (
@@ -105,11 +106,19 @@ class KernelBuilder:
         r = self.k.reductions[k]
         return self.accs[k], r.dtype
 
-    def offset(self, access: Access):
+    def offset(self, access: Access, size: int, what: str):
         if len(access.strides) != len(self.ivs):
             raise LoweringError(
                 f"kernel {self.kernel_name!r}: access {access} has rank "
                 f"{len(access.strides)}, expected {len(self.ivs)}")
+        # static bounds check: an out-of-range access would corrupt memory
+        ext = [s * (n - 1) for s, n in zip(access.strides, self.k.domain)]
+        lo = access.offset + sum(min(0, e) for e in ext)
+        hi = access.offset + sum(max(0, e) for e in ext)
+        if lo < 0 or hi >= size:
+            raise LoweringError(
+                f"kernel {self.kernel_name!r}: {what} access {access} reaches elements "
+                f"[{lo}, {hi}] of a {size}-element buffer")
         off = None
         for s, iv in zip(access.strides, self.ivs):
             if s == 0 or iv is None:
@@ -121,7 +130,8 @@ class KernelBuilder:
         return arith.addi(off, self._cidx(access.offset)) if access.offset else off
 
     def load(self, buffer: int, access: Access):
-        return memref.load(self.in_args[buffer], [self.offset(access)])
+        b = self.k.inputs[buffer]
+        return memref.load(self.in_args[buffer], [self.offset(access, b.size, f"load of {b.name}")])
 
     # -- emission ---------------------------------------------------------
     def build(self) -> func.FuncOp:
@@ -181,7 +191,8 @@ class KernelBuilder:
         for s in self.k.stores:
             out = self.k.outputs[s.output]
             v = convert(values[s.value], instrs[s.value].dtype, out.dtype)
-            memref.store(to_storage(v, out.dtype), self.out_args[s.output], [self.offset(s.access)])
+            off = self.offset(s.access, out.size, f"store to {out.name}")
+            memref.store(to_storage(v, out.dtype), self.out_args[s.output], [off])
 
     def _pointwise_point(self) -> None:
         values = self._eval(self.k.body)
@@ -189,6 +200,9 @@ class KernelBuilder:
 
     def _reduction_point(self) -> None:
         k = self.k
+        for r in k.reductions:  # Kernel.validate does not check these
+            if r.dtype not in LOWERED_DTYPES:
+                raise LoweringError(f"kernel {self.kernel_name!r}: reduction {r} has bad dtype")
         self.accs = [reduce_identity(r.kind, r.dtype) for r in k.reductions]
         # body values only feed reductions, so with none (or an empty reduce
         # domain) the identities are already the result

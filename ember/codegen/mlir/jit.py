@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import threading
 
 from mlir import ir
@@ -63,19 +64,19 @@ class _Batch:
 
     def __init__(self, module: ir.Module, engine: ExecutionEngine, lock: threading.RLock):
         self.module, self.engine, self.lock = module, engine, lock
-        self._llvm_ir: str | None = None
+        self._llvm: dict[str, str] | None = None
 
     def llvm_text(self, symbol: str) -> str:
         with self.lock:
-            if self._llvm_ir is None:
-                self._llvm_ir = _translate_to_llvm_ir(self.module) or ""
-            if self._llvm_ir:
-                return _extract_function(self._llvm_ir, symbol)
-            # fallback: the LLVM-dialect function (the C API entry was missing)
-            for op in self.module.body.operations:
-                if ir.StringAttr(op.attributes["sym_name"]).value == symbol:
-                    return str(op)
-        return ""
+            if self._llvm is None:
+                self._llvm = {}
+                text = _translate_to_llvm_ir(self.module)
+                if text:
+                    self._llvm = _split_functions(text)
+                else:  # fallback: LLVM-dialect functions (C API entry missing)
+                    for op in self.module.body.operations:
+                        self._llvm[ir.StringAttr(op.attributes["sym_name"]).value] = str(op)
+            return self._llvm.get(symbol, "")
 
 
 class CompiledKernel:
@@ -195,19 +196,23 @@ def _translate_to_llvm_ir(module: ir.Module) -> str | None:
         dispose(text)
 
 
-def _extract_function(ir_text: str, symbol: str) -> str:
+def _split_functions(ir_text: str) -> dict[str, str]:
+    """Per defined function: its text plus the declarations/attributes it uses."""
     lines = ir_text.splitlines()
-    out: list[str] = []
-    for i, line in enumerate(lines):
-        if line.startswith("define") and f"@{symbol}(" in line:
-            for body_line in lines[i:]:
-                out.append(body_line)
-                if body_line == "}":
-                    break
-            break
-    fn = "\n".join(out)
-    decls = [ln for ln in lines if ln.startswith("declare")
-             and f"@{ln.split('@', 1)[1].split('(', 1)[0]}(" in fn]
-    attrs = [ln for ln in lines if ln.startswith("attributes #")
-             and ln.split(" ", 2)[1] in fn]
-    return "\n\n".join(p for p in ("\n".join(decls), fn, "\n".join(attrs)) if p) + "\n"
+    decls = {ln.split("@", 1)[1].split("(", 1)[0]: ln for ln in lines if ln.startswith("declare")}
+    attrs = {ln.split(" ", 2)[1]: ln for ln in lines if ln.startswith("attributes #")}
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("define"):
+            i += 1
+            continue
+        j = lines.index("}", i)
+        fn = "\n".join(lines[i:j + 1])
+        sym = lines[i].split("@", 1)[1].split("(", 1)[0]
+        used = "\n".join(d for name, d in decls.items() if f"@{name}(" in fn)
+        tags = re.findall(r"#\d+", fn + used)
+        attr = "\n".join(a for t, a in attrs.items() if t in tags)
+        out[sym] = "\n\n".join(p for p in (used, fn, attr) if p) + "\n"
+        i = j + 1
+    return out

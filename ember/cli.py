@@ -1,0 +1,84 @@
+"""The ``ember`` command.
+
+    ember demo [--batch N ...]   compile the demo transformer block, compare with eager
+    ember bench [--no-inductor]  run bench/run.py (from a checkout)
+    ember ir FILE.ir             parse, verify and reprint an IR dump (or a hand-written graph)
+    ember ops                    list the IR op table and the ATen ops Ember imports
+    ember version
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+
+
+def _ir(path: str) -> int:
+    from .ir import ParseError, VerifyError, parse, print_graph, verify
+
+    with open(path) as f:
+        text = f.read()
+    try:
+        g = parse(text)
+        verify(g)
+    except (ParseError, VerifyError) as e:
+        print(f"{path}: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(print_graph(g))
+    return 0
+
+
+def _ops() -> int:
+    from .frontend.importer import _RULES, _qualname
+    from .ir.ops import OPS
+
+    kinds: dict[str, list[str]] = {}
+    for name, op in OPS.items():
+        kinds.setdefault(op.kind, []).append(name)
+    print("Ember IR ops by kind:")
+    for kind, names in kinds.items():
+        print(f"  {kind}: {', '.join(names)}")
+    aten = sorted({_qualname(t) for t in _RULES})
+    print(f"ATen/prims overloads imported as Ember ops ({len(aten)}); all others run as fallbacks:")
+    print("  " + ", ".join(aten))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    p = argparse.ArgumentParser(prog="ember", description="Ember deep-learning compiler")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("demo", help="compile the demo transformer block and compare with eager",
+                   add_help=False)
+    sub.add_parser("bench", help="eager vs Ember vs Inductor (bench/run.py)", add_help=False)
+    ir = sub.add_parser("ir", help="parse, verify and reprint an Ember IR file")
+    ir.add_argument("file")
+    sub.add_parser("ops", help="list the IR op table and the imported ATen ops")
+    sub.add_parser("version", help="print the version")
+    args, rest = p.parse_known_args(argv)
+    if args.cmd == "demo":
+        from .demo import main as demo
+
+        return demo(rest)
+    if args.cmd == "bench":
+        script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "bench", "run.py")
+        if not os.path.exists(script):
+            print("ember bench needs a source checkout (bench/run.py)", file=sys.stderr)
+            return 2
+        sys.argv = [script] + rest
+        runpy.run_path(script, run_name="__main__")
+        return 0
+    if args.cmd == "ir":
+        return _ir(args.file)
+    if args.cmd == "ops":
+        return _ops()
+    from . import __version__
+
+    print(__version__)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
