@@ -148,6 +148,9 @@ class _Lowering:
             return x if work == cdt else em.emit("cast", (x,), cdt)
         if kind == "view":
             return self.value(em, n.inputs[0], _view_index(n, idx))
+        if kind == "reduction" and not _reduce_axes(n):
+            # Reducing over no axes (or a 0-d tensor) is the identity; the shapes agree.
+            return self.value(em, n.inputs[0], idx)
         if kind == "reduction" and n is self.reduce_node:
             out = em.emit("reduced", (), compute_dtype(v.dtype), index=0)
             if n.op == "mean":
@@ -266,7 +269,8 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     low = _Lowering(region, layouts, Layout(out_strides))
     if node is not None and node.op == "cat":
         return _lower_cat(name, low, node, out, out_strides)
-    red = next((n for n in region.nodes if get_op(n.op).kind == "reduction"), None)
+    red = next((n for n in region.nodes
+                if get_op(n.op).kind == "reduction" and _reduce_axes(n)), None)
     if red is None:
         em = _Emitter(low, root.rank)
         v = low.store_value(em, root, _identity(root.rank))
@@ -280,7 +284,7 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
                      out_strides) -> Kernel:
     low.reduce_node = red
     x = red.inputs[0]
-    axes = red.attrs["axes"] if x.rank else ()
+    axes = _reduce_axes(red)
     kept = [d for d in range(x.rank) if d not in axes]
     order = kept + list(axes)  # domain axis j iterates input dim order[j]
     domain = tuple(x.shape[d] for d in order)
@@ -305,6 +309,10 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
                (Store(0, e, Access(0, tuple(store_strides))),),
                (Reduction(kind, val, compute_dtype(x.dtype)),), tuple(epi.instrs))
     return _finish(k)
+
+
+def _reduce_axes(n: Node) -> tuple[int, ...]:
+    return n.attrs["axes"] if n.inputs[0].rank else ()
 
 
 def _lower_cat(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> list[Kernel]:

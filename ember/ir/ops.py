@@ -57,10 +57,11 @@ class OpDef:
             raise IRError(f"{self.name}: missing attributes {sorted(missing)}")
         out = {}
         for k, v in attrs.items():
-            if isinstance(v, list):
-                v = tuple(v)
+            v = _freeze(v)
             if not isinstance(v, self.attrs[k]):
                 raise IRError(f"{self.name}: attribute {k}={v!r} is not {self.attrs[k]}")
+            if k == "dtype" and v not in dtypes.DTYPES:
+                raise IRError(f"{self.name}: unknown dtype {v!r}")
             out[k] = v
         return out
 
@@ -68,6 +69,11 @@ class OpDef:
         if self.arity is not None and len(node.inputs) != self.arity:
             raise IRError(f"{self.name} takes {self.arity} inputs, got {len(node.inputs)}")
         return self.infer_rule(node)
+
+
+def _freeze(v: Any) -> Any:
+    """Lists (at any depth) become tuples, so attributes are immutable and hashable."""
+    return tuple(_freeze(x) for x in v) if isinstance(v, (list, tuple)) else v
 
 
 OPS: dict[str, OpDef] = {}
@@ -117,6 +123,8 @@ def _pointwise_rule(result: str | None, float_only: bool, name: str):
         dt = _same_dtype(node)
         if float_only and not dtypes.is_float(dt):
             raise IRError(f"{name} needs a float operand, got {dt}")
+        if dt == "b8" and name in _NO_BOOL:
+            raise IRError(f"{name} is not defined on b8 (as in PyTorch)")
         shape = broadcast_shapes(*(v.shape for v in node.inputs))
         return [TensorType(shape, result or dt)]
 
@@ -143,6 +151,9 @@ def _relu(x):
 def _logical_not(x):
     return torch.logical_not(x)
 
+
+# Arithmetic PyTorch refuses on bool tensors.
+_NO_BOOL = {"neg", "abs", "sub"}
 
 # name, eager, float_only, result dtype (None = operand dtype)
 _UNARY = [
@@ -222,6 +233,8 @@ def _reduce_rule(node: "Node") -> list[TensorType]:
         raise IRError(f"{node.op}: axes {axes} must be sorted, unique, in [0, {x.rank})")
     if node.op == "mean" and not dtypes.is_float(x.dtype):
         raise IRError(f"mean needs a float operand, got {x.dtype}")
+    if node.op in ("sum", "prod") and x.dtype == "b8":
+        raise IRError(f"{node.op} of b8: cast to an integer dtype first (PyTorch sums bools as i64)")
     if node.op in ("amax", "amin") and any(x.shape[a] == 0 for a in axes if x.rank):
         raise IRError(f"{node.op} over a zero-size axis has no identity")
     if node.attrs["keepdim"]:
@@ -232,13 +245,14 @@ def _reduce_rule(node: "Node") -> list[TensorType]:
 
 
 def _sum(x, axes, keepdim):
-    return torch.sum(x, axes, keepdim=keepdim) if axes or x.dim() == 0 else x.clone()
+    # Ember's sum keeps the operand dtype (the importer casts first, as ATen's dtype= does).
+    return torch.sum(x, axes, keepdim=keepdim, dtype=x.dtype) if axes else x.clone()
 
 
 def _prod(x, axes, keepdim):
     out = x
     for a in sorted(axes, reverse=True):
-        out = torch.prod(out, a, keepdim=keepdim)
+        out = torch.prod(out, a, keepdim=keepdim, dtype=x.dtype)
     return out if axes else x.clone()
 
 
@@ -360,6 +374,8 @@ _register(OpDef("cat", "movement", {"axis": int}, _cat_rule,
 def _mm_rule(node: "Node") -> list[TensorType]:
     a, b = node.inputs[-2:]
     dt = _same_dtype(node)
+    if dt == "b8":
+        raise IRError(f"{node.op} is not defined on b8")
     batch = node.op == "bmm"
     rank = 3 if batch else 2
     if a.rank != rank or b.rank != rank or a.shape[-1] != b.shape[-2] or (

@@ -203,7 +203,7 @@ def _parse_node(ln: _Line, it, g: Graph, scope: dict[str, Value]) -> None:
         # A kernel node's location follows its region's closing brace.
         loc = _parse_body(it, region, rscope)
     if ln.peek() is not None and ln.peek()[0] == "comment":
-        loc = ln.next()[1][2:]
+        loc = ln.next()[1][2:].strip() or None
     if ln.peek() is not None:
         raise ln.error(f"unexpected {ln.peek()[1]!r}")
     types = [t for _, t in results]

@@ -120,8 +120,9 @@ def _body(g: Graph, lines: list[str], indent: str, header: tuple[str, _Names]) -
             sub = _header(n.region, _Names(), s + " region", "i")
             _body(n.region, lines, indent + "  ", sub)
             s = lines.pop()  # the region's closing line; the location goes after it
-        if n.loc:
-            s += "  # " + " ".join(n.loc.split())
+        loc = " ".join(n.loc.split()) if n.loc else ""
+        if loc:
+            s += "  # " + loc
         lines.append(s)
     lines.append(f"{indent}return " + ", ".join(names[o] for o in g.outputs))
     lines.append(indent[:-2] + "}")

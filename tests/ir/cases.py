@@ -38,7 +38,7 @@ class Arg:
         reversed in memory) | strided (last dim taken with step 2 from a larger buffer,
         storage offset 1) | offset (storage offset 3) | expanded (stride 0 on dim 0).
     domain: normal | positive | nonzero | gt_m1 | near1 | intlike | zeros | special |
-        negbase (floats); small | normal | full (ints: full = the whole u8/i8 range).
+        negbase | onenan (floats); small | normal | full (ints: full = the whole u8/i8 range).
     """
 
     shape: tuple[int, ...]
@@ -130,6 +130,10 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
             v = torch.where(u < 0.6, torch.tensor(SPECIALS, dtype=torch.float64)[idx], r * 2)
         elif domain == "negbase":  # negative bases / integral exponents for pow
             v = -(u * 3 + 0.5)
+        elif domain == "onenan":  # a single NaN at a random position
+            v = r * 2
+            if n:
+                v[torch.randint(0, n, (1,), generator=gen)] = NAN
         else:
             raise ValueError(domain)
         return v.to(to_torch(dtype)).reshape(shape)
@@ -198,10 +202,6 @@ def add(op: str, tag: str, *args: Arg, reject: bool = False, **attrs: Any) -> No
 
 def A(*shape: int, dt: str = "f32", lay: str = "contig", dom: str = "normal") -> Arg:
     return Arg(tuple(shape), dt, lay, dom)
-
-
-def _kind_ops(kind: str) -> list[str]:
-    return [n for n, o in OPS.items() if o.kind == kind]
 
 
 NONCONTIG = ("transposed", "strided", "offset", "expanded", "reversed")
@@ -292,6 +292,9 @@ def _binary_cases() -> None:
         add(op, "mixed-dtypes-rejected", A(4, dt="f32"), A(4, dt="f64"), reject=True)
         if k % 3 == 0:
             add(op, "no-broadcast-rejected", A(4, 8), A(5), reject=True)
+    add("add", "f32-long", A(1031), A(1031))
+    add("maximum", "f32-long-onenan", A(2, 1031, dom="onenan"), A(1031, dom="onenan"))
+    add("exp", "f32-long-transposed", A(67, 31, lay="transposed"))
     # pow with negative bases and integral exponents is defined by eager (no NaN).
     add("pow", "f32-negbase-intexp", A(4, 8, dom="negbase"), A(8, dom="intlike"))
 
@@ -376,7 +379,12 @@ def _reduction_cases() -> None:
             add(op, "b8", A(4, 8, dt="b8"), axes=(1,), keepdim=False)
         else:
             add(op, "f32-empty-axis", A(0, 5), axes=(0,), keepdim=False)
+    # Long rows and columns (vectorized loops and their remainders).
     add("sum", "f32-long-row", A(3, 1000), axes=(1,), keepdim=False)
+    add("sum", "f32-long-col", A(1001, 3), axes=(0,), keepdim=False)
+    add("amax", "f32-long-onenan", A(4, 1031, dom="onenan"), axes=(1,), keepdim=False)
+    add("amin", "f64-long-col-onenan", A(517, 3, dt="f64", dom="onenan"), axes=(0,),
+        keepdim=True)
     add("sum", "f64-0d-ax0", A(dt="f64"), axes=(0,), keepdim=True)
     add("sum", "i32", A(4, 8, dt="i32"), axes=(1,), keepdim=False)
     add("sum", "i64-all", A(3, 4, 5, dt="i64", lay="transposed"), axes=(0, 1, 2), keepdim=False)

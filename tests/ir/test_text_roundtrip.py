@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ember.ir import (OPS, Graph, InputRef, IRError, ParseError, TensorType, parse, print_graph,
@@ -26,8 +26,11 @@ def same_attr(a, b) -> bool:
         return (isinstance(b, tuple) and len(a) == len(b)
                 and all(same_attr(x, y) for x, y in zip(a, b)))
     if isinstance(a, float):
-        return isinstance(b, float) and (
-            math.isnan(a) and math.isnan(b) or a == b and math.copysign(1, a) == math.copysign(1, b))
+        if not isinstance(b, float):
+            return False
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
     return type(a) is type(b) and a == b
 
 
@@ -447,6 +450,9 @@ def test_roundtrip_random_graphs(g):
 
 @settings(max_examples=100, deadline=None)
 @given(st.text())
+@example("model.py:12 in forward")
+@example(" ")  # whitespace only: printed as a bare "# " comment
+@example("a\n  b\tc")
 def test_roundtrip_any_location(loc):
     g = Graph("g")
     x = g.add_input((2,), "f32")
