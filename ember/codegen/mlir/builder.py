@@ -20,8 +20,7 @@ import re
 from mlir import ir
 from mlir.dialects import arith, func, memref, scf
 
-from ..kernel import DTYPES as LOWERED_DTYPES
-from ..kernel import Access, Kernel
+from ..kernel import DTYPES, Access, Kernel
 from . import LoweringError
 from .lowering import (
     LOWERINGS, OpCtx, compute_type, convert, reduce_combine, reduce_identity,
@@ -175,7 +174,8 @@ class KernelBuilder:
             lower = LOWERINGS.get(ins.op)
             if lower is None:
                 raise LoweringError(f"kernel {self.kernel_name!r}: unknown op {ins.op!r} ({ins})")
-            cx = OpCtx(ins, [values[a] for a in ins.args], [instrs[a].dtype for a in ins.args], self)
+            args = [values[a] for a in ins.args]
+            cx = OpCtx(ins, args, [instrs[a].dtype for a in ins.args], self)
             try:
                 v = lower(cx)
             except LoweringError:
@@ -201,18 +201,16 @@ class KernelBuilder:
     def _reduction_point(self) -> None:
         k = self.k
         for r in k.reductions:  # Kernel.validate does not check these
-            if r.dtype not in LOWERED_DTYPES:
+            if r.dtype not in DTYPES:
                 raise LoweringError(f"kernel {self.kernel_name!r}: reduction {r} has bad dtype")
         self.accs = [reduce_identity(r.kind, r.dtype) for r in k.reductions]
         # body values only feed reductions, so with none (or an empty reduce
         # domain) the identities are already the result
         if k.reductions and all(n > 0 for n in k.reduce):
             self.accs = self._reduce(len(k.domain) - k.num_reduce, self.accs)
-        nouter = len(k.domain) - k.num_reduce
-        inner_ivs, self.ivs = self.ivs, self.ivs[:nouter]
+        # self.ivs is back to the outer axes: epilogue accesses have that rank
         values = self._eval(k.epilogue)
         self._store(values, k.epilogue)
-        self.ivs = inner_ivs
 
     def _reduce(self, d: int, accs: list) -> list:
         k = self.k

@@ -47,8 +47,19 @@ _ADDRS = "__ember_addrs"
 _state: dict = {}
 
 
+_BATCHES_PER_CONTEXT = 256
+
+
 def _context() -> tuple[ir.Context, PassManager]:
-    """The shared context and pass manager (callers hold the package lock)."""
+    """The shared context and pass manager (callers hold the package lock).
+
+    A context never frees the types and attributes it has uniqued, so a fresh
+    one is started now and then; live batches keep their old one alive.
+    """
+    _state["uses"] = _state.get("uses", 0) + 1
+    if _state["uses"] > _BATCHES_PER_CONTEXT:
+        _state.clear()
+        _state["uses"] = 1
     if "ctx" not in _state:
         ctx = ir.Context()
         # batches are small; the thread pool's start-up costs more than it saves
@@ -86,9 +97,8 @@ class CompiledKernel:
     skips one Python frame.
     """
 
-    __slots__ = ("name", "source", "symbol", "fn", "num_args", "_batch")
-
-    def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int, batch: _Batch):
+    def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
+                 batch: _Batch):
         self.name, self.source, self.symbol = name, source, symbol
         self.num_args = num_args
         self.fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * num_args))(addr)
@@ -108,7 +118,8 @@ class CompiledKernel:
         return f"<CompiledKernel {self.name} ({self.num_args} args)>"
 
 
-def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLock) -> list[CompiledKernel]:
+def compile_batch(kernels: list[Kernel], *, opt_level: int,
+                  lock: threading.RLock) -> list[CompiledKernel]:
     """Build, lower and JIT ``kernels`` as one module (caller holds ``lock``)."""
     ctx, pm = _context()
     names = ", ".join(repr(k.name) for k in kernels)
@@ -147,7 +158,8 @@ def _append_address_table(module: ir.Module, symbols: list[str]) -> None:
         with ir.InsertionPoint(block):
             table = block.arguments[0]
             for i, sym in enumerate(symbols):
-                slot = llvm.getelementptr(ptr, table, [], [i], ir.TypeAttr.get(ptr), 0) if i else table
+                slot = table if i == 0 else llvm.getelementptr(
+                    ptr, table, [], [i], ir.TypeAttr.get(ptr), 0)
                 llvm.store(llvm.mlir_addressof(ptr, sym), slot)
             llvm.return_()
 

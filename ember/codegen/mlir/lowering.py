@@ -23,7 +23,6 @@ from ..kernel import FLOAT_DTYPES, SCALAR_OPS, Instr
 from . import LoweringError
 
 HALF_DTYPES = ("f16", "bf16")
-SIGNED_DTYPES = ("i8", "i16", "i32", "i64")
 UNSIGNED_DTYPES = ("u8", "b8")
 INT_WIDTH = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "u8": 8, "b8": 1}
 
@@ -172,7 +171,7 @@ def from_storage(v, dtype: str):
     if dtype in HALF_DTYPES:
         return arith.extf(ir.F32Type.get(), v)
     if dtype == "b8":
-        # any nonzero byte is true, so a bool from elsewhere can't become 2
+        # compare rather than trunci: a stray byte like 2 must still read as true
         return arith.cmpi(CmpI.ne, v, arith.constant(storage_type("b8"), 0))
     return v
 
