@@ -110,6 +110,8 @@ class _Lowering:
         self.out_layout = out_layout
         self.buffers = {v: i for i, v in enumerate(region.inputs)}
         self.reduce_node: Node | None = None
+        self.epilogue: _Emitter | None = None
+        self.reduced_index: Index | None = None
 
     # -- evaluation ----------------------------------------------------------------
     def value(self, em: _Emitter, v: Value, idx: Index) -> int:
@@ -152,6 +154,8 @@ class _Lowering:
             # Reducing over no axes (or a 0-d tensor) is the identity; the shapes agree.
             return self.value(em, n.inputs[0], idx)
         if kind == "reduction" and n is self.reduce_node:
+            if em is not self.epilogue or _canon(idx, v.shape) != self.reduced_index:
+                raise LowerError(f"{n.op} is read at another index than the kernel's own")
             out = em.emit("reduced", (), compute_dtype(v.dtype), index=0)
             if n.op == "mean":
                 count = math.prod(n.inputs[0].shape[a] for a in n.attrs["axes"])
@@ -188,6 +192,11 @@ def _identity(rank: int, naxes: int | None = None, axes: list[int] | None = None
     axes = list(range(rank)) if axes is None else axes
     return tuple((tuple(1 if j == a else 0 for j in range(naxes)), 0) if a is not None
                  else ((0,) * naxes, 0) for a in axes)
+
+
+def _canon(idx: Index, shape: tuple[int, ...]) -> Index:
+    """``idx`` with unit dims' expressions zeroed (any index into a unit dim is 0)."""
+    return tuple(((0,) * len(e[0]), 0) if s == 1 else e for e, s in zip(idx, shape))
 
 
 def _broadcast(idx: Index, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> Index:
@@ -300,7 +309,10 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
     else:
         out_axes = list(range(nouter))
     epi = _Emitter(low, nouter)
-    e = low.store_value(epi, root, _identity(len(out_axes), nouter, out_axes))
+    low.epilogue = epi
+    root_index = _identity(len(out_axes), nouter, out_axes)
+    low.reduced_index = _canon(root_index, root.shape)
+    e = low.store_value(epi, root, root_index)
     store_strides = [0] * nouter
     for d, ax in enumerate(out_axes):
         if ax is not None and root.shape[d] != 1:

@@ -78,7 +78,7 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
             continue
         if kind not in _INLINE_KINDS + ("reduction", "movement", "view"):
             continue
-        kernels[n] = _build_region(n, need, ctx, position)
+        kernels[n] = _build_region(n, need, users, ctx, position)
 
     out: list[Node] = []
     subst: dict[Value, Value] = {}
@@ -112,8 +112,8 @@ def _epilogue_top(r: Node, users: dict[Value, list[Node]], outputs: set[Value]) 
     return t
 
 
-def _build_region(root: Node, need: set[Value], ctx: PassContext,
-                  position: dict[Node, int]) -> tuple[Graph, list[Value]]:
+def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
+                  ctx: PassContext, position: dict[Node, int]) -> tuple[Graph, list[Value]]:
     """Collects the nodes computed inside the kernel rooted at ``root``.
 
     Returns the region graph and the kernel's inputs (materialized values).
@@ -142,11 +142,14 @@ def _build_region(root: Node, need: set[Value], ctx: PassContext,
         elif kind in _INLINE_KINDS:
             ok = True
         elif kind == "view":
-            ok = view_is_inlinable(p) and not epi
+            ok = view_is_inlinable(p)
             if not ok:
                 ctx.note("fusion", p.op, "view kept outside the kernel (not an affine reindexing)")
         elif kind == "reduction":
-            ok = epi and not has_reduction and v.shape == root.out.shape
+            # Absorbed only where its output index is the kernel's outer index: on a
+            # same-shape pointwise path from the root, and used nowhere else.
+            ok = (epi and not has_reduction and v.shape == root.out.shape
+                  and len(users.get(v, ())) == 1)
             if ok:
                 has_reduction = True
                 inside.add(p)
@@ -158,8 +161,9 @@ def _build_region(root: Node, need: set[Value], ctx: PassContext,
             need.add(v)
             continue
         inside.add(p)
-        # Inside the epilogue only same-shape pointwise values stay epilogue values.
-        stack.extend((i, epi and i.shape == root.out.shape) for i in p.inputs)
+        # Only same-shape pointwise values of an epilogue stay epilogue values.
+        stack.extend((i, epi and kind == "pointwise" and i.shape == root.out.shape)
+                     for i in p.inputs)
     region = Graph()
     env: dict[Value, Value] = {}
     for v in loads:

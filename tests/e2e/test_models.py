@@ -67,6 +67,19 @@ def test_layer_norm_is_at_most_three_kernels():
     assert 1 <= len(report.kernels) <= 3, [k.name for k in report.kernels]
 
 
+@pytest.mark.parametrize("shape", [(1, 48), (1, 1, 48), (3, 1)])
+def test_layer_norm_unit_dims(shape):
+    check(lambda x: F.layer_norm(x, x.shape[-1:]) * 2, torch.randn(shape))
+
+
+def test_reduction_read_through_a_view_in_the_same_kernel():
+    def f(x):
+        m = x.sum(dim=1, keepdim=True)  # [4, 1]
+        return torch.rsqrt(m * m + 1) + m.t().expand(4, 4).t().sum(dim=1, keepdim=True)
+
+    check(f, torch.randn(4, 6))
+
+
 def test_rmsnorm_with_residual():
     def rms_block(x, res, w):
         h = x + res

@@ -1,0 +1,288 @@
+"""Golden text tests for passes: input IR -> expected IR.
+
+Expected outputs are inline; after an intended change to a pass, regenerate them
+with ``EXPECTTEST_ACCEPT=1 pytest tests/passes`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import expecttest
+
+from ember.ir import parse, print_graph, verify
+from ember.passes import PassContext, PassManager
+
+
+def run(text: str, *passes: str, **options) -> str:
+    g = parse(text)
+    out = PassManager(list(passes), debug=True).run(g, PassContext(options=options))
+    verify(out)
+    return print_graph(out)
+
+
+class TestSimplify(expecttest.TestCase):
+    def test_algebraic_identities(self):
+        src = """
+graph @g(%x: f32[4,8]) {
+  %0: f32[] = full() {shape=[], value=1.0, dtype=f32}
+  %1: f32[4,8] = mul(%x, %0)
+  %2: f32[] = full() {shape=[], value=2.0, dtype=f32}
+  %3: f32[4,8] = pow(%1, %2)
+  %4: f32[] = full() {shape=[], value=4.0, dtype=f32}
+  %5: f32[4,8] = div(%3, %4)
+  %6: f32[4,8] = cast(%5) {dtype=f32}
+  return %6
+}
+"""
+        # x*1 -> x; pow(x, 2) -> x*x; x/4 -> x*0.25 (exact); cast to the same dtype -> x
+        self.assertExpectedInline(run(src, "simplify", "dce"), """\
+graph @g(%x: f32[4,8]) {
+  %0: f32[4,8] = mul(%x, %x)
+  %1: f32[] = full() {shape=[], value=0.25, dtype=f32}
+  %2: f32[4,8] = mul(%0, %1)
+  return %2
+}
+""")
+
+    def test_division_by_non_power_of_two_is_kept(self):
+        src = """
+graph @g(%x: f32[4]) {
+  %0: f32[] = full() {shape=[], value=3.0, dtype=f32}
+  %1: f32[4] = div(%x, %0)
+  return %1
+}
+"""
+        self.assertExpectedInline(run(src, "simplify"), """\
+graph @g(%x: f32[4]) {
+  %0: f32[] = full() {shape=[], value=3.0, dtype=f32}
+  %1: f32[4] = div(%x, %0)
+  return %1
+}
+""")
+
+    def test_constant_folding(self):
+        src = """
+graph @g(%x: f32[4]) {
+  %0: f32[] = full() {shape=[], value=2.0, dtype=f32}
+  %1: f32[] = full() {shape=[], value=3.0, dtype=f32}
+  %2: f32[] = add(%0, %1)
+  %3: f32[] = sqrt(%2)
+  %4: f32[4] = add(%x, %3)
+  return %4
+}
+"""
+        self.assertExpectedInline(run(src, "simplify", "dce"), """\
+graph @g(%x: f32[4]) {
+  %0: f32[] = full() {shape=[], value=2.2360680103302, dtype=f32}
+  %1: f32[4] = add(%x, %0)
+  return %1
+}
+""")
+
+    def test_views_compose_and_identity_copy_of_an_input_is_kept(self):
+        src = """
+graph @g(%x: f32[2,3,4]) {
+  %0: f32[3,4,2] = permute(%x) {dims=[1, 2, 0]}
+  %1: f32[2,3,4] = permute(%0) {dims=[2, 0, 1]}
+  %2: f32[6,4] = reshape(%1) {shape=[6, 4]}
+  %3: f32[24] = reshape(%2) {shape=[24]}
+  %4: f32[2,3,4] = cast(%x) {dtype=f32}
+  return %3, %4
+}
+"""
+        # permute(permute) is the identity; reshape(reshape) is one reshape; the cast
+        # is a copy of an input returned as an output, so it must stay (no aliasing).
+        self.assertExpectedInline(run(src, "simplify", "dce"), """\
+graph @g(%x: f32[2,3,4]) {
+  %0: f32[24] = reshape(%x) {shape=[24]}
+  %1: f32[2,3,4] = cast(%x) {dtype=f32}
+  return %0, %1
+}
+""")
+
+
+class TestCseDce(expecttest.TestCase):
+    def test_cse_merges_identical_ops_and_dce_drops_dead_ones(self):
+        src = """
+graph @g(%x: f32[4]) {
+  %0: f32[4] = exp(%x)
+  %1: f32[4] = exp(%x)
+  %2: f32[4] = add(%0, %1)
+  %3: f32[4] = tanh(%x)
+  %4: f32[4], %5: i64[4] = fallback(%x) {target="aten.sort.default", args=[$0], kwargs=[]}
+  return %2
+}
+"""
+        self.assertExpectedInline(run(src, "cse", "dce"), """\
+graph @g(%x: f32[4]) {
+  %0: f32[4] = exp(%x)
+  %1: f32[4] = add(%0, %0)
+  return %1
+}
+""")
+
+    def test_cse_keeps_different_attributes_apart(self):
+        src = """
+graph @g(%x: f32[4,4]) {
+  %0: f32[4] = sum(%x) {axes=[0], keepdim=false}
+  %1: f32[4] = sum(%x) {axes=[1], keepdim=false}
+  %2: f32[4] = add(%0, %1)
+  return %2
+}
+"""
+        self.assertEqual(run(src, "cse"), print_graph(parse(src)))
+
+
+class TestPartition(expecttest.TestCase):
+    def test_forced_fallback_ops(self):
+        src = """
+graph @g(%x: f32[4]) {
+  %0: f32[4] = erf(%x)
+  %1: f32[4] = exp(%0)
+  return %1
+}
+"""
+        self.assertExpectedInline(run(src, "partition", fallback_ops=("erf",)), """\
+graph @g(%x: f32[4]) {
+  %0: f32[4] = fallback(%x) {target="ember.erf", args=[$0], kwargs=[]}
+  %1: f32[4] = exp(%0)
+  return %1
+}
+""")
+
+
+class TestFusion(expecttest.TestCase):
+    def test_softmax_is_three_kernels(self):
+        src = """
+graph @softmax(%x: f32[4,16]) {
+  %0: f32[4,1] = amax(%x) {axes=[1], keepdim=true}
+  %1: f32[4,16] = sub(%x, %0)
+  %2: f32[4,16] = exp(%1)
+  %3: f32[4,1] = sum(%2) {axes=[1], keepdim=true}
+  %4: f32[4,16] = div(%2, %3)
+  return %4
+}
+"""
+        self.assertExpectedInline(run(src, "fusion"), """\
+graph @softmax(%x: f32[4,16]) {
+  %0: f32[4,1] = kernel(%x) {name="k0_amax"} region(%i0: f32[4,16]) {
+    %0: f32[4,1] = amax(%i0) {axes=[1], keepdim=true}
+    return %0
+  }
+  %1: f32[4,1] = kernel(%0, %x) {name="k1_sub_exp_sum"} region(%i0: f32[4,1], %i1: f32[4,16]) {
+    %0: f32[4,16] = sub(%i1, %i0)
+    %1: f32[4,16] = exp(%0)
+    %2: f32[4,1] = sum(%1) {axes=[1], keepdim=true}
+    return %2
+  }
+  %2: f32[4,16] = kernel(%1, %0, %x) {name="k2_sub_exp_div"} region(%i0: f32[4,1], %i1: f32[4,1], %i2: f32[4,16]) {
+    %0: f32[4,16] = sub(%i2, %i1)
+    %1: f32[4,16] = exp(%0)
+    %2: f32[4,16] = div(%1, %i0)
+    return %2
+  }
+  return %2
+}
+""")
+
+    def test_reduction_takes_its_epilogue_chain(self):
+        src = """
+graph @rstd(%x: f32[4,16], %y: f32[4,16]) {
+  %0: f32[4,1] = mean(%x) {axes=[1], keepdim=true}
+  %1: f32[] = full() {shape=[], value=1e-05, dtype=f32}
+  %2: f32[4,1] = add(%0, %1)
+  %3: f32[4,1] = rsqrt(%2)
+  %4: f32[4,16] = mul(%y, %3)
+  return %4
+}
+"""
+        # mean + eps + rsqrt are one kernel (prologue-reduction-epilogue); the broadcast
+        # multiply is the second.
+        self.assertExpectedInline(run(src, "fusion"), """\
+graph @rstd(%x: f32[4,16], %y: f32[4,16]) {
+  %0: f32[4,1] = kernel(%x) {name="k0_mean_add_rsqrt"} region(%i0: f32[4,16]) {
+    %0: f32[4,1] = mean(%i0) {axes=[1], keepdim=true}
+    %1: f32[] = full() {shape=[], value=1e-05, dtype=f32}
+    %2: f32[4,1] = add(%0, %1)
+    %3: f32[4,1] = rsqrt(%2)
+    return %3
+  }
+  %1: f32[4,16] = kernel(%0, %y) {name="k1_mul"} region(%i0: f32[4,1], %i1: f32[4,16]) {
+    %0: f32[4,16] = mul(%i1, %i0)
+    return %0
+  }
+  return %1
+}
+""")
+
+    def test_matmul_and_merging_reshape_are_boundaries_permute_is_inlined(self):
+        src = """
+graph @g(%a: f32[2,3,4], %w: f32[4,5], %b: f32[5]) {
+  %0: f32[2,3,4] = exp(%a)
+  %1: f32[6,4] = reshape(%0) {shape=[6, 4]}
+  %2: f32[6,5] = mm(%1, %w)
+  %3: f32[6,5] = add(%2, %b)
+  %4: f32[5,6] = permute(%3) {dims=[1, 0]}
+  %5: f32[5,6] = tanh(%4)
+  return %5
+}
+"""
+        self.assertExpectedInline(run(src, "fusion"), """\
+graph @g(%a: f32[2,3,4], %w: f32[4,5], %b: f32[5]) {
+  %0: f32[2,3,4] = kernel(%a) {name="k0_exp"} region(%i0: f32[2,3,4]) {
+    %0: f32[2,3,4] = exp(%i0)
+    return %0
+  }
+  %1: f32[6,4] = reshape(%0) {shape=[6, 4]}
+  %2: f32[6,5] = mm(%1, %w)
+  %3: f32[5,6] = kernel(%b, %2) {name="k1_add_tanh"} region(%i0: f32[5], %i1: f32[6,5]) {
+    %0: f32[6,5] = add(%i1, %i0)
+    %1: f32[5,6] = permute(%0) {dims=[1, 0]}
+    %2: f32[5,6] = tanh(%1)
+    return %2
+  }
+  return %3
+}
+""")
+
+    def test_cat_fuses_its_producers(self):
+        src = """
+graph @g(%x: f32[2,3], %y: f32[2,5]) {
+  %0: f32[2,3] = exp(%x)
+  %1: f32[2,5] = neg(%y)
+  %2: f32[2,8] = cat(%0, %1) {axis=1}
+  return %2
+}
+"""
+        self.assertExpectedInline(run(src, "fusion"), """\
+graph @g(%x: f32[2,3], %y: f32[2,5]) {
+  %0: f32[2,8] = kernel(%y, %x) {name="k0_exp_neg_cat"} region(%i0: f32[2,5], %i1: f32[2,3]) {
+    %0: f32[2,3] = exp(%i1)
+    %1: f32[2,5] = neg(%i0)
+    %2: f32[2,8] = cat(%0, %1) {axis=1}
+    return %2
+  }
+  return %0
+}
+""")
+
+    def test_value_used_outside_is_materialized_once(self):
+        src = """
+graph @g(%x: f32[8]) {
+  %0: f32[8] = exp(%x)
+  %1: f32[8] = add(%0, %0)
+  return %0, %1
+}
+"""
+        self.assertExpectedInline(run(src, "fusion"), """\
+graph @g(%x: f32[8]) {
+  %0: f32[8] = kernel(%x) {name="k0_exp"} region(%i0: f32[8]) {
+    %0: f32[8] = exp(%i0)
+    return %0
+  }
+  %1: f32[8] = kernel(%0) {name="k1_add"} region(%i0: f32[8]) {
+    %0: f32[8] = add(%i0, %i0)
+    return %0
+  }
+  return %0, %1
+}
+""")
