@@ -25,6 +25,7 @@ from .ir.printer import print_graph
 from .passes import PassContext, PassManager
 from .report import GraphInfo, KernelInfo
 from .runtime.executor import CompiledGraph, StepInfo, call_step, kernel_step
+from .runtime.plan import StepSpec, plan_buffers
 
 log = logging.getLogger("ember")
 
@@ -129,49 +130,58 @@ class _Builder:
         for v, ex in zip(g.inputs, self.examples):
             self.layouts[v] = Layout(tuple(int(s) for s in ex.stride()))
             self.slot(v)
-        last_use = self._last_uses()
-        keep = set(g.outputs)
-        steps, infos, constants = [], [], {}
-        lowered: list[tuple[int, list[Kernel]]] = []
-        for i, n in enumerate(g.nodes):
-            free = sorted({self.slot(v) for v in n.inputs if last_use.get(v) == i and v not in keep})
+        # Pass 1: what each node is as a runtime step (layouts, lowered kernels, slots).
+        nodes, specs, infos, constants = [], [], [], {}
+        lowered: list[list[Kernel]] = []
+        for n in g.nodes:
             kind = get_op(n.op).kind
-            if n.op == "kernel":
-                kernels = lower_kernel(n.attrs["name"], n.region,
-                                       [self.layouts[v] for v in n.inputs])
-                lowered.append((len(steps), kernels))
-                steps.append((n, free))
-                infos.append(StepInfo("kernel", n.attrs["name"]))
-            elif kind == "constant":
+            if kind == "constant":
                 constants[self.slot(n.out)] = n.attrs["value"].contiguous()
-                infos.append(StepInfo("constant", str(n.out.type)))
-                steps.append(None)
+                self.layouts[n.out] = Layout.contiguous(n.out.shape)
+                continue
+            ins = [self.slot(v) for v in n.inputs]
+            if n.op == "kernel":
+                lowered.append(lower_kernel(n.attrs["name"], n.region,
+                                            [self.layouts[v] for v in n.inputs]))
+                sig = (n.out.dtype, n.out.type.numel)
+                specs.append(StepSpec("kernel", ins, [self.slot(n.out)], sig))
+                infos.append(StepInfo("kernel", n.attrs["name"]))
             else:
-                steps.append(self._call(n, free, kind))
-                infos.append(StepInfo(kind if kind in ("view", "fallback") else "library",
-                                      n.attrs.get("target", n.op)))
+                step_kind = kind if kind in ("view", "fallback") else "library"
+                if kind == "view":
+                    self._view_layout(n)
+                specs.append(StepSpec(step_kind, ins, [self.slot(o) for o in n.outputs]))
+                infos.append(StepInfo(step_kind, n.attrs.get("target", n.op)))
             for o in n.outputs:
-                self.slot(o)
                 self.layouts.setdefault(o, Layout.contiguous(o.shape))
-        self._compile_kernels(steps, lowered)
-        specs = [(tuple(v.shape), self.layouts[v].strides, dtypes.to_torch(v.dtype)) for v in g.inputs]
+            nodes.append(n)
+        # Pass 2: buffer plan, then one closure per step.
+        plan = plan_buffers(specs, [self.slots[v] for v in g.inputs],
+                            [self.slot(v) for v in g.outputs])
+        fns = iter(self._compile_kernels(lowered))
+        steps = []
+        for i, (n, spec) in enumerate(zip(nodes, specs)):
+            if spec.kind == "kernel":
+                out = n.out
+                if plan.reuse[i] is not None:
+                    infos[i].name += " (reuses a dead buffer)"
+                steps.append(kernel_step(next(fns), spec.inputs, spec.outputs[0],
+                                         tuple(out.shape), dtypes.to_torch(out.dtype),
+                                         plan.frees[i], plan.reuse[i]))
+            else:
+                steps.append(self._call(n, plan.frees[i], get_op(n.op).kind))
+        input_specs = [(tuple(v.shape), self.layouts[v].strides, dtypes.to_torch(v.dtype))
+                       for v in g.inputs]
         self.info.steps = [(s.kind, s.name) for s in infos]
-        return CompiledGraph([s for s in steps if s is not None], infos, len(self.slots),
-                             [self.slots[v] for v in g.inputs], [self.slot(v) for v in g.outputs],
-                             specs, eager, constants, self.info)
+        return CompiledGraph(steps, infos, len(self.slots), [self.slots[v] for v in g.inputs],
+                             [self.slot(v) for v in g.outputs], input_specs, eager, constants,
+                             self.info)
 
-    def _last_uses(self) -> dict[Value, int]:
-        last: dict[Value, int] = {}
-        for i, n in enumerate(self.g.nodes):
-            for v in n.inputs:
-                last[v] = i
-        return last
-
-    def _compile_kernels(self, steps: list, lowered: list[tuple[int, list[Kernel]]]) -> None:
-        flat = [k for _, ks in lowered for k in ks]
+    def _compile_kernels(self, lowered: list[list[Kernel]]) -> list[list[Any]]:
+        flat = [k for ks in lowered for k in ks]
         compiled = iter(compile_kernels(flat, self.config)) if flat else iter(())
-        for pos, ks in lowered:
-            node, free = steps[pos]
+        out = []
+        for ks in lowered:
             fns = [next(compiled) for _ in ks]
             for k, ck in zip(ks, fns):
                 self.info.kernels.append(KernelInfo("cpu", ck.name, ck.source, ck.llvm, self.g.name))
@@ -179,9 +189,8 @@ class _Builder:
                     self.dump(f"kernels/{k.name}.kernel", k.text() + "\n")
                     self.dump(f"kernels/{k.name}.mlir", ck.source)
                     self.dump(f"kernels/{k.name}.ll", ck.llvm)
-            out = node.out
-            steps[pos] = kernel_step(fns, [self.slots[v] for v in node.inputs], self.slot(out),
-                                     tuple(out.shape), dtypes.to_torch(out.dtype), free)
+            out.append(fns)
+        return out
 
     def _call(self, n, free: list[int], kind: str):
         if kind == "fallback":
@@ -200,8 +209,6 @@ class _Builder:
         in_slots = [self.slot(v) for v in n.inputs]
         build = _arg_builder(args_t, kwargs_t, in_slots)
         out_slots = [self.slot(o) for o in n.outputs]
-        if kind == "view":
-            self._view_layout(n)
         return call_step(fn, build, out_slots, free, contiguous=(kind != "view"))
 
     def _view_layout(self, n) -> None:

@@ -105,8 +105,24 @@ class CompiledGraph:
 
 
 def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: int,
-                shape: tuple[int, ...], dtype: torch.dtype, free: list[int]) -> Step:
+                shape: tuple[int, ...], dtype: torch.dtype, free: list[int],
+                reuse: int | None = None) -> Step:
+    """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``."""
     empty = torch.empty
+    fns = [getattr(f, "fn", f) for f in fns]  # the raw ctypes entry point when there is one
+    if reuse is not None:
+        def run_reuse(env: list) -> None:
+            out = env[reuse].view(shape)
+            env[reuse] = None
+            ptrs = [env[s].data_ptr() for s in in_slots]
+            ptrs.append(out.data_ptr())
+            for fn in fns:
+                fn(*ptrs)
+            env[out_slot] = out
+            for s in free:
+                env[s] = None
+
+        return run_reuse
     if any(s == 0 for s in shape):
         def run_empty(env: list) -> None:
             env[out_slot] = empty(shape, dtype=dtype)
