@@ -44,7 +44,6 @@ class Fallback:
 @dataclass
 class Imported:
     graph: Graph
-    input_strides: list[tuple[int, ...]]
     fallbacks: list[Fallback]
 
 
@@ -55,7 +54,7 @@ def import_fx(gm: torch.fx.GraphModule, example_inputs: list[Any], name: str = "
         gm: the functionalized, decomposed graph (placeholders, call_function, output).
         example_inputs: real or fake tensors matching the placeholders.
     Returns:
-        The graph, the strides the inputs had, and the fallbacks with reasons.
+        The graph and the fallbacks with reasons.
     Raises:
         ImportFailure: for graphs Ember cannot represent (non-tensor inputs or
             outputs, unsupported dtypes, symbolic shapes).
@@ -99,11 +98,9 @@ class _Importer:
         placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
         if len(placeholders) != len(example_inputs):
             raise ImportFailure("placeholder/example input count mismatch")
-        strides = []
         for n, ex in zip(placeholders, example_inputs):
             ty = _ttype(ex)
             self.env[n] = self.g.add_input(ty.shape, ty.dtype, n.name)
-            strides.append(tuple(int(s) for s in ex.stride()))
         for n in self.gm.graph.nodes:
             self.loc = _loc(n)
             if n.op == "get_attr":
@@ -117,7 +114,7 @@ class _Importer:
                     if not isinstance(v, Value):
                         raise ImportFailure(f"graph output {o!r} is not a tensor")
                     self.g.outputs.append(v)
-        return Imported(self.g, strides, self.fallbacks)
+        return Imported(self.g, self.fallbacks)
 
     def call(self, n: torch.fx.Node) -> Any:
         if n.target is operator.getitem:
@@ -130,6 +127,8 @@ class _Importer:
                 return out
             except (Unsupported, IRError) as e:
                 reason = str(e)
+            except (TypeError, ValueError, KeyError) as e:  # a call shape the rule did not expect
+                reason = f"import rule failed: {type(e).__name__}: {e}"
         else:
             reason = "no Ember lowering for this op"
         return self.fallback(n, reason)
@@ -140,6 +139,8 @@ class _Importer:
             raise Unsupported(f"import produced {out.type}, ATen says {_ttype(val)}")
 
     def fallback(self, n: torch.fx.Node, reason: str) -> Any:
+        if not isinstance(n.target, torch._ops.OpOverload):
+            raise ImportFailure(f"{n.target} is not an ATen op; it cannot run as a fallback")
         inputs: list[Value] = []
 
         def conv(a: Any) -> Any:

@@ -1,4 +1,8 @@
-"""Common subexpression elimination: identical (op, inputs, attrs) compute once."""
+"""Common subexpression elimination: identical (op, inputs, attrs) compute once.
+
+Ember ops are pure; fallback nodes are left alone since an ATen op may draw
+random numbers.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,8 @@ def cse(g: Graph, ctx: PassContext) -> Graph:
     kept = []
     for n in g.nodes:
         n.inputs = [subst.get(i, i) for i in n.inputs]
-        if n.region is not None:
+        # Fallbacks may be random (aten.rand, dropout): two calls are not one.
+        if n.region is not None or n.op == "fallback":
             kept.append(n)
             continue
         key = (n.op, tuple(id(i) for i in n.inputs), _key(n.attrs))

@@ -22,7 +22,6 @@ from .manager import PassContext, register_pass
 
 @dataclass
 class RewriteCtx:
-    graph_inputs: set[Value]
     graph_outputs: set[Value]
     new_nodes: list[Node] = field(default_factory=list)
     scratch: Graph = field(default_factory=Graph)
@@ -47,17 +46,12 @@ def _same(n: Node) -> Value | None:
     return x if x.type == n.out.type else None
 
 
-# cast(x, dtype(x)) -> x, unless that would alias a graph input to a graph output
+# cast(x, dtype(x)) -> x, unless it is a graph output: there it is a copy (eager's
+# clone), and dropping it could alias the output to an input or to another output
 def cast_noop(n: Node, ctx: RewriteCtx) -> Value | None:
-    if n.op != "cast" or n.out in ctx.graph_outputs and _reaches_input(n.inputs[0], ctx):
+    if n.op != "cast" or n.out in ctx.graph_outputs:
         return None
     return _same(n)
-
-
-def _reaches_input(v: Value, ctx: RewriteCtx) -> bool:
-    while v.producer is not None and get_op(v.producer.op).kind == "view":
-        v = v.producer.inputs[0]
-    return v in ctx.graph_inputs
 
 
 # reshape/permute/expand/squeeze to the same type -> x (identity views)
@@ -105,8 +99,8 @@ def div_pow2(n: Node, ctx: RewriteCtx) -> Value | None:
     c = _full_value(n.inputs[1])
     if not isinstance(c, float) or c == 0 or c != c or abs(c) == float("inf"):
         return None
-    m, _ = math.frexp(c)
-    if abs(m) != 0.5:
+    m, e = math.frexp(c)
+    if abs(m) != 0.5 or not -14 <= e <= 14:  # 1/c must stay exact and in range, f16 too
         return None
     one_over = ctx.emit("full", shape=n.inputs[1].shape, value=1.0 / c, dtype=n.out.dtype)
     return ctx.emit("mul", n.inputs[0], one_over, loc=n.loc)
@@ -139,7 +133,7 @@ RULES: list[Rule] = [cast_noop, view_noop, reshape_reshape, permute_permute, mul
 def rewrite(g: Graph, rules: list[Rule], max_rounds: int = 8) -> Graph:
     """Applies ``rules`` until nothing changes (or ``max_rounds``)."""
     for _ in range(max_rounds):
-        ctx = RewriteCtx(set(g.inputs), set(g.outputs))
+        ctx = RewriteCtx(set(g.outputs))
         subst: dict[Value, Value] = {}
         out: list[Node] = []
         changed = False

@@ -30,7 +30,8 @@ graph @g(%x: f32[4,8]) {
   %4: f32[] = full() {shape=[], value=4.0, dtype=f32}
   %5: f32[4,8] = div(%3, %4)
   %6: f32[4,8] = cast(%5) {dtype=f32}
-  return %6
+  %7: f32[4,8] = neg(%6)
+  return %7
 }
 """
         # x*1 -> x; pow(x, 2) -> x*x; x/4 -> x*0.25 (exact); cast to the same dtype -> x
@@ -39,7 +40,8 @@ graph @g(%x: f32[4,8]) {
   %0: f32[4,8] = mul(%x, %x)
   %1: f32[] = full() {shape=[], value=0.25, dtype=f32}
   %2: f32[4,8] = mul(%0, %1)
-  return %2
+  %3: f32[4,8] = neg(%2)
+  return %3
 }
 """)
 
@@ -119,6 +121,18 @@ graph @g(%x: f32[4]) {
   return %1
 }
 """)
+
+    def test_cse_never_merges_fallbacks(self):
+        # Two identical aten.rand calls draw different numbers.
+        src = """
+graph @g(%x: f32[4]) {
+  %0: f32[4] = fallback(%x) {target="aten.rand_like.default", args=[$0], kwargs=[]}
+  %1: f32[4] = fallback(%x) {target="aten.rand_like.default", args=[$0], kwargs=[]}
+  %2: f32[4] = add(%0, %1)
+  return %2
+}
+"""
+        self.assertEqual(run(src, "cse", "dce"), print_graph(parse(src)))
 
     def test_cse_keeps_different_attributes_apart(self):
         src = """
