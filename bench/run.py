@@ -86,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_inductor:
                 ind = torch.compile(fn, backend="inductor", dynamic=False)
                 ind(*inputs)
-            for f in (fn, em) + ((ind,) if ind else ()):
+            for f in (fn, em) + ((ind,) if ind is not None else ()):
                 for _ in range(3):
                     f(*inputs)
             t_eager = median_ms(fn, inputs, args.reps)
             t_ember = median_ms(em, inputs, args.reps)
-            t_ind = median_ms(ind, inputs, args.reps) if ind else float("nan")
+            t_ind = median_ms(ind, inputs, args.reps) if ind is not None else float("nan")
             rows.append((name, ok, kernels, compile_ms, t_eager, t_ember, t_ind))
             print(f"  {name}: done", file=sys.stderr)
     print(f"threads={torch.get_num_threads()}  reps={args.reps}  (times: median ms; ratio: /eager)")

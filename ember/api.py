@@ -16,8 +16,16 @@ class _State:
     def __init__(self, orig: Any, config: Config) -> None:
         self.orig = orig
         self.config = config
-        self.report = Report()
+        self.report = Report(owner=_frame_name(orig))
         self.backend = EmberBackend(config, self.report)
+
+
+def _frame_name(fn: Any) -> str | None:
+    """How Dynamo names ``fn``'s frame in its messages: ``'f' (path.py:12)``."""
+    code = getattr(getattr(fn, "forward", fn), "__code__", None)
+    if code is None:
+        return None
+    return f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})"
 
 
 def compile(fn: Any = None, *, backend: str = "auto", fullgraph: bool = False,

@@ -65,6 +65,8 @@ class Report:
     graphs: list[GraphInfo] = field(default_factory=list)
     graph_breaks: list[GraphBreak] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    # Dynamo's name for the compiled function's frame, "'f' (path.py:12)", to route events.
+    owner: str | None = field(default=None, repr=False)
 
     @property
     def fallbacks(self) -> list[FallbackInfo]:

@@ -110,10 +110,14 @@ class EmberBackend:
 def ember_backend(gm: torch.fx.GraphModule, example_inputs: list[Any], **options: Any):
     """The ``backend="ember"`` entry point; ``options`` are Config fields."""
     config = Config.from_env().with_options(**options) if options else Config.from_env()
+    # A process-wide record with no owner to drop it: keep only the latest graphs.
+    del _DEFAULT_REPORT.graphs[:-_DEFAULT_REPORT_KEEP]
+    del _DEFAULT_REPORT.graph_breaks[:-_DEFAULT_REPORT_KEEP]
     return EmberBackend(config, _DEFAULT_REPORT)(gm, example_inputs)
 
 
 _DEFAULT_REPORT = Report()
+_DEFAULT_REPORT_KEEP = 64
 
 
 # -- recompile limit ---------------------------------------------------------------------
@@ -131,7 +135,10 @@ class _RecompileLimitFilter(logging.Filter):
             func = next((ln.strip() for ln in msg.splitlines() if "function:" in ln), "")
             event = f"Dynamo recompile limit reached ({first.split('hit ')[-1]}); {func}; " \
                     "further calls with new shapes/dtypes run eagerly, without Ember"
-            for r in list(_live_reports):
+            reports = list(_live_reports)
+            # To the reports of the function named in the message, else to all.
+            mine = [r for r in reports if r.owner and r.owner in msg] or reports
+            for r in mine:
                 r.events.append(event)
             log.warning("ember: %s", event)
         return True

@@ -138,6 +138,9 @@ def test_recompile_limit_is_reported(caplog):
         return x * 2
 
     compiled = ember.compile(f)
+    bystander = ember.compile(lambda x: x + 1)
+    with torch.no_grad():
+        bystander(torch.randn(2))
     old = torch._dynamo.config.recompile_limit
     torch._dynamo.config.recompile_limit = 2
     try:
@@ -150,6 +153,7 @@ def test_recompile_limit_is_reported(caplog):
     assert any("recompile limit" in e for e in compiled.ember_report.events)
     assert "recompile limit" in str(compiled.ember_report)
     assert any("recompile limit" in r.getMessage() for r in caplog.records)
+    assert not bystander.ember_report.events  # the event names f, not the bystander
 
 
 def test_torch_compile_backend_entry_point():
