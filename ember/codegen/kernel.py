@@ -115,8 +115,12 @@ class Instr:
     attrs: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
 
     def __str__(self) -> str:
+        return self.format("v")
+
+    def format(self, prefix: str) -> str:
+        """Text with operands named ``{prefix}{index}`` (v: body, e: epilogue)."""
         extra = "".join(f" {k}={v}" for k, v in sorted(self.attrs.items()))
-        args = ", ".join(f"v{a}" for a in self.args)
+        args = ", ".join(f"{prefix}{a}" for a in self.args)
         return f"{self.op}({args}){extra} : {self.dtype}"
 
 
@@ -171,7 +175,7 @@ class Kernel:
                 lines.append(f"  {kind} {b.name}: {b.dtype}[{b.size}]")
         lines += [f"  v{i} = {ins}" for i, ins in enumerate(self.body)]
         lines += [f"  reduce {r.kind}(v{r.value}) : {r.dtype}" for r in self.reductions]
-        lines += [f"  e{i} = {ins}" for i, ins in enumerate(self.epilogue)]
+        lines += [f"  e{i} = {ins.format('e')}" for i, ins in enumerate(self.epilogue)]
         src = "e" if self.num_reduce else "v"
         lines += [f"  store out{s.output}[{s.access}] = {src}{s.value}" for s in self.stores]
         return "\n".join(lines)
