@@ -19,7 +19,11 @@ aten = torch.ops.aten
 _EXTRA = [
     "_softmax", "_log_softmax", "native_layer_norm", "gelu", "silu", "linear", "hardtanh",
     "leaky_relu", "mish", "rms_norm", "_safe_softmax", "softmax", "log_softmax",
+    "native_group_norm", "elu", "linalg_vector_norm", "softplus", "hardswish", "hardsigmoid",
 ]
+# Not in _EXTRA: batch norm, whose decomposition writes running stats in place,
+# which aot_autograd's inference graph rejects (it runs as one eager op).
+# Removed from the table: ops the importer handles better itself.
 _KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default]
 
 

@@ -310,6 +310,14 @@ def _logical_bin(imp, n, a, b):
     return imp.op(name, imp.cast(imp.v(a), "b8"), imp.cast(imp.v(b), "b8"))
 
 
+@rule(aten.bitwise_and.Tensor, aten.bitwise_or.Tensor)
+def _bitwise_bool(imp, n, a, b):
+    x, y = imp.v(a), imp.v(b)
+    if x.dtype != "b8" or y.dtype != "b8":
+        raise Unsupported("bitwise ops on integers")
+    return imp.op("logical_and" if n.target is aten.bitwise_and.Tensor else "logical_or", x, y)
+
+
 @rule(aten.where.self, aten.where.ScalarSelf, aten.where.ScalarOther, aten.where.Scalar)
 def _where(imp, n, c, a, b):
     dt = _meta_dtype(n)
@@ -356,6 +364,13 @@ def _scalar_for(value: Any, dt: str) -> Any:
     if dtypes.is_float(dt):
         return float(value)
     return bool(value) if dt == "b8" else int(value)
+
+
+@rule(aten.full_like.default)
+def _full_like(imp, n, x, value, **kwargs):
+    dt = _meta_dtype(n)
+    shape = tuple(n.meta["val"].shape)
+    return imp.op("full", shape=shape, value=_scalar_for(value, dt), dtype=dt)
 
 
 @rule(aten.scalar_tensor.default)
@@ -429,6 +444,32 @@ def _var_mean(imp, n, x, dims=None, *, correction=None, keepdim=False):
 @rule(aten.var.correction)
 def _var_only(imp, n, x, dims=None, *, correction=None, keepdim=False):
     return _var(imp, imp.v(x), dims, correction, keepdim)[0]
+
+
+@rule(aten._native_batch_norm_legit_no_training.default)
+def _batch_norm_inference(imp, n, x, weight, bias, running_mean, running_var, momentum, eps):
+    # (x - mean) * rsqrt(var + eps) * weight + bias, per channel (dim 1); the two other
+    # results (saved statistics) are empty in inference.
+    v = imp.v(x)
+    dt = v.dtype
+    if v.rank < 2 or not dtypes.is_float(dt):
+        raise Unsupported("batch norm needs a float input of rank >= 2")
+
+    def per_channel(t: Any) -> Value:
+        c = imp.cast(imp.v(t), dt)
+        for _ in range(v.rank - 2):
+            c = imp.op("unsqueeze", c, axis=c.rank)
+        return c
+
+    scale = imp.op("rsqrt", imp.op("add", per_channel(running_var), imp.scalar(eps, dt)))
+    out = imp.op("mul", imp.op("sub", v, per_channel(running_mean)), scale)
+    if weight is not None:
+        out = imp.op("mul", out, per_channel(weight))
+    if bias is not None:
+        out = imp.op("add", out, per_channel(bias))
+    extras = [imp.op("full", shape=tuple(m.shape), value=0.0, dtype=dtypes.from_torch(m.dtype))
+              for m in n.meta["val"][1:]]
+    return [out] + extras
 
 
 # -- views and movement -----------------------------------------------------------------
