@@ -91,7 +91,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     if devices - {"cpu"}:
         raise BackendUnavailable(f"no Ember backend for device(s) {sorted(devices - {'cpu'})} "
                                  "yet (the Triton GPU backend is separate work)")
-    backend = cpu_backend()
+    cpu_backend()  # raises BackendUnavailable before any work is done
     dump = dumps.writer(config, info)
     if not info.ir:
         info.ir = print_graph(graph)
@@ -101,7 +101,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     info.final_ir = print_graph(graph)
     info.notes = list(ctx.notes)
     info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
-    built = _Builder(graph, example_inputs, config, info, dump, backend)
+    built = _Builder(graph, example_inputs, config, info, dump)
     compiled = built.build(eager)
     info.compiled = compiled
     info.compile_seconds = time.perf_counter() - t0
@@ -110,13 +110,12 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
 
 class _Builder:
     def __init__(self, graph: Graph, example_inputs: list[torch.Tensor], config: Config,
-                 info: GraphInfo, dump: Callable[[str, str], None] | None, backend: Any) -> None:
+                 info: GraphInfo, dump: Callable[[str, str], None] | None) -> None:
         self.g = graph
         self.examples = example_inputs
         self.config = config
         self.info = info
         self.dump = dump
-        self.backend = backend
         self.slots: dict[Value, int] = {}
         self.layouts: dict[Value, Layout] = {}
 

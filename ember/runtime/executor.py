@@ -108,35 +108,26 @@ def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: i
                 shape: tuple[int, ...], dtype: torch.dtype, free: list[int],
                 reuse: int | None = None) -> Step:
     """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``."""
-    empty = torch.empty
     fns = [getattr(f, "fn", f) for f in fns]  # the raw ctypes entry point when there is one
+    if any(s == 0 for s in shape):
+        fns = []  # nothing to compute, but the (empty) output must exist
+
     if reuse is not None:
-        def run_reuse(env: list) -> None:
+        def alloc(env: list) -> torch.Tensor:
             out = env[reuse].view(shape)
             env[reuse] = None
+            return out
+    else:
+        def alloc(env: list) -> torch.Tensor:
+            return torch.empty(shape, dtype=dtype)
+
+    def run(env: list) -> None:
+        out = alloc(env)
+        if fns:
             ptrs = [env[s].data_ptr() for s in in_slots]
             ptrs.append(out.data_ptr())
             for fn in fns:
                 fn(*ptrs)
-            env[out_slot] = out
-            for s in free:
-                env[s] = None
-
-        return run_reuse
-    if any(s == 0 for s in shape):
-        def run_empty(env: list) -> None:
-            env[out_slot] = empty(shape, dtype=dtype)
-            for s in free:
-                env[s] = None
-
-        return run_empty
-
-    def run(env: list) -> None:
-        out = empty(shape, dtype=dtype)
-        ptrs = [env[s].data_ptr() for s in in_slots]
-        ptrs.append(out.data_ptr())
-        for fn in fns:
-            fn(*ptrs)
         env[out_slot] = out
         for s in free:
             env[s] = None
