@@ -66,7 +66,50 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
             need.add(_epilogue_top(n, users, set(g.outputs)))
 
     position = {n: i for i, n in enumerate(g.nodes)}
-    kernels: dict[Node, tuple[Graph, list[Value]]] = {}  # root node -> (region, inputs)
+    # Recomputing shared producers is cheap until they hold transcendental math and
+    # feed many kernels (GELU before layer norm feeds 3): then compute them once.
+    extra: set[Value] = set()
+    for _ in range(4):
+        trial = PassContext(options=ctx.options)
+        kernels = _group(g, need | extra, users, trial, position)
+        shared = _shared_expensive(kernels, users) - extra
+        if not shared:
+            break
+        extra |= shared
+    else:  # ran out of rounds: group once more with everything found
+        trial = PassContext(options=ctx.options)
+        kernels = _group(g, need | extra, users, trial, position)
+    for v in sorted(extra, key=lambda v: position[v.producer]):
+        ctx.note("fusion", v.producer.op, f"computed once: shared by {_SHARED_LIMIT}+ kernels "
+                 "and holds transcendental math")
+    ctx.notes += trial.notes
+
+    out: list[Node] = []
+    subst: dict[Value, Value] = {}
+    for n in g.nodes:
+        n.inputs = [subst.get(i, i) for i in n.inputs]
+        k = kernels.get(n)
+        if k is None:
+            out.append(n)
+            continue
+        region, inputs, _ = k
+        region.name = f"k{sum(x.op == 'kernel' for x in out)}_{_describe(region)}"
+        new = g.add("kernel", [subst.get(i, i) for i in inputs], loc=n.loc, region=region,
+                    out_types=[n.out.type], append=False, name=region.name)
+        out.append(new)
+        subst[n.out] = new.out
+    g.nodes = out
+    g.outputs = [subst.get(o, o) for o in g.outputs]
+    from .dce import dce
+
+    return dce(g, ctx)
+
+
+def _group(g: Graph, need: set[Value], users: dict[Value, list[Node]], ctx: PassContext,
+           position: dict[Node, int]) -> dict[Node, tuple[Graph, list[Value], set[Node]]]:
+    """Kernel roots -> (region, inputs, original nodes inside), for a given need set."""
+    need = set(need)
+    kernels: dict[Node, tuple[Graph, list[Value], set[Node]]] = {}
     for n in reversed(g.nodes):
         kind = get_op(n.op).kind
         if not any(o in need for o in n.outputs):
@@ -79,26 +122,37 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
         if kind not in _INLINE_KINDS + ("reduction", "movement", "view"):
             continue
         kernels[n] = _build_region(n, need, users, ctx, position)
+    return kernels
 
-    out: list[Node] = []
-    subst: dict[Value, Value] = {}
-    for n in g.nodes:
-        n.inputs = [subst.get(i, i) for i in n.inputs]
-        k = kernels.get(n)
-        if k is None:
-            out.append(n)
-            continue
-        region, inputs = k
-        region.name = f"k{sum(x.op == 'kernel' for x in out)}_{_describe(region)}"
-        new = g.add("kernel", [subst.get(i, i) for i in inputs], loc=n.loc, region=region,
-                    out_types=[n.out.type], append=False, name=region.name)
-        out.append(new)
-        subst[n.out] = new.out
-    g.nodes = out
-    g.outputs = [subst.get(o, o) for o in g.outputs]
-    from .dce import dce
 
-    return dce(g, ctx)
+_EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log1p", "tanh", "sigmoid", "erf", "pow",
+              "sin", "cos"}
+_SHARED_LIMIT = 3
+
+
+def _shared_expensive(kernels, users: dict[Value, list[Node]]) -> set[Value]:
+    """Values recomputed in _SHARED_LIMIT or more kernels whose shared part is expensive."""
+    count: dict[Node, int] = {}
+    for _, _, inside in kernels.values():
+        for n in inside:
+            if get_op(n.op).kind == "pointwise":
+                count[n] = count.get(n, 0) + 1
+    shared = {n for n, c in count.items() if c >= _SHARED_LIMIT}
+    out = set()
+    for n in shared:
+        if all(u in shared for u in users.get(n.out, [])):
+            continue  # not the top of the shared part
+        stack, seen = [n], set()
+        while stack:
+            m = stack.pop()
+            if m in seen:
+                continue
+            seen.add(m)
+            if m.op in _EXPENSIVE:
+                out.add(n.out)
+                break
+            stack += [i.producer for i in m.inputs if i.producer in shared]
+    return out
 
 
 def _epilogue_top(r: Node, users: dict[Value, list[Node]], outputs: set[Value]) -> Value:
@@ -113,10 +167,12 @@ def _epilogue_top(r: Node, users: dict[Value, list[Node]], outputs: set[Value]) 
 
 
 def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
-                  ctx: PassContext, position: dict[Node, int]) -> tuple[Graph, list[Value]]:
+                  ctx: PassContext,
+                  position: dict[Node, int]) -> tuple[Graph, list[Value], set[Node]]:
     """Collects the nodes computed inside the kernel rooted at ``root``.
 
-    Returns the region graph and the kernel's inputs (materialized values).
+    Returns the region graph, the kernel's inputs (materialized values) and the
+    original nodes it computes.
     """
     inside: set[Node] = set()
     loads: list[Value] = []
@@ -173,7 +229,7 @@ def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
         for o, no in zip(n.outputs, node.outputs):
             env[o] = no
     region.outputs = [env[root.out]]
-    return region, loads
+    return region, loads, inside
 
 
 def _describe(region: Graph) -> str:

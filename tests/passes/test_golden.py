@@ -165,8 +165,7 @@ graph @g(%x: f32[4]) {
 
 
 class TestFusion(expecttest.TestCase):
-    def test_softmax_is_three_kernels(self):
-        src = """
+    SOFTMAX = """
 graph @softmax(%x: f32[4,16]) {
   %0: f32[4,1] = amax(%x) {axes=[1], keepdim=true}
   %1: f32[4,16] = sub(%x, %0)
@@ -176,7 +175,9 @@ graph @softmax(%x: f32[4,16]) {
   return %4
 }
 """
-        self.assertExpectedInline(run(src, "fusion"), """\
+
+    def test_softmax_is_three_kernels(self):
+        self.assertExpectedInline(run(self.SOFTMAX, "fusion"), """\
 graph @softmax(%x: f32[4,16]) {
   %0: f32[4,1] = kernel(%x) {name="k0_amax"} region(%i0: f32[4,16]) {
     %0: f32[4,1] = amax(%i0) {axes=[1], keepdim=true}
@@ -300,3 +301,28 @@ graph @g(%x: f32[8]) {
   return %0, %1
 }
 """)
+
+    def test_expensive_producer_shared_by_three_kernels_is_computed_once(self):
+        # GELU (erf) feeding layer norm's three kernels: computed once, not three times.
+        src = """
+graph @g(%x: f32[4,16]) {
+  %0: f32[] = full() {shape=[], value=0.7071067811865476, dtype=f32}
+  %1: f32[4,16] = mul(%x, %0)
+  %2: f32[4,16] = erf(%1)
+  %3: f32[4,16] = mul(%x, %2)
+  %4: f32[4,1] = mean(%3) {axes=[1], keepdim=true}
+  %5: f32[4,16] = sub(%3, %4)
+  %6: f32[4,16] = mul(%5, %5)
+  %7: f32[4,1] = mean(%6) {axes=[1], keepdim=true}
+  %8: f32[4,1] = rsqrt(%7)
+  %9: f32[4,16] = mul(%5, %8)
+  return %9
+}
+"""
+        out = run(src, "fusion")
+        self.assertEqual(out.count(" erf("), 1, out)
+        self.assertEqual(out.count("= kernel("), 4, out)
+        # softmax's exp feeds only two kernels: recomputed, still three kernels
+        softmax = run(TestFusion.SOFTMAX, "fusion")
+        self.assertEqual(softmax.count("= kernel("), 3)
+        self.assertEqual(softmax.count(" exp("), 2)
