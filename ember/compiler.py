@@ -52,13 +52,11 @@ def compile_kernels(kernels: list[Kernel], config: Config) -> list[Any]:
     backend = cpu_backend()
     keys = [f"cpu/O{config.opt_level}\n{k.text()}" for k in kernels]
     with _cache_lock:
-        missing = [k for k, key in zip(kernels, keys) if key not in _cache]
         # Kernels with equal text in one batch compile once.
-        todo = list({key: k for k, key in zip(kernels, keys) if key not in _cache}.items())
-        if missing:
-            built = backend.compile_kernels([k for _, k in todo], opt_level=config.opt_level)
-            for (key, _), ck in zip(todo, built):
-                _cache[key] = ck
+        todo = {key: k for k, key in zip(kernels, keys) if key not in _cache}
+        if todo:
+            built = backend.compile_kernels(list(todo.values()), opt_level=config.opt_level)
+            _cache.update(zip(todo, built))
         return [_cache[key] for key in keys]
 
 

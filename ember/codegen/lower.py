@@ -319,8 +319,14 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
             store_strides[ax] += out_strides[d]
     k = Kernel(name, domain, len(axes), low.buffers_of(), (out,), tuple(body.instrs),
                (Store(0, e, Access(0, tuple(store_strides))),),
-               (Reduction(kind, val, compute_dtype(x.dtype)),), tuple(epi.instrs))
+               (Reduction(kind, val, _accumulator(kind, x.dtype)),), tuple(epi.instrs))
     return _finish(k)
+
+
+def _accumulator(kind: str, dtype: str) -> str:
+    # Float sums accumulate in f64: a sequential f32 sum loses about log2(n) bits,
+    # more than eager's pairwise sum; f64 makes the result at least as accurate.
+    return "f64" if kind == "sum" and dtypes.is_float(dtype) else compute_dtype(dtype)
 
 
 def _reduce_axes(n: Node) -> tuple[int, ...]:

@@ -163,3 +163,14 @@ def test_half_precision_block():
 
     x = torch.randn(8, 32).to(torch.bfloat16)
     check(f, x, torch.randn(32).to(torch.bfloat16), rtol=2e-2, atol=2e-2)
+
+
+def test_long_float_sums_are_accurate():
+    # A sequential f32 sum of 2^20 values is off by ~1e-4; Ember accumulates in f64.
+    x = torch.rand(1 << 20)
+    with torch.no_grad():
+        out = ember.compile(lambda t: (t.sum(), t.view(64, -1).mean(dim=1)))(x)
+    ref = x.double().sum()
+    assert abs(out[0].double() - ref) / ref < 1e-6
+    torch.testing.assert_close(out[1].double(), x.double().view(64, -1).mean(dim=1),
+                               rtol=1e-6, atol=0)
