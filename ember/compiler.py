@@ -19,6 +19,7 @@ from .codegen.lower import Layout, lower_kernel
 from .config import Config
 from .frontend.importer import resolve_target
 from .ir import dtypes
+from .ir.aliasing import output_aliasing, outputs_to_copy
 from .ir.graph import Graph, Value
 from .ir.ops import InputRef, get_op
 from .ir.printer import print_graph
@@ -95,12 +96,15 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
         info.ir = print_graph(graph)
     ctx = PassContext(options={"fallback_ops": config.fallback_ops})
     pm = PassManager(config.pipeline, debug=config.debug, dump=dump)
+    aliasing = output_aliasing(graph)
     graph = pm.run(graph, ctx)
+    copies = outputs_to_copy(aliasing, output_aliasing(graph))
     info.final_ir = print_graph(graph)
     info.notes = list(ctx.notes)
     info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
     built = _Builder(graph, example_inputs, config, info, dump)
     compiled = built.build(eager)
+    compiled.copy_outputs = copies
     info.compiled = compiled
     info.compile_seconds = time.perf_counter() - t0
     return compiled

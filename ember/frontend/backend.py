@@ -20,6 +20,7 @@ from typing import Any, Callable
 import torch
 from torch._dynamo.backends.common import aot_autograd
 from torch._functorch.aot_autograd import make_boxed_func
+from torch._subclasses.fake_tensor import unset_fake_temporarily
 
 from ..config import Config
 from ..report import FallbackInfo, GraphBreak, GraphInfo, Report
@@ -76,18 +77,13 @@ class EmberBackend:
 
     def _compile_fw(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
                     example_inputs: list[Any]) -> Callable[..., Any]:
-        from ..compiler import BackendUnavailable, compile_graph
+        from ..compiler import BackendUnavailable
 
         try:
-            info.fx = fx_gm.code
-            imported = import_fx(fx_gm, example_inputs, info.name)
-            info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
-                              for f in imported.fallbacks]
-            for f in imported.fallbacks:
-                log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
-                         f" at {f.loc}" if f.loc else "")
-            compiled = compile_graph(imported.graph, example_inputs, config=self.config,
-                                     eager=fx_gm.forward, info=info)
+            # aot_autograd calls us under its fake mode; Ember needs only the example
+            # inputs' metadata, and real tensors (constants) must stay real.
+            with unset_fake_temporarily():
+                return make_boxed_func(self._compile_graph(info, fx_gm, example_inputs))
         except BackendUnavailable as e:
             if self.config.strict:
                 raise
@@ -98,7 +94,20 @@ class EmberBackend:
             if self.config.strict:
                 raise
             return make_boxed_func(self._eager(info, fx_gm.forward, e))
-        return make_boxed_func(compiled)
+
+    def _compile_graph(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
+                       example_inputs: list[Any]) -> Callable[..., Any]:
+        from ..compiler import compile_graph
+
+        info.fx = fx_gm.code
+        imported = import_fx(fx_gm, example_inputs, info.name)
+        info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
+                          for f in imported.fallbacks]
+        for f in imported.fallbacks:
+            log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
+                     f" at {f.loc}" if f.loc else "")
+        return compile_graph(imported.graph, example_inputs, config=self.config,
+                             eager=fx_gm.forward, info=info)
 
     def _eager(self, info: GraphInfo, fn: Callable[..., Any], e: Exception) -> Callable[..., Any]:
         info.eager_reason = f"compile failed: {type(e).__name__}: {e}"

@@ -103,8 +103,9 @@ class _Importer:
             self.env[n] = self.g.add_input(ty.shape, ty.dtype, n.name)
         for n in self.gm.graph.nodes:
             self.loc = _loc(n)
-            if n.op == "get_attr":
-                self.env[n] = self.g.value("constant", value=getattr(self.gm, n.target).detach())
+            if n.op == "get_attr":  # a tensor literal of the user's code
+                value = getattr(self.gm, n.target).detach().clone()
+                self.env[n] = self.g.value("constant", value=value)
             elif n.op == "call_function":
                 self.env[n] = self.call(n)
             elif n.op == "output":
@@ -284,12 +285,21 @@ for _name, _ops in {
     "add": (aten.add.Tensor, aten.add.Scalar), "sub": (aten.sub.Tensor, aten.sub.Scalar),
     "mul": (aten.mul.Tensor, aten.mul.Scalar), "div": (aten.div.Tensor, aten.div.Scalar),
     "maximum": (aten.maximum.default,), "minimum": (aten.minimum.default,),
-    "pow": (aten.pow.Tensor_Tensor, aten.pow.Tensor_Scalar, aten.pow.Scalar),
+    "pow": (aten.pow.Tensor_Tensor, aten.pow.Scalar),
 }.items():
     for _op in _ops:
         rule(_op)(_binary(_name))
 for _name in ["eq", "ne", "lt", "le", "gt", "ge"]:
     rule(getattr(aten, _name).Tensor, getattr(aten, _name).Scalar)(_binary(_name, compare=True))
+
+
+@rule(aten.pow.Tensor_Scalar)
+def _pow_scalar(imp, n, x, exponent):
+    # ATen computes x ** 0.5 as sqrt and x ** -0.5 as rsqrt, which differ from libm's
+    # pow at -0.0 and -inf; follow ATen.
+    if exponent in (0.5, -0.5) and dtypes.is_float(_meta_dtype(n)):
+        return imp.op("sqrt" if exponent > 0 else "rsqrt", imp.operand(x, _meta_dtype(n)))
+    return _binary("pow")(imp, n, x, exponent)
 
 
 @rule(aten.div.Tensor_mode)

@@ -114,10 +114,13 @@ def _group(g: Graph, need: set[Value], users: dict[Value, list[Node]], ctx: Pass
         kind = get_op(n.op).kind
         if not any(o in need for o in n.outputs):
             continue
-        if kind == "view" and not (n.inputs[0].producer is not None
-                                   and get_op(n.inputs[0].producer.op).kind in _INLINE_KINDS
-                                   and view_is_inlinable(n)):
-            need.update(n.inputs)  # a runtime view of a materialized value
+        if kind == "view" and (n.inputs[0] in need or not (
+                n.inputs[0].producer is not None
+                and get_op(n.inputs[0].producer.op).kind in _INLINE_KINDS
+                and view_is_inlinable(n))):
+            # A runtime view of a materialized value; it also keeps a view of an
+            # output a view of it, as in eager.
+            need.update(n.inputs)
             continue
         if kind not in _INLINE_KINDS + ("reduction", "movement", "view"):
             continue

@@ -22,7 +22,6 @@ from .manager import PassContext, register_pass
 
 @dataclass
 class RewriteCtx:
-    graph_outputs: set[Value]
     new_nodes: list[Node] = field(default_factory=list)
     scratch: Graph = field(default_factory=Graph)
 
@@ -46,12 +45,10 @@ def _same(n: Node) -> Value | None:
     return x if x.type == n.out.type else None
 
 
-# cast(x, dtype(x)) -> x, unless it is a graph output: there it is a copy (eager's
-# clone), and dropping it could alias the output to an input or to another output
+# cast(x, dtype(x)) -> x  (a clone; if that makes an output alias an input or
+# another output, the compiler copies that output, see ir/aliasing.py)
 def cast_noop(n: Node, ctx: RewriteCtx) -> Value | None:
-    if n.op != "cast" or n.out in ctx.graph_outputs:
-        return None
-    return _same(n)
+    return _same(n) if n.op == "cast" else None
 
 
 # reshape/permute/expand/squeeze to the same type -> x (identity views)
@@ -133,7 +130,7 @@ RULES: list[Rule] = [cast_noop, view_noop, reshape_reshape, permute_permute, mul
 def rewrite(g: Graph, rules: list[Rule], max_rounds: int = 8) -> Graph:
     """Applies ``rules`` until nothing changes (or ``max_rounds``)."""
     for _ in range(max_rounds):
-        ctx = RewriteCtx(set(g.outputs))
+        ctx = RewriteCtx()
         subst: dict[Value, Value] = {}
         out: list[Node] = []
         changed = False

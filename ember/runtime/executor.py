@@ -54,6 +54,9 @@ class CompiledGraph:
         for slot, t in constants.items():
             self.template[slot] = t
         self.report = report
+        # Outputs the passes made alias an input or another output (``x * 1 -> x``);
+        # eager returns fresh tensors there, so these are copied.
+        self.copy_outputs: list[int] = []
         self._warned = False
 
     def guard(self, args: tuple) -> bool:
@@ -101,7 +104,10 @@ class CompiledGraph:
             env[slot] = a
         for step in self.steps:
             step(env)
-        return [env[s] for s in self.output_slots]
+        outs = [env[s] for s in self.output_slots]
+        for i in self.copy_outputs:
+            outs[i] = outs[i].clone()
+        return outs
 
 
 def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: int,

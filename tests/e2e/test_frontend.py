@@ -232,3 +232,31 @@ def test_bad_arguments_are_clear_errors():
         ember.compile(42)
     with pytest.raises(TypeError, match="unknown Ember options"):
         ember.compile(lambda x: x, no_such_option=1)
+
+
+def test_outputs_never_alias_what_eager_keeps_apart():
+    # Simplification turns these into (aliases of) the input or one shared value;
+    # eager returns fresh, distinct tensors, and so must Ember.
+    cases = {
+        "mul_one": lambda x: x * 1,
+        "clone_view": lambda x: x.clone().t(),
+        "two_clones": lambda x: (x.clone(), x.clone()),
+        "two_exps": lambda x: (x.exp(), x.exp()),
+    }
+    for name, fn in cases.items():
+        x = torch.randn(2, 3)
+        with torch.no_grad():
+            out = ember.compile(fn)(x)
+        outs = out if isinstance(out, tuple) else (out,)
+        ptrs = [o.untyped_storage().data_ptr() for o in outs]
+        assert x.untyped_storage().data_ptr() not in ptrs, name
+        assert len(set(ptrs)) == len(ptrs), name
+    # A view of an output stays a view of it, as in eager.
+    def view_of_output(x):
+        y = x * 2
+        return y, y.t()
+
+    with torch.no_grad():
+        y, yt = ember.compile(view_of_output)(torch.randn(2, 3))
+    torch.testing.assert_close(y.t(), yt)
+    assert yt.untyped_storage().data_ptr() == y.untyped_storage().data_ptr()
