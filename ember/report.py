@@ -29,8 +29,11 @@ class GraphBreak:
     user_stack: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        """One line: Dynamo's headline and explanation (the full text is ``reason``)."""
+        lines = [ln.strip() for ln in self.reason.splitlines() if ln.strip()]
+        text = " ".join(lines[:1] + [ln for ln in lines[1:] if ln.startswith("Explanation:")])
         where = f" at {self.user_stack[-1]}" if self.user_stack else ""
-        return f"{self.reason}{where}"
+        return f"{text}{where}"
 
 
 @dataclass
