@@ -277,3 +277,25 @@ def test_fallback_refs_nested_in_lists():
 def test_fallback_refs_in_kwargs_only():
     g = _fallback_graph((), kwargs=(("self", InputRef(0)), ("other", InputRef(1))))
     verify(g)
+
+
+def test_interpreter_runs_kernel_regions_and_fallbacks():
+    import torch
+
+    from ember.ir import parse
+    from ember.ir.interpret import run_graph
+
+    g = parse("""
+graph @g(%x: f32[2,3]) {
+  %0: f32[2,3] = kernel(%x) {name="k0"} region(%i0: f32[2,3]) {
+    %0: f32[2,3] = exp(%i0)
+    return %0
+  }
+  %1: f32[2,3] = fallback(%0) {target="aten.cumsum.default", args=[$0, 1], kwargs=[]}
+  %2: f32[2,3] = fallback(%1) {target="ember.neg", args=[$0], kwargs=[]}
+  return %2
+}
+""")
+    x = torch.randn(2, 3)
+    (out,) = run_graph(g, [x])
+    torch.testing.assert_close(out, -torch.cumsum(x.exp(), 1))
