@@ -15,13 +15,6 @@ from ember.codegen.mlir import available
 pytestmark = pytest.mark.skipif(not available()[0], reason=f"MLIR backend: {available()[1]}")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_dynamo():
-    torch._dynamo.reset()
-    yield
-    torch._dynamo.reset()
-
-
 def branchy(x):
     y = torch.exp(x) * 2
     print("ember test: inside branchy")  # a graph break

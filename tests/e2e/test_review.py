@@ -18,13 +18,6 @@ from ember.codegen.mlir import available
 pytestmark = pytest.mark.skipif(not available()[0], reason=f"MLIR backend: {available()[1]}")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_dynamo():
-    torch._dynamo.reset()
-    yield
-    torch._dynamo.reset()
-
-
 def check(fn, *args, rtol=1e-5, atol=1e-5, calls=3, min_kernels=1):
     """Compiles ``fn``, calls it ``calls`` times, compares every result with eager
     (also after the later calls, so a returned output that a later call overwrote
