@@ -195,9 +195,9 @@ def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
                 loads.append(v)
             continue
         kind = get_op(p.op).kind
-        ok = False
+        ok = False  # materialized values are loaded
         if v in need:
-            ok = False
+            pass
         elif kind in _INLINE_KINDS:
             ok = True
         elif kind == "view":
@@ -240,7 +240,4 @@ def _describe(region: Graph) -> str:
     names = list(dict.fromkeys(ops))
     return "_".join(names[:4]) or "copy"
 
-
-def kernel_count(g: Graph) -> int:
-    return sum(1 for n in g.nodes if n.op == "kernel")
 

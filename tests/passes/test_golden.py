@@ -326,3 +326,13 @@ graph @g(%x: f32[4,16]) {
         softmax = run(TestFusion.SOFTMAX, "fusion")
         self.assertEqual(softmax.count("= kernel("), 3)
         self.assertEqual(softmax.count(" exp("), 2)
+
+
+def test_reshape_is_affine():
+    from ember.passes.fusion import reshape_is_affine
+
+    assert reshape_is_affine((6, 4), (2, 3, 4))  # a split
+    assert reshape_is_affine((2, 3), (1, 2, 1, 3))  # unit dims only
+    assert not reshape_is_affine((2, 3, 4), (6, 4))  # a merge needs div/mod
+    assert not reshape_is_affine((4, 6), (6, 4))
+    assert not reshape_is_affine((0, 5), (5, 0))
