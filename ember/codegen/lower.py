@@ -104,10 +104,9 @@ def _hashable(v):
 
 
 class _Lowering:
-    def __init__(self, region: Graph, layouts: list[Layout], out_layout: Layout) -> None:
+    def __init__(self, region: Graph, layouts: list[Layout]) -> None:
         self.region = region
         self.layouts = dict(zip(region.inputs, layouts))
-        self.out_layout = out_layout
         self.buffers = {v: i for i, v in enumerate(region.inputs)}
         self.reduce_node: Node | None = None
         self.epilogue: _Emitter | None = None
@@ -275,7 +274,7 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     out = Buffer("out0", root.dtype, root.type.numel)
     out_strides = contiguous_strides(root.shape)
     node = root.producer
-    low = _Lowering(region, layouts, Layout(out_strides))
+    low = _Lowering(region, layouts)
     if node is not None and node.op == "cat":
         return _lower_cat(name, low, node, out, out_strides)
     red = next((n for n in region.nodes
