@@ -17,10 +17,10 @@ from . import dumps
 from .codegen.kernel import Kernel
 from .codegen.lower import Layout, lower_kernel
 from .config import Config
-from .frontend.importer import resolve_target
 from .ir import dtypes
 from .ir.aliasing import output_aliasing, outputs_to_copy
 from .ir.graph import Graph, Value
+from .ir.interpret import fallback_call
 from .ir.ops import InputRef, get_op
 from .ir.printer import print_graph
 from .passes import PassContext, PassManager
@@ -195,13 +195,7 @@ class _Builder:
 
     def _call(self, n, free: list[int], kind: str):
         if kind == "fallback":
-            target = n.attrs["target"]
-            if target.startswith("ember."):
-                fn = _ember_eager(target[len("ember."):], dict(n.attrs["kwargs"]))
-                args_t, kwargs_t = n.attrs["args"], ()
-            else:
-                fn = resolve_target(target)
-                args_t, kwargs_t = n.attrs["args"], n.attrs["kwargs"]
+            fn, args_t, kwargs_t = fallback_call(n)
         else:
             opdef = get_op(n.op)
             attrs = dict(n.attrs)
@@ -218,15 +212,6 @@ class _Builder:
                                    device="meta")
         res = get_op(n.op).eager(meta, **n.attrs)
         self.layouts[n.out] = Layout(tuple(res.stride()))
-
-
-def _ember_eager(op: str, attrs: dict) -> Callable[..., Any]:
-    eager = get_op(op).eager
-
-    def run(*xs):
-        return eager(*xs, **attrs)
-
-    return run
 
 
 def _arg_builder(args_t: tuple, kwargs_t: tuple, in_slots: list[int]):

@@ -36,18 +36,31 @@ def run_graph(g: Graph, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
     return [env[v] for v in g.outputs]
 
 
-def _fallback(n, args: list[torch.Tensor]) -> list[torch.Tensor]:
+def fallback_call(n) -> tuple[Any, tuple, tuple]:
+    """A fallback node's callable and its (args, kwargs) templates (InputRefs inside).
+
+    ``ember.<op>`` targets run the op table's eager reference with the node's
+    kwargs as attributes; others are ATen overloads called with args/kwargs.
+    """
     from ..frontend.importer import resolve_target
 
+    target = n.attrs["target"]
+    if target.startswith("ember."):
+        eager, attrs = get_op(target[len("ember."):]).eager, dict(n.attrs["kwargs"])
+
+        def run(*xs):
+            return eager(*xs, **attrs)
+
+        return run, n.attrs["args"], ()
+    return resolve_target(target), n.attrs["args"], n.attrs["kwargs"]
+
+
+def _fallback(n, args: list[torch.Tensor]) -> list[torch.Tensor]:
     def sub(x):
         if isinstance(x, InputRef):
             return args[x.index]
         return [sub(y) for y in x] if isinstance(x, tuple) else x
 
-    target = n.attrs["target"]
-    if target.startswith("ember."):
-        res = get_op(target[len("ember."):]).eager(*args, **dict(n.attrs["kwargs"]))
-    else:
-        res = resolve_target(target)(*sub(n.attrs["args"]),
-                                     **{k: sub(v) for k, v in n.attrs["kwargs"]})
+    fn, args_t, kwargs_t = fallback_call(n)
+    res = fn(*sub(args_t), **{k: sub(v) for k, v in kwargs_t})
     return list(res) if isinstance(res, (tuple, list)) else [res]
