@@ -14,6 +14,7 @@ from typing import Any, Callable
 import torch
 
 from . import dumps
+from .codegen.backend import Backend, BackendUnavailable, select
 from .codegen.kernel import Kernel
 from .codegen.lower import Layout, lower_kernel
 from .config import Config
@@ -31,32 +32,24 @@ from .runtime.plan import StepSpec, plan_buffers
 log = logging.getLogger("ember")
 
 
-class BackendUnavailable(RuntimeError):
-    pass
-
-
 _cache: dict[str, Any] = {}
 _cache_lock = threading.Lock()
 
 
-def cpu_backend() -> Any:
-    from .codegen import mlir as backend
+def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config) -> list[Any]:
+    """Compiles kernels with ``backend``, reusing cached ones.
 
-    ok, reason = backend.available()
-    if not ok:
-        raise BackendUnavailable(f"the CPU backend is unavailable: {reason}")
-    return backend
-
-
-def compile_kernels(kernels: list[Kernel], config: Config) -> list[Any]:
-    """Compiles kernels through the CPU backend, reusing cached ones (keyed by text)."""
-    backend = cpu_backend()
-    keys = [f"cpu/O{config.opt_level}\n{k.text()}" for k in kernels]
+    The cache key is the backend's fingerprint, the opt level, the schedule and
+    the kernel's name-free text: equal kernels under different names compile once.
+    """
+    items = [(k, backend.schedule(k)) for k in kernels]
+    prefix = f"{backend.fingerprint()}/O{config.opt_level}"
+    keys = [f"{prefix}\n{s.text()}\n{k.text(named=False)}" for k, s in items]
     with _cache_lock:
         # Kernels with equal text in one batch compile once.
-        todo = {key: k for k, key in zip(kernels, keys) if key not in _cache}
+        todo = {key: item for item, key in zip(items, keys) if key not in _cache}
         if todo:
-            built = backend.compile_kernels(list(todo.values()), opt_level=config.opt_level)
+            built = backend.compile(list(todo.values()), opt_level=config.opt_level)
             _cache.update(zip(todo, built))
         return [_cache[key] for key in keys]
 
@@ -87,10 +80,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     info = info or GraphInfo(graph.name)
     t0 = time.perf_counter()
     devices = {t.device.type for t in example_inputs if isinstance(t, torch.Tensor)}
-    if devices - {"cpu"}:
-        raise BackendUnavailable(f"no Ember backend for device(s) {sorted(devices - {'cpu'})} "
-                                 "yet (the Triton GPU backend is separate work)")
-    cpu_backend()  # raises BackendUnavailable before any work is done
+    backend = select(config.backend, devices)  # raises BackendUnavailable before any work
     dump = dumps.writer(config, info)
     if not info.ir:
         info.ir = print_graph(graph)
@@ -102,7 +92,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     info.final_ir = print_graph(graph)
     info.notes = list(ctx.notes)
     info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
-    built = _Builder(graph, example_inputs, config, info, dump)
+    built = _Builder(graph, example_inputs, config, info, dump, backend)
     compiled = built.build(eager)
     compiled.copy_outputs = copies
     info.compiled = compiled
@@ -112,8 +102,12 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
 
 class _Builder:
     def __init__(self, graph: Graph, example_inputs: list[torch.Tensor], config: Config,
-                 info: GraphInfo, dump: Callable[[str, str], None] | None) -> None:
+                 info: GraphInfo, dump: Callable[[str, str], None] | None,
+                 backend: Backend) -> None:
         self.g = graph
+        self.backend = backend
+        devices = [t.device for t in example_inputs if isinstance(t, torch.Tensor)]
+        self.device = devices[0] if devices else torch.device("cpu")
         self.examples = example_inputs
         self.config = config
         self.info = info
@@ -168,28 +162,30 @@ class _Builder:
                     infos[i].name += " (reuses a dead buffer)"
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs[0],
                                          tuple(out.shape), dtypes.to_torch(out.dtype),
-                                         plan.frees[i], plan.reuse[i]))
+                                         plan.frees[i], plan.reuse[i], self.device))
             else:
                 steps.append(self._call(n, plan.frees[i], get_op(n.op).kind))
         input_specs = [(tuple(v.shape), self.layouts[v].strides, dtypes.to_torch(v.dtype))
                        for v in g.inputs]
         self.info.steps = [(s.kind, s.name) for s in infos]
         return CompiledGraph(steps, infos, len(self.slots), [self.slots[v] for v in g.inputs],
-                             [self.slot(v) for v in g.outputs], input_specs, eager, constants,
-                             self.info)
+                             [self.slot(v) for v in g.outputs], input_specs, eager,
+                             {s: t.to(self.device) for s, t in constants.items()}, self.info,
+                             device=self.device)
 
     def _compile_kernels(self, lowered: list[list[Kernel]]) -> list[list[Any]]:
         flat = [k for ks in lowered for k in ks]
-        compiled = iter(compile_kernels(flat, self.config)) if flat else iter(())
+        b = self.backend
+        compiled = iter(compile_kernels(b, flat, self.config)) if flat else iter(())
         out = []
         for ks in lowered:
             fns = [next(compiled) for _ in ks]
             for k, ck in zip(ks, fns):
-                self.info.kernels.append(KernelInfo("cpu", ck.name, ck.source, ck.llvm, self.g.name))
+                self.info.kernels.append(KernelInfo(b.name, k.name, ck.artifacts, self.g.name))
                 if self.dump:
                     self.dump(f"kernels/{k.name}.kernel", k.text() + "\n")
-                    self.dump(f"kernels/{k.name}.mlir", ck.source)
-                    self.dump(f"kernels/{k.name}.ll", ck.llvm)
+                    for art, suffix in b.artifact_suffixes.items():
+                        self.dump(f"kernels/{k.name}{suffix}", ck.artifacts[art])
             out.append(fns)
         return out
 

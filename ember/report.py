@@ -8,11 +8,25 @@ from typing import Any
 
 @dataclass
 class KernelInfo:
-    backend: str  # "cpu" (MLIR -> LLVM)
+    """A generated kernel: its backend ("cpu": MLIR -> LLVM, "triton"), name and artifacts.
+
+    ``artifacts`` maps names to texts: "mlir" and "ll" (CPU), "triton" and "ptx"
+    (Triton). ``source`` is the first of them (the code as generated).
+    """
+
+    backend: str
     name: str
-    source: str  # MLIR as built
-    llvm: str  # after lowering to the LLVM dialect
+    artifacts: Any = field(default_factory=dict, repr=False)
     graph: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.artifacts[next(iter(self.artifacts.keys()))] if self.artifacts else ""
+
+    @property
+    def llvm(self) -> str:
+        """The LLVM IR of a CPU kernel ("" for other backends)."""
+        return self.artifacts["ll"] if "ll" in self.artifacts.keys() else ""
 
 
 @dataclass

@@ -21,6 +21,13 @@ axes. Semantics, in loop form::
 For a pointwise kernel (``num_reduce == 0``) there are no reductions and no
 epilogue, and stores read ``body`` values at every point of the domain.
 
+Several outputs: a kernel may hold any number of reductions (all over the same
+reduce axes) and any number of stores, to any of its outputs. In a reduction
+kernel a store marked ``prologue`` writes a *body* value at every point of the
+full domain (its access has one stride per domain axis), so one pass over the
+input can both reduce a value and keep it (softmax's ``exp``); other stores of a
+reduction kernel write epilogue values once per outer point.
+
 Addressing
 ----------
 Every buffer is a flat array of ``size`` elements of ``dtype``. An
@@ -135,11 +142,16 @@ class Reduction:
 
 @dataclass(frozen=True, slots=True)
 class Store:
-    """Writes a value (from ``body`` or ``epilogue``) to ``outputs[output]``."""
+    """Writes a value (from ``body`` or ``epilogue``) to ``outputs[output]``.
+
+    ``prologue`` (reduction kernels only): the value is a body value, stored at
+    every domain point; the access has one stride per domain axis.
+    """
 
     output: int
     value: int
     access: Access
+    prologue: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +176,16 @@ class Kernel:
     def reduce(self) -> tuple[int, ...]:
         return self.domain[len(self.domain) - self.num_reduce:]
 
-    def text(self) -> str:
-        """A stable, human-readable form; also the kernel's cache key."""
+    def text(self, named: bool = True) -> str:
+        """A stable, human-readable form.
+
+        Args:
+            named: include the kernel's name; without it the text is the cache
+                key, so equal bodies under different names compile once.
+        """
         lines = [
-            f"kernel {self.name} domain=[{','.join(map(str, self.domain))}] "
-            f"num_reduce={self.num_reduce}"
+            f"kernel{' ' + self.name if named else ''} "
+            f"domain=[{','.join(map(str, self.domain))}] num_reduce={self.num_reduce}"
         ]
         for kind, bufs in (("in", self.inputs), ("out", self.outputs)):
             for b in bufs:
@@ -176,8 +193,9 @@ class Kernel:
         lines += [f"  v{i} = {ins}" for i, ins in enumerate(self.body)]
         lines += [f"  reduce {r.kind}(v{r.value}) : {r.dtype}" for r in self.reductions]
         lines += [f"  e{i} = {ins.format('e')}" for i, ins in enumerate(self.epilogue)]
-        src = "e" if self.num_reduce else "v"
-        lines += [f"  store out{s.output}[{s.access}] = {src}{s.value}" for s in self.stores]
+        for s in self.stores:
+            src = "e" if self.num_reduce and not s.prologue else "v"
+            lines.append(f"  store out{s.output}[{s.access}] = {src}{s.value}")
         return "\n".join(lines)
 
     def validate(self) -> None:
@@ -195,11 +213,14 @@ class Kernel:
         for r in self.reductions:
             if r.kind not in REDUCTION_KINDS or not 0 <= r.value < len(self.body):
                 raise ValueError(f"{self.name}: bad reduction {r}")
-        values = self.epilogue if self.num_reduce else self.body
         for s in self.stores:
+            if s.prologue and not self.num_reduce:
+                raise ValueError(f"{self.name}: prologue store in a pointwise kernel {s}")
+            body = s.prologue or not self.num_reduce
+            values, rank = (self.body, nd) if body else (self.epilogue, nouter)
             if not 0 <= s.output < len(self.outputs) or not 0 <= s.value < len(values):
                 raise ValueError(f"{self.name}: bad store {s}")
-            if len(s.access.strides) != nouter:
+            if len(s.access.strides) != rank:
                 raise ValueError(f"{self.name}: store access rank mismatch {s}")
 
 

@@ -323,9 +323,9 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
 
 
 def _accumulator(kind: str, dtype: str) -> str:
-    # Float sums accumulate in f64: a sequential f32 sum loses about log2(n) bits,
-    # more than eager's pairwise sum; f64 makes the result at least as accurate.
-    return "f64" if kind == "sum" and dtypes.is_float(dtype) else compute_dtype(dtype)
+    # The reduction's own dtype; how wide the backend accumulates is its
+    # schedule's choice (the CPU's scalar loops sum floats in f64).
+    return compute_dtype(dtype)
 
 
 def _reduce_axes(n: Node) -> tuple[int, ...]:

@@ -42,7 +42,8 @@ class CompiledGraph:
     def __init__(self, steps: list[Step], infos: list[StepInfo], nslots: int,
                  input_slots: list[int], output_slots: list[int],
                  input_specs: list[tuple], eager: Callable[..., Any] | None,
-                 constants: dict[int, torch.Tensor], report: Any = None) -> None:
+                 constants: dict[int, torch.Tensor], report: Any = None,
+                 device: torch.device | None = None) -> None:
         self.steps = steps
         self.infos = infos
         self.nslots = nslots
@@ -54,6 +55,7 @@ class CompiledGraph:
         for slot, t in constants.items():
             self.template[slot] = t
         self.report = report
+        self.device_type = (device or torch.device("cpu")).type
         # Outputs the passes made alias an input or another output (``x * 1 -> x``);
         # eager returns fresh tensors there, so these are copied.
         self.copy_outputs: list[int] = []
@@ -62,7 +64,7 @@ class CompiledGraph:
     def guard(self, args: tuple) -> bool:
         for a, (shape, stride, dtype) in zip(args, self.input_specs):
             if (not isinstance(a, torch.Tensor) or a.dtype != dtype or a.shape != shape
-                    or a.device.type != "cpu"):
+                    or a.device.type != self.device_type):
                 return False
             # Only strides of non-unit dims matter: kernels never step along unit dims.
             if a.numel() and any(s != 1 and st != want for s, st, want
@@ -110,13 +112,20 @@ class CompiledGraph:
         return outs
 
 
-def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: int,
+def kernel_step(kernels: list[Any], in_slots: list[int], out_slot: int,
                 shape: tuple[int, ...], dtype: torch.dtype, free: list[int],
-                reuse: int | None = None) -> Step:
-    """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``."""
-    fns = [getattr(f, "fn", f) for f in fns]  # the raw ctypes entry point when there is one
+                reuse: int | None = None, device: torch.device | None = None) -> Step:
+    """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``.
+
+    ``kernels`` are :class:`~ember.codegen.backend.CompiledKernel` objects (run in
+    order on the same arguments); those with a pointer entry are called with data
+    pointers, the others through ``launch`` with tensors.
+    """
+    device = device or torch.device("cpu")
     if any(s == 0 for s in shape):
-        fns = []  # nothing to compute, but the (empty) output must exist
+        kernels = []  # nothing to compute, but the (empty) output must exist
+    entries = [k.pointer_entry() for k in kernels]
+    by_pointer = all(e is not None for e in entries)
 
     if reuse is not None:
         def alloc(env: list) -> torch.Tensor:
@@ -125,15 +134,21 @@ def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: i
             return out
     else:
         def alloc(env: list) -> torch.Tensor:
-            return torch.empty(shape, dtype=dtype)
+            return torch.empty(shape, dtype=dtype, device=device)
 
     def run(env: list) -> None:
         out = alloc(env)
-        if fns:
-            ptrs = [env[s].data_ptr() for s in in_slots]
-            ptrs.append(out.data_ptr())
-            for fn in fns:
-                fn(*ptrs)
+        if by_pointer:
+            if entries:
+                ptrs = [env[s].data_ptr() for s in in_slots]
+                ptrs.append(out.data_ptr())
+                for fn in entries:
+                    fn(*ptrs)
+        else:
+            args = [env[s] for s in in_slots]
+            args.append(out)
+            for k in kernels:
+                k.launch(args)
         env[out_slot] = out
         for s in free:
             env[s] = None

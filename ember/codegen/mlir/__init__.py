@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..kernel import Kernel
+    from ..schedule import Schedule
     from .jit import CompiledKernel
 
 __all__ = ["LoweringError", "available", "compile_kernels"]
@@ -76,13 +77,16 @@ def _probe() -> tuple[bool, str]:
     return True, ""
 
 
-def compile_kernels(kernels: Sequence[Kernel], *, opt_level: int = 3) -> list[CompiledKernel]:
+def compile_kernels(kernels: Sequence[Kernel], *, opt_level: int = 3,
+                    schedules: Sequence[Schedule] | None = None) -> list[CompiledKernel]:
     """Compile ``kernels`` into one module / ExecutionEngine; one callable each.
 
     Each result has ``name`` (the kernel's), ``source`` (its MLIR as built,
     before any pass), ``llvm`` (LLVM IR of its function as handed to the JIT,
     computed on first access) and is called as ``ck(*ptrs)`` with the data
     pointers (ints) of the inputs then the outputs.
+
+    ``schedules`` (one per kernel) default to :class:`Schedule` ``()``.
 
     Raises :class:`LoweringError` for a kernel this backend cannot lower, and
     ``ValueError`` (from ``Kernel.validate``) for an ill-formed one.
@@ -95,4 +99,5 @@ def compile_kernels(kernels: Sequence[Kernel], *, opt_level: int = 3) -> list[Co
     from . import jit
 
     with _LOCK:
-        return jit.compile_batch(kernels, opt_level=opt_level, lock=_LOCK)
+        return jit.compile_batch(kernels, opt_level=opt_level, lock=_LOCK,
+                                 schedules=list(schedules) if schedules is not None else None)

@@ -21,6 +21,7 @@ from mlir import ir
 from mlir.dialects import arith, func, memref, scf
 
 from ..kernel import DTYPES, Access, Kernel
+from ..schedule import Schedule
 from . import LoweringError
 from .lowering import (
     LOWERINGS, OpCtx, compute_type, convert, reduce_combine, reduce_identity,
@@ -54,10 +55,10 @@ class ModuleBuilder:
         # lets LLVM hoist/vectorize the call, as convert-math-to-libm does
         f.attributes["llvm.readnone"] = ir.UnitAttr.get()
 
-    def add(self, kernel: Kernel) -> tuple[str, str]:
+    def add(self, kernel: Kernel, schedule: Schedule | None = None) -> tuple[str, str]:
         """Adds ``kernel``; returns (symbol, MLIR text of its function)."""
         sym = self.symbol_for(kernel.name)
-        fn = KernelBuilder(self, kernel, sym).build()
+        fn = KernelBuilder(self, kernel, sym, schedule or Schedule()).build()
         try:
             fn.operation.verify()
         except ir.MLIRError as e:  # a bug here, but never hand it to the JIT
@@ -68,8 +69,9 @@ class ModuleBuilder:
 class KernelBuilder:
     """Emits one kernel; also the ``env`` that lowering functions call back."""
 
-    def __init__(self, mb: ModuleBuilder, kernel: Kernel, symbol: str):
-        self.mb, self.k, self.symbol = mb, kernel, symbol
+    def __init__(self, mb: ModuleBuilder, kernel: Kernel, symbol: str, schedule: Schedule):
+        self.mb, self.k, self.symbol, self.schedule = mb, kernel, symbol, schedule
+        self.acc_dtypes = [schedule.accumulator(kernel, i) for i in range(len(kernel.reductions))]
         self.kernel_name = kernel.name
         self.ivs: list = []  # per domain axis: induction variable or None (size 1)
         self.accs: list = []
@@ -102,8 +104,7 @@ class KernelBuilder:
         return self._cidx(0) if iv is None else iv
 
     def reduced(self, k: int):
-        r = self.k.reductions[k]
-        return self.accs[k], r.dtype
+        return self.accs[k], self.acc_dtypes[k]
 
     def offset(self, access: Access, size: int, what: str):
         if len(access.strides) != len(self.ivs):
@@ -187,8 +188,10 @@ class KernelBuilder:
             values.append(v)
         return values
 
-    def _store(self, values, instrs) -> None:
+    def _store(self, values, instrs, prologue: bool = False) -> None:
         for s in self.k.stores:
+            if s.prologue != prologue:
+                continue
             out = self.k.outputs[s.output]
             v = convert(values[s.value], instrs[s.value].dtype, out.dtype)
             off = self.offset(s.access, out.size, f"store to {out.name}")
@@ -200,13 +203,14 @@ class KernelBuilder:
 
     def _reduction_point(self) -> None:
         k = self.k
-        for r in k.reductions:  # Kernel.validate does not check these
-            if r.dtype not in DTYPES:
+        for r, dt in zip(k.reductions, self.acc_dtypes):  # Kernel.validate does not check these
+            if r.dtype not in DTYPES or dt not in DTYPES:
                 raise LoweringError(f"kernel {self.kernel_name!r}: reduction {r} has bad dtype")
-        self.accs = [reduce_identity(r.kind, r.dtype) for r in k.reductions]
-        # body values only feed reductions, so with none (or an empty reduce
-        # domain) the identities are already the result
-        if k.reductions and all(n > 0 for n in k.reduce):
+        self.accs = [reduce_identity(r.kind, dt) for r, dt in zip(k.reductions, self.acc_dtypes)]
+        # body values feed reductions and prologue stores; with neither (or an
+        # empty reduce domain) the identities are already the result
+        has_prologue = any(s.prologue for s in k.stores)
+        if (k.reductions or has_prologue) and all(n > 0 for n in k.reduce):
             self.accs = self._reduce(len(k.domain) - k.num_reduce, self.accs)
         # self.ivs is back to the outer axes: epilogue accesses have that rank
         values = self._eval(k.epilogue)
@@ -216,10 +220,11 @@ class KernelBuilder:
         k = self.k
         if d == len(k.domain):
             values = self._eval(k.body)
+            self._store(values, k.body, prologue=True)
             return [
-                reduce_combine(r.kind, r.dtype, acc,
-                               convert(values[r.value], k.body[r.value].dtype, r.dtype))
-                for r, acc in zip(k.reductions, accs)
+                reduce_combine(r.kind, dt, acc,
+                               convert(values[r.value], k.body[r.value].dtype, dt))
+                for r, dt, acc in zip(k.reductions, self.acc_dtypes, accs)
             ]
         n = k.domain[d]
         if n == 1:
@@ -235,7 +240,9 @@ class KernelBuilder:
         return list(loop.results)
 
 
-def build_module(kernels: list[Kernel]) -> tuple[ir.Module, list[tuple[str, str]]]:
+def build_module(kernels: list[Kernel], schedules: list[Schedule] | None = None
+                 ) -> tuple[ir.Module, list[tuple[str, str]]]:
     """All ``kernels`` in one module; also (symbol, source text) per kernel."""
     mb = ModuleBuilder()
-    return mb.module, [mb.add(k) for k in kernels]
+    schedules = schedules or [Schedule()] * len(kernels)
+    return mb.module, [mb.add(k, s) for k, s in zip(kernels, schedules)]

@@ -20,6 +20,7 @@ from mlir.dialects import llvm
 from mlir.execution_engine import ExecutionEngine
 from mlir.passmanager import PassManager
 
+from .. import backend as _backend
 from ..kernel import Kernel
 from . import LoweringError
 from .builder import build_module
@@ -90,7 +91,27 @@ class _Batch:
             return self._llvm.get(symbol, "")
 
 
-class CompiledKernel:
+class _Artifacts(dict):
+    """``mlir`` as built; ``ll`` translated on first access (it costs a translation)."""
+
+    def __init__(self, ck: "CompiledKernel") -> None:
+        super().__init__(mlir=ck.source)
+        self._ck = ck
+
+    def __missing__(self, key: str) -> str:
+        if key != "ll":
+            raise KeyError(key)
+        self["ll"] = self._ck.llvm
+        return self["ll"]
+
+    def keys(self):  # noqa: D401  (both names, whether computed yet or not)
+        return ["mlir", "ll"]
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+
+class CompiledKernel(_backend.CompiledKernel):
     """A JIT-compiled kernel: ``ck(*ptrs)`` with input then output data pointers.
 
     ``fn`` is the raw ctypes function (same arguments); calling it directly
@@ -103,9 +124,16 @@ class CompiledKernel:
         self.num_args = num_args
         self.fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * num_args))(addr)
         self._batch = batch
+        self.artifacts = _Artifacts(self)
 
     def __call__(self, *ptrs: int) -> None:
         self.fn(*ptrs)
+
+    def launch(self, args, stream=None) -> None:
+        self.fn(*[t.data_ptr() for t in args])
+
+    def pointer_entry(self):
+        return self.fn
 
     @property
     def llvm(self) -> str:
@@ -118,13 +146,13 @@ class CompiledKernel:
         return f"<CompiledKernel {self.name} ({self.num_args} args)>"
 
 
-def compile_batch(kernels: list[Kernel], *, opt_level: int,
-                  lock: threading.RLock) -> list[CompiledKernel]:
+def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLock,
+                  schedules=None) -> list[CompiledKernel]:
     """Build, lower and JIT ``kernels`` as one module (caller holds ``lock``)."""
     ctx, pm = _context()
     names = ", ".join(repr(k.name) for k in kernels)
     with ctx, ir.Location.unknown():
-        module, built = build_module(kernels)
+        module, built = build_module(kernels, schedules)
         try:
             pm.run(module.operation)
         except ir.MLIRError as e:
