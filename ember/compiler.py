@@ -22,7 +22,7 @@ from .ir import dtypes
 from .ir.aliasing import output_aliasing, outputs_to_copy
 from .ir.graph import Graph, Value
 from .ir.interpret import fallback_call
-from .ir.ops import InputRef, get_op
+from .ir.ops import InputRef, Kind, get_op
 from .ir.printer import print_graph
 from .passes import PassContext, PassManager
 from .report import GraphInfo, KernelInfo
@@ -130,7 +130,7 @@ class _Builder:
         lowered: list[list[Kernel]] = []
         for n in g.nodes:
             kind = get_op(n.op).kind
-            if kind == "constant":
+            if kind is Kind.CONSTANT:
                 constants[self.slot(n.out)] = n.attrs["value"].contiguous()
                 self.layouts[n.out] = Layout.contiguous(n.out.shape)
                 continue
@@ -142,8 +142,8 @@ class _Builder:
                 specs.append(StepSpec("kernel", ins, [self.slot(n.out)], sig))
                 infos.append(StepInfo("kernel", n.attrs["name"]))
             else:
-                step_kind = kind if kind in ("view", "fallback") else "library"
-                if kind == "view":
+                step_kind = kind.value if kind in (Kind.VIEW, Kind.FALLBACK) else "library"
+                if kind is Kind.VIEW:
                     self._view_layout(n)
                 specs.append(StepSpec(step_kind, ins, [self.slot(o) for o in n.outputs]))
                 infos.append(StepInfo(step_kind, n.attrs.get("target", n.op)))
@@ -190,7 +190,7 @@ class _Builder:
         return out
 
     def _call(self, n, free: list[int], kind: str):
-        if kind == "fallback":
+        if kind is Kind.FALLBACK:
             fn, args_t, kwargs_t = fallback_call(n)
         else:
             opdef = get_op(n.op)
@@ -200,7 +200,7 @@ class _Builder:
         in_slots = [self.slot(v) for v in n.inputs]
         build = _arg_builder(args_t, kwargs_t, in_slots)
         out_slots = [self.slot(o) for o in n.outputs]
-        return call_step(fn, build, out_slots, free, contiguous=(kind != "view"))
+        return call_step(fn, build, out_slots, free, contiguous=(kind is not Kind.VIEW))
 
     def _view_layout(self, n) -> None:
         x = n.inputs[0]

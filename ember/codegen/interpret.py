@@ -18,31 +18,13 @@ import math
 
 import torch
 
+from ..ir import dtypes
+from ..ir.ops import INSTR_OPS
 from .kernel import FLOAT_DTYPES, Access, Kernel
 
-TORCH_DTYPES = {
-    "f16": torch.float16, "bf16": torch.bfloat16, "f32": torch.float32,
-    "f64": torch.float64, "i8": torch.int8, "i16": torch.int16, "i32": torch.int32,
-    "i64": torch.int64, "u8": torch.uint8, "b8": torch.bool,
-}
+TORCH_DTYPES = {name: dtypes.to_torch(name) for name in dtypes.DTYPES}
 _HALF = ("f16", "bf16")
 _INT_WIDTH = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "u8": 8}
-
-_UNARY = {
-    "neg": torch.neg, "abs": torch.abs, "relu": torch.relu,
-    "logical_not": torch.logical_not, "exp": torch.exp, "exp2": torch.exp2,
-    "expm1": torch.expm1, "log": torch.log, "log2": torch.log2, "log1p": torch.log1p,
-    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "erf": torch.erf, "sqrt": torch.sqrt,
-    "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal, "sin": torch.sin,
-    "cos": torch.cos, "floor": torch.floor, "ceil": torch.ceil, "trunc": torch.trunc,
-}
-_BINARY = {
-    "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
-    "pow": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum,
-    "logical_and": torch.logical_and, "logical_or": torch.logical_or,
-    "eq": torch.eq, "ne": torch.ne, "lt": torch.lt, "le": torch.le,
-    "gt": torch.gt, "ge": torch.ge,
-}
 
 
 def compute_dtype(dtype: str) -> torch.dtype:
@@ -150,9 +132,8 @@ class _Evaluator:
             elif op == "where":
                 cond = args[0] if adts[0] == "b8" else args[0] != 0
                 v = convert(torch.where(cond, args[1], args[2]), adts[1], ins.dtype)
-            elif op in _UNARY or op in _BINARY:
-                fn = _UNARY.get(op) or _BINARY[op]
-                r = fn(*args)
+            elif op in INSTR_OPS:  # the op table's eager reference
+                r = INSTR_OPS[op].eager(*args)
                 if r.dtype == compute_dtype(ins.dtype):
                     v = r
                 else:  # torch promoted (e.g. exp of an int); cast like the contract
@@ -164,8 +145,11 @@ class _Evaluator:
         return vals
 
 
-def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape) -> None:
+def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape,
+           prologue: bool = False) -> None:
     for s in kernel.stores:
+        if s.prologue != prologue:
+            continue
         out = outputs[s.output]
         odt = kernel.outputs[s.output].dtype
         v = convert(vals[s.value], instrs[s.value].dtype, odt)
@@ -204,11 +188,12 @@ def run_kernel(kernel: Kernel, inputs: list[torch.Tensor], outputs: list[torch.T
         _store(kernel, ev, ev.run(kernel.body), kernel.body, outputs, dom)
         return
     accs = []
-    if kernel.reductions:
-        if any(n == 0 for n in dom[nouter:]):
-            vals = None
-        else:
-            vals = _Evaluator(kernel, inputs, grids, device).run(kernel.body)
+    vals = None
+    if kernel.reductions or any(s.prologue for s in kernel.stores):
+        if all(n > 0 for n in dom[nouter:]):
+            body = _Evaluator(kernel, inputs, grids, device)
+            vals = body.run(kernel.body)
+            _store(kernel, body, vals, kernel.body, outputs, dom, prologue=True)
         for r in kernel.reductions:
             if vals is None:
                 accs.append(_identity(r.kind, r.dtype, dom[:nouter], device))

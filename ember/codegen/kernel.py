@@ -69,24 +69,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-DTYPES = ("f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "b8")
-FLOAT_DTYPES = ("f16", "bf16", "f32", "f64")
+from ..ir.dtypes import DTYPES, FLOATS as FLOAT_DTYPES
+from ..ir.ops import INSTR_OPS
 
-# name -> arity. Float-only ops are applied by the fusion pass to float operands.
-SCALAR_OPS: dict[str, int] = {
-    # unary
-    "neg": 1, "abs": 1, "relu": 1, "logical_not": 1,
-    "exp": 1, "exp2": 1, "expm1": 1, "log": 1, "log2": 1, "log1p": 1,
-    "tanh": 1, "sigmoid": 1, "erf": 1, "sqrt": 1, "rsqrt": 1, "reciprocal": 1,
-    "sin": 1, "cos": 1, "floor": 1, "ceil": 1, "trunc": 1,
-    # binary
-    "add": 2, "sub": 2, "mul": 2, "div": 2, "pow": 2,
-    "maximum": 2, "minimum": 2,  # NaN-propagating, like torch.maximum/minimum
-    "logical_and": 2, "logical_or": 2,
-    "eq": 2, "ne": 2, "lt": 2, "le": 2, "gt": 2, "ge": 2,
-    # ternary
-    "where": 3,
-}
+# Scalar instruction -> arity, derived from the op table (``OpDef.instr``): a new
+# pointwise op is one entry there plus one rule per backend. ``maximum``/``minimum``
+# propagate NaN, like torch.maximum/minimum; float-only ops get float operands
+# (the importer inserts casts).
+SCALAR_OPS: dict[str, int] = {name: op.arity for name, op in INSTR_OPS.items()}
 
 # Reduction kinds; 'max'/'min' propagate NaN like torch.amax/amin.
 REDUCTION_KINDS = ("sum", "prod", "max", "min")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..ir import dtypes
 from ..ir.graph import Graph, Node, Value
-from ..ir.ops import get_op
+from ..ir.ops import Kind, get_op
 from .kernel import Access, Buffer, Instr, Kernel, Reduction, Store
 
 
@@ -129,12 +129,12 @@ class _Lowering:
         if n is None:
             return self._load(em, v, idx)
         kind = get_op(n.op).kind
-        if kind == "pointwise":
+        if kind is Kind.POINTWISE:
             args = tuple(self.value(em, i, _broadcast(idx, i.shape, v.shape)) for i in n.inputs)
             if n.op == "cast":
                 out = em.emit("cast", args, v.dtype)
                 return out if cdt == v.dtype else em.emit("cast", (out,), cdt)
-            return em.emit(n.op, args, cdt)
+            return em.emit(get_op(n.op).instr, args, cdt)
         if n.op == "full":
             return em.const(n.attrs["value"], cdt)
         if n.op == "iota":
@@ -147,12 +147,12 @@ class _Lowering:
             if start != 0:
                 x = em.emit("add", (x, em.const(start, work)), work)
             return x if work == cdt else em.emit("cast", (x,), cdt)
-        if kind == "view":
+        if kind is Kind.VIEW:
             return self.value(em, n.inputs[0], _view_index(n, idx))
-        if kind == "reduction" and not _reduce_axes(n):
+        if kind is Kind.REDUCTION and not _reduce_axes(n):
             # Reducing over no axes (or a 0-d tensor) is the identity; the shapes agree.
             return self.value(em, n.inputs[0], idx)
-        if kind == "reduction" and n is self.reduce_node:
+        if kind is Kind.REDUCTION and n is self.reduce_node:
             if em is not self.epilogue or _canon(idx, v.shape) != self.reduced_index:
                 raise LowerError(f"{n.op} is read at another index than the kernel's own")
             out = em.emit("reduced", (), compute_dtype(v.dtype), index=0)
@@ -278,7 +278,7 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     if node is not None and node.op == "cat":
         return _lower_cat(name, low, node, out, out_strides)
     red = next((n for n in region.nodes
-                if get_op(n.op).kind == "reduction" and _reduce_axes(n)), None)
+                if get_op(n.op).kind is Kind.REDUCTION and _reduce_axes(n)), None)
     if red is None:
         em = _Emitter(low, root.rank)
         v = low.store_value(em, root, _identity(root.rank))

@@ -19,7 +19,7 @@ import torch.fx
 
 from ..ir import dtypes
 from ..ir.graph import Graph, TensorType, Value
-from ..ir.ops import InputRef, IRError
+from ..ir.ops import COMPARISONS, OPS, InputRef, IRError, resolve_target
 from ..ir.printer import format_attr
 
 aten = torch.ops.aten
@@ -213,12 +213,6 @@ def _qualname(target: Any) -> str:
     return getattr(target, "__name__", str(target))
 
 
-def resolve_target(name: str) -> Callable[..., Any]:
-    """Inverse of the qualified names stored in fallback nodes."""
-    ns, op, overload = name.split(".")
-    return getattr(getattr(getattr(torch.ops, ns), op), overload)
-
-
 # -- dtype helpers -------------------------------------------------------------------
 def _meta_dtype(n: torch.fx.Node) -> str:
     val = n.meta.get("val")
@@ -264,10 +258,6 @@ def _unary(name: str):
     return imp_unary
 
 
-for _name in ["neg", "abs", "relu", "exp", "exp2", "expm1", "log", "log2", "log1p", "tanh",
-              "sigmoid", "erf", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "floor", "ceil",
-              "trunc"]:
-    rule(getattr(aten, _name).default)(_unary(_name))
 
 
 def _binary(name: str, compare: bool = False):
@@ -281,15 +271,11 @@ def _binary(name: str, compare: bool = False):
     return imp_binary
 
 
-for _name, _ops in {
-    "add": (aten.add.Tensor, aten.add.Scalar), "sub": (aten.sub.Tensor, aten.sub.Scalar),
-    "mul": (aten.mul.Tensor, aten.mul.Scalar), "div": (aten.div.Tensor, aten.div.Scalar),
-    "maximum": (aten.maximum.default,), "minimum": (aten.minimum.default,),
-    "pow": (aten.pow.Tensor_Tensor, aten.pow.Scalar),
-}.items():
-    for _op in _ops:
-        rule(_op)(_binary(_name))
-for _name in ["eq", "ne", "lt", "le", "gt", "ge"]:
+# 1:1 pointwise imports come from the op table (OpDef.aten).
+for _op in OPS.values():
+    for _target in _op.aten:
+        rule(resolve_target(_target))(_unary(_op.name) if _op.arity == 1 else _binary(_op.name))
+for _name in COMPARISONS:
     rule(getattr(aten, _name).Tensor, getattr(aten, _name).Scalar)(_binary(_name, compare=True))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .graph import Graph, Value
-from .ops import get_op
+from .ops import Kind, get_op
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,9 @@ def output_aliasing(g: Graph) -> OutputAliasing:
     for n in g.nodes:
         kind = get_op(n.op).kind
         for o in n.outputs:
-            if kind == "view":
+            if kind is Kind.VIEW:
                 roots[o] = roots[n.inputs[0]]
-            elif kind == "fallback":
+            elif kind is Kind.FALLBACK:
                 roots[o] = frozenset([o]).union(*(roots[i] for i in n.inputs))
             else:
                 roots[o] = frozenset([o])

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from .graph import Graph
-from .ops import InputRef, get_op
+from .ops import InputRef, get_op, resolve_target
 
 
 def run_graph(g: Graph, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -42,8 +42,6 @@ def fallback_call(n) -> tuple[Any, tuple, tuple]:
     ``ember.<op>`` targets run the op table's eager reference with the node's
     kwargs as attributes; others are ATen overloads called with args/kwargs.
     """
-    from ..frontend.importer import resolve_target
-
     target = n.attrs["target"]
     if target.startswith("ember."):
         eager, attrs = get_op(target[len("ember."):]).eager, dict(n.attrs["kwargs"])

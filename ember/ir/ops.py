@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable
 
 import torch
@@ -38,15 +39,55 @@ class IRError(ValueError):
     """An op applied to inputs its shape/dtype rule rejects."""
 
 
+class Kind(str, Enum):
+    """What an op is, for every pass and backend (a ``str``, so it prints as its value)."""
+
+    POINTWISE = "pointwise"
+    SOURCE = "source"
+    CONSTANT = "constant"
+    REDUCTION = "reduction"
+    VIEW = "view"
+    MOVEMENT = "movement"
+    MATMUL = "matmul"
+    FALLBACK = "fallback"
+    KERNEL = "kernel"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class OpDef:
+    """Everything Ember knows about one op, in one place.
+
+    Attributes:
+        name: the IR op name.
+        kind: see :class:`Kind`.
+        attrs: attribute name -> accepted Python type(s).
+        infer_rule: the shape/dtype rule.
+        eager: the eager reference, ``(*tensors, **attrs) -> Tensor | tuple``.
+        arity: number of tensor inputs (None: variadic).
+        float_only: operands must be floating point.
+        dtypes: the operand dtypes the op is defined on.
+        instr: the kernel instruction (``codegen/kernel.py`` ``Instr.op``) a
+            pointwise op lowers to; None for ops that are not scalar instructions.
+        transcendental: expensive math (exp, erf, pow, ...): fusion counts the cost
+            of recomputing it in several kernels.
+        aten: ATen overloads (``"aten.exp.default"``) the importer maps 1:1 onto
+            this op (operands promoted to the result dtype first).
+    """
+
     name: str
-    kind: str
+    kind: Kind
     attrs: dict[str, type | tuple[type, ...]]
     infer_rule: Callable[["Node"], list[TensorType]]
-    eager: Callable[..., Any] | None  # (inputs: list[Tensor], **attrs) -> Tensor | tuple
-    arity: int | None  # number of tensor inputs; None = variadic
+    eager: Callable[..., Any] | None
+    arity: int | None
     float_only: bool = False
+    dtypes: tuple[str, ...] = dtypes.DTYPES
+    instr: str | None = None
+    transcendental: bool = False
+    aten: tuple[str, ...] = ()
 
     def normalize(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = set(attrs) - set(self.attrs)
@@ -154,38 +195,63 @@ def _logical_not(x):
 
 # Arithmetic PyTorch refuses on bool tensors.
 _NO_BOOL = {"neg", "abs", "sub"}
+_T = True  # transcendental
 
-# name, eager, float_only, result dtype (None = operand dtype)
+# name, eager, float_only, transcendental, ATen overloads (1:1 imports)
 _UNARY = [
-    ("neg", torch.neg, False), ("abs", torch.abs, False), ("relu", _relu, False),
-    ("exp", torch.exp, True), ("exp2", torch.exp2, True), ("expm1", torch.expm1, True),
-    ("log", torch.log, True), ("log2", torch.log2, True), ("log1p", torch.log1p, True),
-    ("tanh", torch.tanh, True), ("sigmoid", torch.sigmoid, True), ("erf", torch.erf, True),
-    ("sqrt", torch.sqrt, True), ("rsqrt", torch.rsqrt, True),
-    ("reciprocal", torch.reciprocal, True), ("sin", torch.sin, True), ("cos", torch.cos, True),
-    ("floor", torch.floor, True), ("ceil", torch.ceil, True), ("trunc", torch.trunc, True),
+    ("neg", torch.neg, False, False), ("abs", torch.abs, False, False),
+    ("relu", _relu, False, False),
+    ("exp", torch.exp, True, _T), ("exp2", torch.exp2, True, _T), ("expm1", torch.expm1, True, _T),
+    ("log", torch.log, True, _T), ("log2", torch.log2, True, _T), ("log1p", torch.log1p, True, _T),
+    ("tanh", torch.tanh, True, _T), ("sigmoid", torch.sigmoid, True, _T),
+    ("erf", torch.erf, True, _T), ("sqrt", torch.sqrt, True, False),
+    ("rsqrt", torch.rsqrt, True, False), ("reciprocal", torch.reciprocal, True, False),
+    ("sin", torch.sin, True, _T), ("cos", torch.cos, True, _T),
+    ("floor", torch.floor, True, False), ("ceil", torch.ceil, True, False),
+    ("trunc", torch.trunc, True, False),
 ]
+# name, eager, float_only, result dtype (None = operand dtype), transcendental, ATen overloads
 _BINARY = [
-    ("add", torch.add, False, None), ("sub", torch.sub, False, None),
-    ("mul", torch.mul, False, None), ("div", torch.div, True, None),
-    ("pow", torch.pow, True, None), ("maximum", torch.maximum, False, None),
-    ("minimum", torch.minimum, False, None),
-    ("logical_and", torch.logical_and, False, "b8"), ("logical_or", torch.logical_or, False, "b8"),
-    ("eq", torch.eq, False, "b8"), ("ne", torch.ne, False, "b8"), ("lt", torch.lt, False, "b8"),
-    ("le", torch.le, False, "b8"), ("gt", torch.gt, False, "b8"), ("ge", torch.ge, False, "b8"),
+    ("add", torch.add, False, None, False, ("Tensor", "Scalar")),
+    ("sub", torch.sub, False, None, False, ("Tensor", "Scalar")),
+    ("mul", torch.mul, False, None, False, ("Tensor", "Scalar")),
+    ("div", torch.div, True, None, False, ("Tensor", "Scalar")),
+    ("pow", torch.pow, True, None, _T, ("Tensor_Tensor", "Scalar")),
+    ("maximum", torch.maximum, False, None, False, ("default",)),
+    ("minimum", torch.minimum, False, None, False, ("default",)),
+    ("logical_and", torch.logical_and, False, "b8", False, ()),
+    ("logical_or", torch.logical_or, False, "b8", False, ()),
+    ("eq", torch.eq, False, "b8", False, ()), ("ne", torch.ne, False, "b8", False, ()),
+    ("lt", torch.lt, False, "b8", False, ()), ("le", torch.le, False, "b8", False, ()),
+    ("gt", torch.gt, False, "b8", False, ()), ("ge", torch.ge, False, "b8", False, ()),
 ]
+# Comparisons are imported with torch.result_type promotion (frontend/importer.py).
+COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
-for _name, _fn, _fo in _UNARY:
-    _register(OpDef(_name, "pointwise", {}, _pointwise_rule(None, _fo, _name),
-                    (lambda f: lambda x: f(x))(_fn), 1, _fo))
-_register(OpDef("logical_not", "pointwise", {}, _pointwise_rule("b8", False, "logical_not"),
-                _logical_not, 1))
-for _name, _fn, _fo, _res in _BINARY:
-    _register(OpDef(_name, "pointwise", {}, _pointwise_rule(_res, _fo, _name),
-                    (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo))
-_register(OpDef("where", "pointwise", {}, _where_rule, torch.where, 3))
-_register(OpDef("cast", "pointwise", {"dtype": str}, _cast_rule,
-                lambda x, dtype: x.to(dtypes.to_torch(dtype)), 1))
+
+def _operand_dtypes(name: str, float_only: bool) -> tuple[str, ...]:
+    if float_only:
+        return dtypes.FLOATS
+    return tuple(d for d in dtypes.DTYPES if d != "b8") if name in _NO_BOOL else dtypes.DTYPES
+
+
+def _pointwise(name: str, eager, arity: int, float_only: bool, result: str | None,
+               transcendental: bool, aten: tuple[str, ...], rule=None) -> None:
+    _register(OpDef(name, Kind.POINTWISE, {}, rule or _pointwise_rule(result, float_only, name),
+                    eager, arity, float_only, _operand_dtypes(name, float_only), name,
+                    transcendental, aten))
+
+
+for _name, _fn, _fo, _tr in _UNARY:
+    _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, _fo, None, _tr,
+               (f"aten.{_name}.default",))
+_pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
+for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
+    _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,
+               tuple(f"aten.{_name}.{o}" for o in _overloads))
+_pointwise("where", torch.where, 3, False, None, False, (), rule=_where_rule)
+_register(OpDef("cast", Kind.POINTWISE, {"dtype": str}, _cast_rule,
+                lambda x, dtype: x.to(dtypes.to_torch(dtype)), 1, instr="cast"))
 
 
 # -- sources and constants ---------------------------------------------------------
@@ -216,12 +282,12 @@ def _constant_rule(node: "Node") -> list[TensorType]:
 
 
 _NUM = (bool, int, float)
-_register(OpDef("full", "source", {"shape": tuple, "value": _NUM, "dtype": str}, _full_rule,
+_register(OpDef("full", Kind.SOURCE, {"shape": tuple, "value": _NUM, "dtype": str}, _full_rule,
                 _full, 0))
 # iota: start + step * i for i in range(length); the arange of core ATen.
-_register(OpDef("iota", "source", {"length": int, "start": _NUM, "step": _NUM, "dtype": str},
+_register(OpDef("iota", Kind.SOURCE, {"length": int, "start": _NUM, "step": _NUM, "dtype": str},
                 _iota_rule, _iota, 0))
-_register(OpDef("constant", "constant", {"value": torch.Tensor}, _constant_rule,
+_register(OpDef("constant", Kind.CONSTANT, {"value": torch.Tensor}, _constant_rule,
                 lambda value: value, 0))
 
 
@@ -270,7 +336,7 @@ def _mean(x, axes, keepdim):
 
 for _name, _fn in (("sum", _sum), ("prod", _prod), ("amax", _amax), ("amin", _amin),
                    ("mean", _mean)):
-    _register(OpDef(_name, "reduction", {"axes": tuple, "keepdim": bool}, _reduce_rule, _fn, 1))
+    _register(OpDef(_name, Kind.REDUCTION, {"axes": tuple, "keepdim": bool}, _reduce_rule, _fn, 1))
 
 
 # -- views -------------------------------------------------------------------------
@@ -336,16 +402,16 @@ def _squeeze(x, axes):
     return x.squeeze(axes) if axes else x.view(x.shape)
 
 
-_register(OpDef("reshape", "view", {"shape": tuple}, _reshape_rule,
+_register(OpDef("reshape", Kind.VIEW, {"shape": tuple}, _reshape_rule,
                 lambda x, shape: x.reshape(shape), 1))
-_register(OpDef("permute", "view", {"dims": tuple}, _permute_rule,
+_register(OpDef("permute", Kind.VIEW, {"dims": tuple}, _permute_rule,
                 lambda x, dims: x.permute(dims), 1))
-_register(OpDef("expand", "view", {"shape": tuple}, _expand_rule,
+_register(OpDef("expand", Kind.VIEW, {"shape": tuple}, _expand_rule,
                 lambda x, shape: x.expand(shape), 1))
-_register(OpDef("slice", "view", {"axis": int, "start": int, "end": int, "step": int},
+_register(OpDef("slice", Kind.VIEW, {"axis": int, "start": int, "end": int, "step": int},
                 _slice_rule, _slice, 1))
-_register(OpDef("squeeze", "view", {"axes": tuple}, _squeeze_rule, _squeeze, 1))
-_register(OpDef("unsqueeze", "view", {"axis": int}, _unsqueeze_rule,
+_register(OpDef("squeeze", Kind.VIEW, {"axes": tuple}, _squeeze_rule, _squeeze, 1))
+_register(OpDef("unsqueeze", Kind.VIEW, {"axis": int}, _unsqueeze_rule,
                 lambda x, axis: x.unsqueeze(axis), 1))
 
 
@@ -366,7 +432,7 @@ def _cat_rule(node: "Node") -> list[TensorType]:
     return [TensorType(tuple(shape), dt)]
 
 
-_register(OpDef("cat", "movement", {"axis": int}, _cat_rule,
+_register(OpDef("cat", Kind.MOVEMENT, {"axis": int}, _cat_rule,
                 lambda *xs, axis: torch.cat(xs, axis), None))
 
 
@@ -390,9 +456,9 @@ def _addmm(bias, a, b, beta, alpha):
     return torch.addmm(bias, a, b, beta=beta, alpha=alpha)
 
 
-_register(OpDef("mm", "matmul", {}, _mm_rule, torch.mm, 2))
-_register(OpDef("bmm", "matmul", {}, _mm_rule, torch.bmm, 2))
-_register(OpDef("addmm", "matmul", {"beta": _NUM, "alpha": _NUM}, _mm_rule, _addmm, 3))
+_register(OpDef("mm", Kind.MATMUL, {}, _mm_rule, torch.mm, 2))
+_register(OpDef("bmm", Kind.MATMUL, {}, _mm_rule, torch.bmm, 2))
+_register(OpDef("addmm", Kind.MATMUL, {"beta": _NUM, "alpha": _NUM}, _mm_rule, _addmm, 3))
 
 
 # -- fallback and kernel --------------------------------------------------------------
@@ -402,9 +468,15 @@ def _explicit_types(node: "Node") -> list[TensorType]:
 
 # target: the ATen overload's qualified name ("aten.foo.default"); args/kwargs: the
 # call's arguments with tensors replaced by InputRef(i) into node.inputs.
-_register(OpDef("fallback", "fallback", {"target": str, "args": tuple, "kwargs": tuple},
+_register(OpDef("fallback", Kind.FALLBACK, {"target": str, "args": tuple, "kwargs": tuple},
                 _explicit_types, None, None))
-_register(OpDef("kernel", "kernel", {"name": str}, _explicit_types, None, None))
+_register(OpDef("kernel", Kind.KERNEL, {"name": str}, _explicit_types, None, None))
+
+
+def resolve_target(name: str) -> Callable[..., Any]:
+    """The ATen/prims overload named ``"aten.add.Tensor"`` (a fallback node's target)."""
+    ns, op, overload = name.split(".")
+    return getattr(getattr(getattr(torch.ops, ns), op), overload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,3 +491,14 @@ class InputRef:
 
 def ops_of_kind(*kinds: str) -> list[str]:
     return [name for name, op in OPS.items() if op.kind in kinds]
+
+
+def kind_of(name: str) -> Kind:
+    """The kind of op ``name`` (shorthand for ``get_op(name).kind``)."""
+    return get_op(name).kind
+
+
+# Kernel instructions that are pointwise ops: instruction name -> its op.
+INSTR_OPS: dict[str, OpDef] = {op.instr: op for op in OPS.values()
+                               if op.kind is Kind.POINTWISE and op.instr and op.instr != "cast"}
+TRANSCENDENTAL = frozenset(op.name for op in OPS.values() if op.transcendental)

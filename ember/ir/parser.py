@@ -17,7 +17,7 @@ import torch
 
 from . import dtypes
 from .graph import Graph, TensorType, Value
-from .ops import InputRef, get_op
+from .ops import InputRef, Kind, get_op
 from .printer import torch_symbols
 
 
@@ -209,7 +209,7 @@ def _parse_node(ln: _Line, it, g: Graph, scope: dict[str, Value]) -> None:
     types = [t for _, t in results]
     try:
         node = g.add(op, inputs, loc=loc, region=region,
-                     out_types=types if opdef.kind in ("fallback", "kernel") else None, **attrs)
+                     out_types=types if opdef.kind in (Kind.FALLBACK, Kind.KERNEL) else None, **attrs)
     except (ValueError, TypeError, KeyError) as e:
         raise ln.error(str(e)) from None
     got = [o.type for o in node.outputs]

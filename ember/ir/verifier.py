@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .graph import Graph, Value
-from .ops import InputRef, IRError, get_op
+from .ops import InputRef, IRError, Kind, get_op
 
 
 class VerifyError(ValueError):
@@ -40,11 +40,11 @@ def verify(g: Graph) -> None:
             attrs = opdef.normalize(dict(n.attrs))
         except IRError as e:
             raise VerifyError(f"{where}: {e}") from None
-        if attrs != n.attrs and opdef.kind != "constant":
+        if attrs != n.attrs and opdef.kind is not Kind.CONSTANT:
             raise VerifyError(f"{where}: attributes are not normalized: {n.attrs}")
-        if opdef.kind == "fallback":
+        if opdef.kind is Kind.FALLBACK:
             _check_fallback(n, where)
-        elif opdef.kind == "kernel":
+        elif opdef.kind is Kind.KERNEL:
             _check_kernel(n, where)
         else:
             try:
@@ -86,7 +86,7 @@ def _check_kernel(n, where: str) -> None:
         raise VerifyError(f"{where}: region outputs do not match the kernel's outputs")
     for inner in r.nodes:
         kind = get_op(inner.op).kind
-        if kind in ("fallback", "kernel", "matmul", "constant"):
+        if kind in (Kind.FALLBACK, Kind.KERNEL, Kind.MATMUL, Kind.CONSTANT):
             raise VerifyError(f"{where}: {inner.op} cannot be inside a kernel")
     try:
         verify(r)

@@ -22,10 +22,10 @@ layer norm is 3 (mean; variance with rsqrt epilogue; normalize and affine).
 from __future__ import annotations
 
 from ..ir.graph import Graph, Node, Value
-from ..ir.ops import get_op
+from ..ir.ops import TRANSCENDENTAL, Kind, get_op
 from .manager import PassContext, register_pass
 
-_INLINE_KINDS = ("pointwise", "source")
+_INLINE_KINDS = (Kind.POINTWISE, Kind.SOURCE)
 
 
 def reshape_is_affine(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
@@ -50,7 +50,7 @@ def reshape_is_affine(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> 
 def view_is_inlinable(n: Node) -> bool:
     if n.op == "reshape":
         return reshape_is_affine(n.inputs[0].shape, n.out.shape)
-    return get_op(n.op).kind == "view"
+    return get_op(n.op).kind is Kind.VIEW
 
 
 @register_pass("fusion")
@@ -59,10 +59,10 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
     need: set[Value] = set(g.outputs)
     for n in g.nodes:
         kind = get_op(n.op).kind
-        if kind in ("matmul", "fallback", "constant", "kernel"):
+        if kind in (Kind.MATMUL, Kind.FALLBACK, Kind.CONSTANT, Kind.KERNEL):
             need.update(n.inputs)
     for n in g.nodes:
-        if get_op(n.op).kind == "reduction":
+        if get_op(n.op).kind is Kind.REDUCTION:
             need.add(_epilogue_top(n, users, set(g.outputs)))
 
     position = {n: i for i, n in enumerate(g.nodes)}
@@ -114,7 +114,7 @@ def _group(g: Graph, need: set[Value], users: dict[Value, list[Node]], ctx: Pass
         kind = get_op(n.op).kind
         if not any(o in need for o in n.outputs):
             continue
-        if kind == "view" and (n.inputs[0] in need or not (
+        if kind is Kind.VIEW and (n.inputs[0] in need or not (
                 n.inputs[0].producer is not None
                 and get_op(n.inputs[0].producer.op).kind in _INLINE_KINDS
                 and view_is_inlinable(n))):
@@ -122,14 +122,12 @@ def _group(g: Graph, need: set[Value], users: dict[Value, list[Node]], ctx: Pass
             # output a view of it, as in eager.
             need.update(n.inputs)
             continue
-        if kind not in _INLINE_KINDS + ("reduction", "movement", "view"):
+        if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.MOVEMENT, Kind.VIEW):
             continue
         kernels[n] = _build_region(n, need, users, ctx, position)
     return kernels
 
 
-_EXPENSIVE = {"exp", "exp2", "expm1", "log", "log2", "log1p", "tanh", "sigmoid", "erf", "pow",
-              "sin", "cos"}
 _SHARED_LIMIT = 3
 
 
@@ -138,7 +136,7 @@ def _shared_expensive(kernels, users: dict[Value, list[Node]]) -> set[Value]:
     count: dict[Node, int] = {}
     for _, _, inside in kernels.values():
         for n in inside:
-            if get_op(n.op).kind == "pointwise":
+            if get_op(n.op).kind is Kind.POINTWISE:
                 count[n] = count.get(n, 0) + 1
     shared = {n for n, c in count.items() if c >= _SHARED_LIMIT}
     out = set()
@@ -151,7 +149,7 @@ def _shared_expensive(kernels, users: dict[Value, list[Node]]) -> set[Value]:
             if m in seen:
                 continue
             seen.add(m)
-            if m.op in _EXPENSIVE:
+            if m.op in TRANSCENDENTAL:
                 out.add(n.out)
                 break
             stack += [i.producer for i in m.inputs if i.producer in shared]
@@ -163,7 +161,7 @@ def _epilogue_top(r: Node, users: dict[Value, list[Node]], outputs: set[Value]) 
     t = r.out
     while t not in outputs:
         us = users.get(t, [])
-        if len(us) != 1 or get_op(us[0].op).kind != "pointwise" or us[0].out.shape != r.out.shape:
+        if len(us) != 1 or get_op(us[0].op).kind is not Kind.POINTWISE or us[0].out.shape != r.out.shape:
             break
         t = us[0].out
     return t
@@ -179,7 +177,7 @@ def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
     """
     inside: set[Node] = set()
     loads: list[Value] = []
-    has_reduction = get_op(root.op).kind == "reduction"
+    has_reduction = get_op(root.op).kind is Kind.REDUCTION
     stack: list[tuple[Value, bool]] = [(i, False) for i in root.inputs]
     if has_reduction:
         stack = [(root.inputs[0], False)]
@@ -200,11 +198,11 @@ def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
             pass
         elif kind in _INLINE_KINDS:
             ok = True
-        elif kind == "view":
+        elif kind is Kind.VIEW:
             ok = view_is_inlinable(p)
             if not ok:
                 ctx.note("fusion", p.op, "view kept outside the kernel (not an affine reindexing)")
-        elif kind == "reduction":
+        elif kind is Kind.REDUCTION:
             # Absorbed only where its output index is the kernel's outer index: on a
             # same-shape pointwise path from the root, and used nowhere else.
             ok = (epi and not has_reduction and v.shape == root.out.shape
@@ -221,7 +219,7 @@ def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
             continue
         inside.add(p)
         # Only same-shape pointwise values of an epilogue stay epilogue values.
-        stack.extend((i, epi and kind == "pointwise" and i.shape == root.out.shape)
+        stack.extend((i, epi and kind is Kind.POINTWISE and i.shape == root.out.shape)
                      for i in p.inputs)
     region = Graph()
     env: dict[Value, Value] = {}
@@ -236,7 +234,7 @@ def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
 
 
 def _describe(region: Graph) -> str:
-    ops = [n.op for n in region.nodes if get_op(n.op).kind != "view" and n.op != "full"]
+    ops = [n.op for n in region.nodes if get_op(n.op).kind is not Kind.VIEW and n.op != "full"]
     names = list(dict.fromkeys(ops))
     return "_".join(names[:4]) or "copy"
 

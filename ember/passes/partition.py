@@ -11,10 +11,10 @@ which the runtime runs through the op's eager reference.
 from __future__ import annotations
 
 from ..ir.graph import Graph, Node
-from ..ir.ops import InputRef, get_op
+from ..ir.ops import InputRef, Kind, get_op
 from .manager import PassContext, register_pass
 
-_COMPILED_KINDS = ("pointwise", "source", "reduction", "view", "movement", "matmul")
+_COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT, Kind.MATMUL)
 
 
 @register_pass("partition")

@@ -16,7 +16,7 @@ import torch
 
 from ..ir import dtypes
 from ..ir.graph import Graph, Node, Value
-from ..ir.ops import get_op
+from ..ir.ops import Kind, get_op
 from .manager import PassContext, register_pass
 
 
@@ -113,7 +113,7 @@ def pow_two(n: Node, ctx: RewriteCtx) -> Value | None:
 # op(full(a), full(b), ...) -> full(op(a, b, ...))  (pointwise ops of constants fold)
 def fold_full(n: Node, ctx: RewriteCtx) -> Value | None:
     opdef = get_op(n.op)
-    if opdef.kind != "pointwise" or not n.inputs:
+    if opdef.kind is not Kind.POINTWISE or not n.inputs:
         return None
     vals = [_full_value(i) for i in n.inputs]
     if any(v is None for v in vals):
