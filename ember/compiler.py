@@ -84,13 +84,15 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     dump = dumps.writer(config, info)
     if not info.ir:
         info.ir = print_graph(graph)
-    ctx = PassContext(options={"fallback_ops": config.fallback_ops})
+    ctx = PassContext(options={"fallback_ops": config.fallback_ops, "backend": backend,
+                               "dtypes": backend.dtypes()})
     pm = PassManager(config.pipeline, debug=config.debug, dump=dump)
     aliasing = output_aliasing(graph)
     graph = pm.run(graph, ctx)
     copies = outputs_to_copy(aliasing, output_aliasing(graph))
     info.final_ir = print_graph(graph)
     info.notes = list(ctx.notes)
+    info.why_not_fused = list(ctx.why_not_fused)
     info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
     built = _Builder(graph, example_inputs, config, info, dump, backend)
     compiled = built.build(eager)
@@ -138,8 +140,9 @@ class _Builder:
             if n.op == "kernel":
                 lowered.append(lower_kernel(n.attrs["name"], n.region,
                                             [self.layouts[v] for v in n.inputs]))
-                sig = (n.out.dtype, n.out.type.numel)
-                specs.append(StepSpec("kernel", ins, [self.slot(n.out)], sig))
+                # A single-output kernel may write into a dead buffer of its signature.
+                sig = (n.out.dtype, n.out.type.numel) if len(n.outputs) == 1 else None
+                specs.append(StepSpec("kernel", ins, [self.slot(o) for o in n.outputs], sig))
                 infos.append(StepInfo("kernel", n.attrs["name"]))
             else:
                 step_kind = kind.value if kind in (Kind.VIEW, Kind.FALLBACK) else "library"
@@ -157,11 +160,10 @@ class _Builder:
         steps = []
         for i, (n, spec) in enumerate(zip(nodes, specs)):
             if spec.kind == "kernel":
-                out = n.out
                 if plan.reuse[i] is not None:
                     infos[i].name += " (reuses a dead buffer)"
-                steps.append(kernel_step(next(fns), spec.inputs, spec.outputs[0],
-                                         tuple(out.shape), dtypes.to_torch(out.dtype),
+                outs = [(tuple(o.shape), dtypes.to_torch(o.dtype)) for o in n.outputs]
+                steps.append(kernel_step(next(fns), spec.inputs, spec.outputs, outs,
                                          plan.frees[i], plan.reuse[i], self.device))
             else:
                 steps.append(self._call(n, plan.frees[i], get_op(n.op).kind))

@@ -59,6 +59,8 @@ class GraphInfo:
     kernels: list[KernelInfo] = field(default_factory=list)
     fallbacks: list[FallbackInfo] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (pass, op, reason)
+    # (producer op, consumer kernel, reason): each fusion the fusion pass refused
+    why_not_fused: list[tuple[str, str, str]] = field(default_factory=list)
     steps: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
     pass_seconds: list[tuple[str, float]] = field(default_factory=list)
     compile_seconds: float = 0.0
@@ -111,6 +113,8 @@ class Report:
                 lines.append(f"  fallback {f.op}{' at ' + f.loc if f.loc else ''}: {f.reason}")
             for p, op, why in g.notes:
                 lines.append(f"  note [{p}] {op}: {why}")
+            for prod, cons, why in g.why_not_fused:
+                lines.append(f"  not fused: {prod} into {cons}: {why}")
             for kind, name in g.steps:
                 lines.append(f"  step {kind:8s} {name}")
             if g.dump_dir:

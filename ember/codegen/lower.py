@@ -163,16 +163,7 @@ class _Lowering:
         raise LowerError(f"{n.op} cannot be evaluated inside a kernel here")
 
     def _load(self, em: _Emitter, v: Value, idx: Index) -> int:
-        lay = self.layouts[v]
-        strides = [0] * em.rank
-        offset = lay.offset
-        for (coeffs, c), st, size in zip(idx, lay.strides, v.shape):
-            if size == 1:
-                continue  # any index is 0 on a unit dim; its stride is irrelevant
-            offset += st * c
-            for a, k in enumerate(coeffs):
-                strides[a] += st * k
-        acc = Access(offset, tuple(strides))
+        acc = access(idx, self.layouts[v], v.shape, em.rank)
         x = em.emit("load", (), v.dtype, buffer=self.buffers[v], access=acc)
         cdt = compute_dtype(v.dtype)
         return x if cdt == v.dtype else em.emit("cast", (x,), cdt)
@@ -184,6 +175,19 @@ class _Lowering:
     def buffers_of(self) -> tuple[Buffer, ...]:
         return tuple(Buffer(f"in{i}", v.dtype, extent(v.shape, self.layouts[v]))
                      for i, v in enumerate(self.region.inputs))
+
+
+def access(idx: Index, layout: Layout, shape: tuple[int, ...], rank: int) -> Access:
+    """The flat-offset map of a tensor with ``layout`` read at ``idx`` (``rank`` axes)."""
+    strides = [0] * rank
+    offset = layout.offset
+    for (coeffs, c), st, size in zip(idx, layout.strides, shape):
+        if size == 1:
+            continue  # any index is 0 on a unit dim; its stride is irrelevant
+        offset += st * c
+        for a, k in enumerate(coeffs):
+            strides[a] += st * k
+    return Access(offset, tuple(strides))
 
 
 def _identity(rank: int, naxes: int | None = None, axes: list[int] | None = None) -> Index:
@@ -267,10 +271,12 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
 
     Args:
         name: the kernel's name.
-        region: the region graph (single output).
+        region: the region graph. Its first output is the kernel's root; further
+            outputs (multi-output kernels) are values a reduction reads at every
+            point of its domain, stored while it reduces them (prologue stores).
         layouts: the layout of each region input, in order.
     """
-    (root,) = region.outputs
+    root, extra = region.outputs[0], region.outputs[1:]
     out = Buffer("out0", root.dtype, root.type.numel)
     out_strides = contiguous_strides(root.shape)
     node = root.producer
@@ -279,17 +285,19 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
         return _lower_cat(name, low, node, out, out_strides)
     red = next((n for n in region.nodes
                 if get_op(n.op).kind is Kind.REDUCTION and _reduce_axes(n)), None)
+    if extra and red is None:
+        raise LowerError(f"{name}: several outputs need a reduction kernel")
     if red is None:
         em = _Emitter(low, root.rank)
         v = low.store_value(em, root, _identity(root.rank))
         store = Store(0, v, Access(0, out_strides))
         return [_finish(Kernel(name, root.shape, 0, low.buffers_of(), (out,), tuple(em.instrs),
                                (store,)))]
-    return [_lower_reduction(name, low, red, root, out, out_strides)]
+    return [_lower_reduction(name, low, red, root, out, out_strides, extra)]
 
 
 def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
-                     out_strides) -> Kernel:
+                     out_strides, extra: list[Value]) -> Kernel:
     low.reduce_node = red
     x = red.inputs[0]
     axes = _reduce_axes(red)
@@ -316,9 +324,18 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
     for d, ax in enumerate(out_axes):
         if ax is not None and root.shape[d] != 1:
             store_strides[ax] += out_strides[d]
-    k = Kernel(name, domain, len(axes), low.buffers_of(), (out,), tuple(body.instrs),
-               (Store(0, e, Access(0, tuple(store_strides))),),
-               (Reduction(kind, val, _accumulator(kind, x.dtype)),), tuple(epi.instrs))
+    outs, stores = [out], [Store(0, e, Access(0, tuple(store_strides)))]
+    for j, v in enumerate(extra, 1):
+        if v.shape != x.shape:
+            raise LowerError(f"{name}: output {j} is not read at every point of the domain")
+        # A prologue value has the reduction input's shape, so its index is the input's.
+        pv = low.store_value(body, v, in_idx)
+        outs.append(Buffer(f"out{j}", v.dtype, v.type.numel))
+        acc = access(in_idx, Layout.contiguous(v.shape), v.shape, len(domain))
+        stores.append(Store(j, pv, acc, prologue=True))
+    k = Kernel(name, domain, len(axes), low.buffers_of(), tuple(outs), tuple(body.instrs),
+               tuple(stores), (Reduction(kind, val, _accumulator(kind, x.dtype)),),
+               tuple(epi.instrs))
     return _finish(k)
 
 

@@ -1,31 +1,51 @@
 """Fusion: groups pointwise, view and reduction ops into ``kernel`` nodes.
 
-Decisions (each refused fusion is recorded in ``ctx.notes`` for explain):
+Three questions are asked apart (as Inductor's scheduler does), and every "no"
+is recorded with both sides and the reason (``ctx.why_not``, shown by explain):
 
-* A value is *materialized* (gets a buffer) when a graph output, a non-fusible
-  op (matmul, fallback, a top-level view) or a reduction needs it. Everything
-  else is computed inside the kernels that consume it: pointwise producers are
-  inlined, and recomputed when several kernels consume them (cheaper than a
-  round trip through memory for memory-bound code, as Inductor does).
+* **Legal** (:func:`_legal`): can this value be computed inside the kernel that
+  reads it? No when it is materialized for a reason of its own (a graph output,
+  an input of a matmul or an eager fallback, a reduction read at another index
+  than its own kernel's), or when it is a view that is not an affine reindexing.
+* **Profitable** (:func:`_materialize_once`): recomputing a shared pointwise
+  producer in each consumer is cheaper than a round trip through memory (as
+  Inductor does), until the shared part holds transcendental math that
+  ``_SHARED_LIMIT`` or more kernels would recompute (GELU before layer norm): then
+  it is computed once. The analysis is redone after each such decision, so a
+  value materialized for a reason that a later decision removed is not kept.
+* **Vetoed** by the backend (``ctx.options["backend"].fusion_veto``).
+
+Shapes of kernels:
+
 * A reduction is materialized at the top of its *epilogue chain*: the single-use
-  pointwise ops after it that keep its output shape (``rsqrt(var + eps)``,
-  ``sum * (1/n)``). That kernel computes prologue, reduction and epilogue.
+  pointwise ops after it that keep its output shape (``rsqrt(var + eps)``). That
+  kernel computes prologue, reduction and epilogue.
 * Views are inlined as index arithmetic when affine (permute, expand, slice,
   squeeze, unsqueeze, and reshapes that only split dims or move unit dims);
   other reshapes run as runtime views on materialized values.
 * ``cat`` is a kernel root: its inputs' producers fuse into it.
+* **Multi-output kernels**: a pointwise kernel whose value a later reduction
+  kernel reads at every point of its domain (``h = x + r`` that RMSNorm then
+  reduces, or a GELU that layer norm reduces) is merged into that reduction
+  kernel, which stores the value as a second output while reducing it: one
+  pass over memory instead of two.
 
-So softmax over the last axis is 3 kernels (amax; sum of exp; normalize) and
-layer norm is 3 (mean; variance with rsqrt epilogue; normalize and affine).
+So softmax over the last axis is 3 kernels (amax; sum of exp; normalize), layer
+norm is 3 (mean; variance with rsqrt epilogue; normalize and affine), and a
+residual add followed by RMSNorm is 2.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from ..ir.graph import Graph, Node, Value
 from ..ir.ops import TRANSCENDENTAL, Kind, get_op
 from .manager import PassContext, register_pass
 
 _INLINE_KINDS = (Kind.POINTWISE, Kind.SOURCE)
+_SHARED_LIMIT = 3
+_MAX_ROUNDS = 32
 
 
 def reshape_is_affine(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
@@ -53,51 +73,253 @@ def view_is_inlinable(n: Node) -> bool:
     return get_op(n.op).kind is Kind.VIEW
 
 
+@dataclass
+class _Region:
+    """A kernel being formed: its root, the original nodes it computes, its loads."""
+
+    root: Node
+    inside: set[Node]
+    loads: list[Value]
+    extra_outputs: list[Value] = field(default_factory=list)  # stored besides the root
+
+
+class _Fusion:
+    def __init__(self, g: Graph, ctx: PassContext) -> None:
+        self.g, self.ctx = g, ctx
+        self.users = g.users()
+        self.outputs = set(g.outputs)
+        self.position = {n: i for i, n in enumerate(g.nodes)}
+        self.backend = ctx.options.get("backend")
+        # value -> why it gets a buffer of its own (legality reasons)
+        self.need: dict[Value, str] = {o: "graph output" for o in g.outputs}
+        for n in g.nodes:
+            kind = get_op(n.op).kind
+            if kind in (Kind.MATMUL, Kind.FALLBACK, Kind.CONSTANT, Kind.KERNEL):
+                for i in n.inputs:
+                    self.need.setdefault(i, f"input of {n.op}")
+        for n in g.nodes:
+            if get_op(n.op).kind is Kind.REDUCTION:
+                top = self._epilogue_top(n)
+                self.need.setdefault(top, f"result of reduction {n.op}")
+
+    # -- legality ---------------------------------------------------------------------
+    def _legal(self, v: Value, consumer: Node, need: dict[Value, str]) -> str | None:
+        """None if ``v``'s producer may be computed inside ``consumer``'s kernel, else why not."""
+        p = v.producer
+        if v in need:
+            return f"materialized ({need[v]})"
+        kind = get_op(p.op).kind
+        if kind is Kind.VIEW and not view_is_inlinable(p):
+            return "not an affine reindexing (a reshape that merges dims)"
+        if kind not in _INLINE_KINDS + (Kind.VIEW, Kind.REDUCTION):
+            return f"{kind} ops are not fused"
+        if self.backend is not None:
+            veto = self.backend.fusion_veto(p.op, consumer.op)
+            if veto:
+                return f"vetoed by the {self.backend.name} backend: {veto}"
+        return None
+
+    # -- grouping ---------------------------------------------------------------------
+    def group(self, need: dict[Value, str], record: bool) -> dict[Node, _Region]:
+        """Kernel roots -> regions, for a given set of materialized values."""
+        need = dict(need)
+        kernels: dict[Node, _Region] = {}
+        for n in reversed(self.g.nodes):
+            kind = get_op(n.op).kind
+            if not any(o in need for o in n.outputs):
+                continue
+            if kind is Kind.VIEW and (n.inputs[0] in need or not (
+                    n.inputs[0].producer is not None
+                    and get_op(n.inputs[0].producer.op).kind in _INLINE_KINDS
+                    and view_is_inlinable(n))):
+                # A runtime view of a materialized value; it also keeps a view of an
+                # output a view of it, as in eager.
+                for i in n.inputs:
+                    need.setdefault(i, f"viewed at run time by {n.op}")
+                continue
+            if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.MOVEMENT, Kind.VIEW):
+                continue
+            kernels[n] = self._region(n, need, record)
+        return kernels
+
+    def _region(self, root: Node, need: dict[Value, str], record: bool) -> _Region:
+        """Collects the nodes computed inside the kernel rooted at ``root``."""
+        inside: set[Node] = {root}
+        loads: list[Value] = []
+        kind = get_op(root.op).kind
+        has_reduction = kind is Kind.REDUCTION
+        # 'epi' is True while walking values of the root's shape on a pointwise path
+        # from the root: there a reduction's output index is the kernel's outer index.
+        if has_reduction:
+            stack = [(root.inputs[0], False)]
+        else:
+            stack = [(i, kind in _INLINE_KINDS and i.shape == root.out.shape)
+                     for i in root.inputs]
+        while stack:
+            v, epi = stack.pop()
+            p = v.producer
+            if p is None or p in inside:
+                if p is None and v not in loads:
+                    loads.append(v)
+                continue
+            why = self._legal(v, root, need)
+            pkind = get_op(p.op).kind
+            if why is None and pkind is Kind.REDUCTION:
+                # Absorbed only where its output index is the kernel's outer index.
+                if not (epi and not has_reduction and v.shape == root.out.shape
+                        and len(self.users.get(v, ())) == 1):
+                    why = "a reduction read at another index than its kernel's own"
+                else:
+                    has_reduction = True
+                    inside.add(p)
+                    stack.append((p.inputs[0], False))
+                    continue
+            if why is not None:
+                if v not in loads:
+                    loads.append(v)
+                    if record:
+                        self.ctx.why_not(p.op, _label(root), why)
+                need.setdefault(v, f"read by {root.op}")
+                continue
+            inside.add(p)
+            # Only same-shape pointwise values of an epilogue stay epilogue values.
+            stack.extend((i, epi and pkind is Kind.POINTWISE and i.shape == root.out.shape)
+                         for i in p.inputs)
+        return _Region(root, inside, loads)
+
+    def _epilogue_top(self, r: Node) -> Value:
+        """The last value of the single-use, same-shape pointwise chain after a reduction."""
+        t = r.out
+        while t not in self.outputs:
+            us = self.users.get(t, [])
+            if (len(us) != 1 or get_op(us[0].op).kind is not Kind.POINTWISE
+                    or us[0].out.shape != r.out.shape):
+                break
+            t = us[0].out
+        return t
+
+    # -- profitability ------------------------------------------------------------------
+    def _materialize_once(self, kernels: dict[Node, _Region]) -> Value | None:
+        """The earliest value whose recomputation would repeat transcendental math in
+        ``_SHARED_LIMIT`` or more kernels, or None."""
+        count: dict[Node, int] = {}
+        for r in kernels.values():
+            for n in r.inside:
+                if get_op(n.op).kind is Kind.POINTWISE:
+                    count[n] = count.get(n, 0) + 1
+        shared = {n for n, c in count.items() if c >= _SHARED_LIMIT}
+        found = []
+        for n in shared:
+            if all(u in shared for u in self.users.get(n.out, [])):
+                continue  # not the top of the shared part
+            stack, seen = [n], set()
+            while stack:
+                m = stack.pop()
+                if m in seen:
+                    continue
+                seen.add(m)
+                if m.op in TRANSCENDENTAL:
+                    found.append(n)
+                    break
+                stack += [i.producer for i in m.inputs if i.producer in shared]
+        return min(found, key=self.position.__getitem__).out if found else None
+
+    def plan(self) -> dict[Node, _Region]:
+        need = dict(self.need)
+        once: list[Value] = []
+        for _ in range(_MAX_ROUNDS):
+            kernels = self.group(need, record=False)
+            v = self._materialize_once(kernels)
+            if v is None:
+                break
+            # One decision at a time: materializing it changes what the others share.
+            need[v] = f"computed once: shared by {_SHARED_LIMIT}+ kernels and holds " \
+                      "transcendental math"
+            once.append(v)
+        for v in once:
+            self.ctx.note("fusion", v.producer.op, need[v])
+        kernels = self.group(need, record=True)
+        self._merge_into_reductions(kernels)
+        return kernels
+
+    # -- multi-output kernels ----------------------------------------------------------------
+    def _merge_into_reductions(self, kernels: dict[Node, _Region]) -> None:
+        """Moves pointwise kernels into the reduction kernel that reads them whole."""
+        roots = sorted(kernels, key=self.position.__getitem__)
+        for p in roots:
+            pr = kernels.get(p)
+            if pr is None or get_op(p.op).kind is not Kind.POINTWISE or pr.extra_outputs:
+                continue
+            v = p.out
+            for r in roots:
+                rr = kernels.get(r)
+                if rr is None or self.position[r] <= self.position[p] or v not in rr.loads:
+                    continue
+                why = self._merge_reason(v, pr, rr)
+                if why is None:
+                    rr.inside |= pr.inside
+                    rr.loads = [x for x in rr.loads if x is not v]
+                    rr.loads += [x for x in pr.loads if x not in rr.loads]
+                    rr.extra_outputs.append(v)
+                    del kernels[p]
+                else:
+                    self.ctx.why_not(p.op, _label(r), f"not merged as a second output: {why}")
+                break  # only the first kernel that reads v is considered
+
+    def _merge_reason(self, v: Value, pr: _Region, rr: _Region) -> str | None:
+        red = _reduction_of(rr)
+        if red is None:
+            return "the reader is not a reduction kernel"
+        if any(get_op(n.op).kind is Kind.REDUCTION for n in pr.inside):
+            return "it holds a reduction of its own"
+        if v.shape != red.inputs[0].shape:
+            return "the reduction does not read it at every point"
+        uses = [n for n in rr.inside if v in n.inputs]
+        if any(n is not red and (get_op(n.op).kind is not Kind.POINTWISE
+                                 or n.out.shape != v.shape) for n in uses):
+            return "read through a view or broadcast in the reduction"
+        r_pos = self.position[rr.root]
+        others = [u for u in self.users.get(v, []) if u not in rr.inside]
+        if any(self.position[u] < r_pos for u in others):
+            return "used before the reduction"
+        produced_between = {x for x in pr.loads if x.producer is not None
+                             and self.position[x.producer] > self.position[pr.root]}
+        if produced_between:
+            return "its inputs are computed after it"
+        return None
+
+
+def _reduction_of(r: _Region) -> Node | None:
+    reds = [n for n in r.inside if get_op(n.op).kind is Kind.REDUCTION
+            and n.inputs[0].rank and n.attrs["axes"]]
+    return reds[0] if len(reds) == 1 else None
+
+
+def _label(n: Node) -> str:
+    return f"{n.op}{' at ' + n.loc if n.loc else ''}"
+
+
 @register_pass("fusion")
 def fusion(g: Graph, ctx: PassContext) -> Graph:
-    users = g.users()
-    need: set[Value] = set(g.outputs)
-    for n in g.nodes:
-        kind = get_op(n.op).kind
-        if kind in (Kind.MATMUL, Kind.FALLBACK, Kind.CONSTANT, Kind.KERNEL):
-            need.update(n.inputs)
-    for n in g.nodes:
-        if get_op(n.op).kind is Kind.REDUCTION:
-            need.add(_epilogue_top(n, users, set(g.outputs)))
-
+    kernels = _Fusion(g, ctx).plan()
     position = {n: i for i, n in enumerate(g.nodes)}
-    # Recomputing shared producers is cheap until they hold transcendental math and
-    # feed many kernels (GELU before layer norm feeds 3): then compute them once.
-    extra: set[Value] = set()
-    for _ in range(4):
-        trial = PassContext(options=ctx.options)
-        kernels = _group(g, need | extra, users, trial, position)
-        shared = _shared_expensive(kernels, users) - extra
-        if not shared:
-            break
-        extra |= shared
-    else:  # ran out of rounds: group once more with everything found
-        trial = PassContext(options=ctx.options)
-        kernels = _group(g, need | extra, users, trial, position)
-    for v in sorted(extra, key=lambda v: position[v.producer]):
-        ctx.note("fusion", v.producer.op, f"computed once: shared by {_SHARED_LIMIT}+ kernels "
-                 "and holds transcendental math")
-    ctx.notes += trial.notes
-
+    # Regions are built from the original nodes, before the loop below rewires inputs.
+    regions = {n: _build(r, position) for n, r in kernels.items()}
     out: list[Node] = []
     subst: dict[Value, Value] = {}
     for n in g.nodes:
         n.inputs = [subst.get(i, i) for i in n.inputs]
-        k = kernels.get(n)
-        if k is None:
-            out.append(n)
+        r = kernels.get(n)
+        if r is None:
+            out.append(n)  # nodes computed inside kernels are dead now; DCE drops them
             continue
-        region, inputs, _ = k
+        region = regions[n]
         region.name = f"k{sum(x.op == 'kernel' for x in out)}_{_describe(region)}"
-        new = g.add("kernel", [subst.get(i, i) for i in inputs], loc=n.loc, region=region,
-                    out_types=[n.out.type], append=False, name=region.name)
+        results = [n.out] + r.extra_outputs
+        new = g.add("kernel", [subst.get(i, i) for i in r.loads], loc=n.loc, region=region,
+                    out_types=[v.type for v in results], append=False, name=region.name)
         out.append(new)
-        subst[n.out] = new.out
+        subst.update(zip(results, new.outputs))
     g.nodes = out
     g.outputs = [subst.get(o, o) for o in g.outputs]
     from .dce import dce
@@ -105,137 +327,20 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
     return dce(g, ctx)
 
 
-def _group(g: Graph, need: set[Value], users: dict[Value, list[Node]], ctx: PassContext,
-           position: dict[Node, int]) -> dict[Node, tuple[Graph, list[Value], set[Node]]]:
-    """Kernel roots -> (region, inputs, original nodes inside), for a given need set."""
-    need = set(need)
-    kernels: dict[Node, tuple[Graph, list[Value], set[Node]]] = {}
-    for n in reversed(g.nodes):
-        kind = get_op(n.op).kind
-        if not any(o in need for o in n.outputs):
-            continue
-        if kind is Kind.VIEW and (n.inputs[0] in need or not (
-                n.inputs[0].producer is not None
-                and get_op(n.inputs[0].producer.op).kind in _INLINE_KINDS
-                and view_is_inlinable(n))):
-            # A runtime view of a materialized value; it also keeps a view of an
-            # output a view of it, as in eager.
-            need.update(n.inputs)
-            continue
-        if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.MOVEMENT, Kind.VIEW):
-            continue
-        kernels[n] = _build_region(n, need, users, ctx, position)
-    return kernels
-
-
-_SHARED_LIMIT = 3
-
-
-def _shared_expensive(kernels, users: dict[Value, list[Node]]) -> set[Value]:
-    """Values recomputed in _SHARED_LIMIT or more kernels whose shared part is expensive."""
-    count: dict[Node, int] = {}
-    for _, _, inside in kernels.values():
-        for n in inside:
-            if get_op(n.op).kind is Kind.POINTWISE:
-                count[n] = count.get(n, 0) + 1
-    shared = {n for n, c in count.items() if c >= _SHARED_LIMIT}
-    out = set()
-    for n in shared:
-        if all(u in shared for u in users.get(n.out, [])):
-            continue  # not the top of the shared part
-        stack, seen = [n], set()
-        while stack:
-            m = stack.pop()
-            if m in seen:
-                continue
-            seen.add(m)
-            if m.op in TRANSCENDENTAL:
-                out.add(n.out)
-                break
-            stack += [i.producer for i in m.inputs if i.producer in shared]
-    return out
-
-
-def _epilogue_top(r: Node, users: dict[Value, list[Node]], outputs: set[Value]) -> Value:
-    """The last value of the single-use, same-shape pointwise chain after a reduction."""
-    t = r.out
-    while t not in outputs:
-        us = users.get(t, [])
-        if len(us) != 1 or get_op(us[0].op).kind is not Kind.POINTWISE or us[0].out.shape != r.out.shape:
-            break
-        t = us[0].out
-    return t
-
-
-def _build_region(root: Node, need: set[Value], users: dict[Value, list[Node]],
-                  ctx: PassContext,
-                  position: dict[Node, int]) -> tuple[Graph, list[Value], set[Node]]:
-    """Collects the nodes computed inside the kernel rooted at ``root``.
-
-    Returns the region graph, the kernel's inputs (materialized values) and the
-    original nodes it computes.
-    """
-    inside: set[Node] = set()
-    loads: list[Value] = []
-    has_reduction = get_op(root.op).kind is Kind.REDUCTION
-    stack: list[tuple[Value, bool]] = [(i, False) for i in root.inputs]
-    if has_reduction:
-        stack = [(root.inputs[0], False)]
-    inside.add(root)
-    # 'epilogue' is True while walking values of the reduction's output shape.
-    if get_op(root.op).kind in _INLINE_KINDS:
-        stack = [(i, i.shape == root.out.shape) for i in root.inputs]
-    while stack:
-        v, epi = stack.pop()
-        p = v.producer
-        if p is None or p in inside:
-            if p is None and v not in loads:
-                loads.append(v)
-            continue
-        kind = get_op(p.op).kind
-        ok = False  # materialized values are loaded
-        if v in need:
-            pass
-        elif kind in _INLINE_KINDS:
-            ok = True
-        elif kind is Kind.VIEW:
-            ok = view_is_inlinable(p)
-            if not ok:
-                ctx.note("fusion", p.op, "view kept outside the kernel (not an affine reindexing)")
-        elif kind is Kind.REDUCTION:
-            # Absorbed only where its output index is the kernel's outer index: on a
-            # same-shape pointwise path from the root, and used nowhere else.
-            ok = (epi and not has_reduction and v.shape == root.out.shape
-                  and len(users.get(v, ())) == 1)
-            if ok:
-                has_reduction = True
-                inside.add(p)
-                stack.append((p.inputs[0], False))
-                continue
-        if not ok:
-            if v not in loads:
-                loads.append(v)
-            need.add(v)
-            continue
-        inside.add(p)
-        # Only same-shape pointwise values of an epilogue stay epilogue values.
-        stack.extend((i, epi and kind is Kind.POINTWISE and i.shape == root.out.shape)
-                     for i in p.inputs)
+def _build(r: _Region, position: dict[Node, int]) -> Graph:
     region = Graph()
     env: dict[Value, Value] = {}
-    for v in loads:
+    for v in r.loads:
         env[v] = region.add_input(v.shape, v.dtype)
-    for n in sorted(inside, key=position.__getitem__):
+    for n in sorted(r.inside, key=position.__getitem__):
         node = region.add(n.op, [env[i] for i in n.inputs], loc=n.loc, **n.attrs)
         for o, no in zip(n.outputs, node.outputs):
             env[o] = no
-    region.outputs = [env[root.out]]
-    return region, loads, inside
+    region.outputs = [env[r.root.out]] + [env[v] for v in r.extra_outputs]
+    return region
 
 
 def _describe(region: Graph) -> str:
     ops = [n.op for n in region.nodes if get_op(n.op).kind is not Kind.VIEW and n.op != "full"]
     names = list(dict.fromkeys(ops))
     return "_".join(names[:4]) or "copy"
-
-

@@ -23,9 +23,15 @@ class PassContext:
 
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (pass, op, reason)
     options: dict[str, Any] = field(default_factory=dict)
+    # (producer op, consumer kernel, reason): every fusion refused, for explain
+    why_not_fused: list[tuple[str, str, str]] = field(default_factory=list)
 
     def note(self, pass_name: str, op: str, reason: str) -> None:
         self.notes.append((pass_name, op, reason))
+
+    def why_not(self, producer: str, consumer: str, reason: str) -> None:
+        """Records that ``producer`` was not fused into ``consumer``'s kernel, and why."""
+        self.why_not_fused.append((producer, consumer, reason))
 
 
 @dataclass(frozen=True)

@@ -112,44 +112,48 @@ class CompiledGraph:
         return outs
 
 
-def kernel_step(kernels: list[Any], in_slots: list[int], out_slot: int,
-                shape: tuple[int, ...], dtype: torch.dtype, free: list[int],
+def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
+                outs: list[tuple[tuple[int, ...], torch.dtype]], free: list[int],
                 reuse: int | None = None, device: torch.device | None = None) -> Step:
-    """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``.
+    """A kernel launch writing fresh buffers (or, for a single output, the dead
+    buffer in slot ``reuse``).
 
     ``kernels`` are :class:`~ember.codegen.backend.CompiledKernel` objects (run in
     order on the same arguments); those with a pointer entry are called with data
-    pointers, the others through ``launch`` with tensors.
+    pointers, the others through ``launch`` with tensors. ``outs`` gives each
+    output's (shape, dtype).
     """
     device = device or torch.device("cpu")
-    if any(s == 0 for s in shape):
-        kernels = []  # nothing to compute, but the (empty) output must exist
+    if all(any(s == 0 for s in shape) for shape, _ in outs):
+        kernels = []  # nothing to compute, but the (empty) outputs must exist
     entries = [k.pointer_entry() for k in kernels]
     by_pointer = all(e is not None for e in entries)
 
     if reuse is not None:
-        def alloc(env: list) -> torch.Tensor:
+        ((shape, _),) = outs
+
+        def alloc(env: list) -> list[torch.Tensor]:
             out = env[reuse].view(shape)
             env[reuse] = None
-            return out
+            return [out]
     else:
-        def alloc(env: list) -> torch.Tensor:
-            return torch.empty(shape, dtype=dtype, device=device)
+        def alloc(env: list) -> list[torch.Tensor]:
+            return [torch.empty(shape, dtype=dtype, device=device) for shape, dtype in outs]
 
     def run(env: list) -> None:
-        out = alloc(env)
+        results = alloc(env)
         if by_pointer:
             if entries:
                 ptrs = [env[s].data_ptr() for s in in_slots]
-                ptrs.append(out.data_ptr())
+                ptrs += [t.data_ptr() for t in results]
                 for fn in entries:
                     fn(*ptrs)
         else:
-            args = [env[s] for s in in_slots]
-            args.append(out)
+            args = [env[s] for s in in_slots] + results
             for k in kernels:
                 k.launch(args)
-        env[out_slot] = out
+        for slot, t in zip(out_slots, results):
+            env[slot] = t
         for s in free:
             env[s] = None
 

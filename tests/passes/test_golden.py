@@ -302,6 +302,45 @@ graph @g(%x: f32[8]) {
 }
 """)
 
+    def test_residual_add_is_stored_by_the_reduction_that_reads_it(self):
+        # h = x + r is a graph output and RMSNorm reduces it: one kernel computes h,
+        # stores it and reduces it (two outputs), the next normalizes.
+        src = """
+graph @g(%x: f32[4,16], %r: f32[4,16]) {
+  %0: f32[4,16] = add(%x, %r)
+  %1: f32[4,16] = mul(%0, %0)
+  %2: f32[4,1] = mean(%1) {axes=[1], keepdim=true}
+  %3: f32[4,1] = rsqrt(%2)
+  %4: f32[4,16] = mul(%0, %3)
+  return %0, %4
+}
+"""
+        self.assertExpectedInline(run(src, "fusion"), """\
+graph @g(%x: f32[4,16], %r: f32[4,16]) {
+  %0: f32[4,1], %1: f32[4,16] = kernel(%r, %x) {name="k0_add_mul_mean_rsqrt"} region(%i0: f32[4,16], %i1: f32[4,16]) {
+    %0: f32[4,16] = add(%i1, %i0)
+    %1: f32[4,16] = mul(%0, %0)
+    %2: f32[4,1] = mean(%1) {axes=[1], keepdim=true}
+    %3: f32[4,1] = rsqrt(%2)
+    return %3, %0
+  }
+  %2: f32[4,16] = kernel(%0, %1) {name="k1_mul"} region(%i0: f32[4,1], %i1: f32[4,16]) {
+    %0: f32[4,16] = mul(%i1, %i0)
+    return %0
+  }
+  return %1, %2
+}
+""")
+
+    def test_refused_fusions_are_recorded_with_both_sides(self):
+        from ember.ir.parser import parse
+        from ember.passes import PassContext, PassManager
+
+        ctx = PassContext()
+        PassManager(["fusion"]).run(parse(self.SOFTMAX), ctx)
+        self.assertIn(("amax", "div", "materialized (result of reduction amax)"),
+                      ctx.why_not_fused)
+
     def test_expensive_producer_shared_by_three_kernels_is_computed_once(self):
         # GELU (erf) feeding layer norm's three kernels: computed once, not three times.
         src = """
@@ -321,7 +360,9 @@ graph @g(%x: f32[4,16]) {
 """
         out = run(src, "fusion")
         self.assertEqual(out.count(" erf("), 1, out)
-        self.assertEqual(out.count("= kernel("), 4, out)
+        # ... and inside the mean kernel, which stores it as a second output
+        self.assertEqual(out.count("= kernel("), 3, out)
+        self.assertIn("%0: f32[4,1], %1: f32[4,16] = kernel(%x)", out)
         # softmax's exp feeds only two kernels: recomputed, still three kernels
         softmax = run(TestFusion.SOFTMAX, "fusion")
         self.assertEqual(softmax.count("= kernel("), 3)
