@@ -12,7 +12,7 @@ Nodes are built through :meth:`Graph.add`, which looks the op up in the op table
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,25 @@ class Graph:
             yield n
             if n.region is not None:
                 yield from n.region.walk()
+
+    def rebuild(self, visit: "Callable[[Node, dict[Value, Value]], list[Node] | None]"
+                ) -> dict[Value, Value]:
+        """Rewrites the node list in one walk; the substitute-and-rebuild of every pass.
+
+        ``visit(n, subst)`` sees each node with its inputs already rewired through
+        ``subst`` and returns the nodes that replace it (None keeps ``n``); it may
+        add ``old -> new`` value pairs to ``subst``. The graph's outputs are
+        rewired at the end. Returns ``subst``.
+        """
+        subst: dict[Value, Value] = {}
+        out: list[Node] = []
+        for n in self.nodes:
+            n.inputs = [subst.get(i, i) for i in n.inputs]
+            repl = visit(n, subst)
+            out.extend([n] if repl is None else repl)
+        self.nodes = out
+        self.outputs = [subst.get(o, o) for o in self.outputs]
+        return subst
 
     def replace_all_uses(self, old: Value, new: Value) -> None:
         for n in self.nodes:

@@ -27,7 +27,7 @@ def run_graph(g: Graph, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         args = [env[v] for v in n.inputs]
         if n.op == "kernel":
             outs = run_graph(n.region, args)
-        elif n.op == "fallback":
+        elif n.op in ("fallback", "eager"):
             outs = _fallback(n, args)
         else:
             res = get_op(n.op).eager(*args, **n.attrs)
@@ -39,18 +39,17 @@ def run_graph(g: Graph, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
 def fallback_call(n) -> tuple[Any, tuple, tuple]:
     """A fallback node's callable and its (args, kwargs) templates (InputRefs inside).
 
-    ``ember.<op>`` targets run the op table's eager reference with the node's
-    kwargs as attributes; others are ATen overloads called with args/kwargs.
+    ``eager`` nodes run the op table's eager reference of their ``of`` op with its
+    attributes; ``fallback`` nodes call an ATen overload with args/kwargs.
     """
-    target = n.attrs["target"]
-    if target.startswith("ember."):
-        eager, attrs = get_op(target[len("ember."):]).eager, dict(n.attrs["kwargs"])
+    if n.op == "eager":
+        eager, attrs = get_op(n.attrs["of"]).eager, dict(n.attrs["attrs"])
 
         def run(*xs):
             return eager(*xs, **attrs)
 
-        return run, n.attrs["args"], ()
-    return resolve_target(target), n.attrs["args"], n.attrs["kwargs"]
+        return run, tuple(InputRef(i) for i in range(len(n.inputs))), ()
+    return resolve_target(n.attrs["target"]), n.attrs["args"], n.attrs["kwargs"]
 
 
 def _fallback(n, args: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -473,6 +473,22 @@ _register(OpDef("fallback", Kind.FALLBACK, {"target": str, "args": tuple, "kwarg
 _register(OpDef("kernel", Kind.KERNEL, {"name": str}, _explicit_types, None, None))
 
 
+def _eager_rule(node: "Node") -> list[TensorType]:
+    from .graph import Node as _Node
+
+    op = get_op(node.attrs["of"])
+    if op.kind not in (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
+                       Kind.MATMUL):
+        raise IRError(f"eager: {op.name} is not an op that runs eagerly")
+    attrs = op.normalize(dict(node.attrs["attrs"]))
+    return op.infer(_Node(op.name, node.inputs, attrs))
+
+
+# An Ember op (``of``) that runs on the eager side (partition moved it there): its eager
+# reference is called with ``attrs`` (name, value pairs). Types follow the op's rule.
+_register(OpDef("eager", Kind.FALLBACK, {"of": str, "attrs": tuple}, _eager_rule, None, None))
+
+
 def resolve_target(name: str) -> Callable[..., Any]:
     """The ATen/prims overload named ``"aten.add.Tensor"`` (a fallback node's target)."""
     ns, op, overload = name.split(".")

@@ -42,7 +42,7 @@ def verify(g: Graph) -> None:
             raise VerifyError(f"{where}: {e}") from None
         if attrs != n.attrs and opdef.kind is not Kind.CONSTANT:
             raise VerifyError(f"{where}: attributes are not normalized: {n.attrs}")
-        if opdef.kind is Kind.FALLBACK:
+        if n.op == "fallback":
             _check_fallback(n, where)
         elif opdef.kind is Kind.KERNEL:
             _check_kernel(n, where)

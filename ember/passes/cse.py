@@ -32,21 +32,18 @@ def _hashable(v: Any) -> Any:
 @register_pass("cse")
 def cse(g: Graph, ctx: PassContext) -> Graph:
     seen: dict[tuple, Any] = {}
-    subst: dict = {}
-    kept = []
-    for n in g.nodes:
-        n.inputs = [subst.get(i, i) for i in n.inputs]
+
+    def visit(n, subst):
         # Fallbacks may be random (aten.rand, dropout): two calls are not one.
         if n.region is not None or n.op == "fallback":
-            kept.append(n)
-            continue
+            return None
         key = (n.op, tuple(id(i) for i in n.inputs), _key(n.attrs))
         prev = seen.get(key)
         if prev is not None and [o.type for o in prev.outputs] == [o.type for o in n.outputs]:
             subst.update(zip(n.outputs, prev.outputs))
-            continue
+            return []
         seen[key] = n
-        kept.append(n)
-    g.nodes = kept
-    g.outputs = [subst.get(o, o) for o in g.outputs]
+        return None
+
+    g.rebuild(visit)
     return g

@@ -305,23 +305,23 @@ def fusion(g: Graph, ctx: PassContext) -> Graph:
     position = {n: i for i, n in enumerate(g.nodes)}
     # Regions are built from the original nodes, before the loop below rewires inputs.
     regions = {n: _build(r, position) for n, r in kernels.items()}
-    out: list[Node] = []
-    subst: dict[Value, Value] = {}
-    for n in g.nodes:
-        n.inputs = [subst.get(i, i) for i in n.inputs]
+    count = 0
+
+    def visit(n: Node, subst: dict[Value, Value]) -> list[Node] | None:
+        nonlocal count
         r = kernels.get(n)
         if r is None:
-            out.append(n)  # nodes computed inside kernels are dead now; DCE drops them
-            continue
+            return None  # nodes computed inside kernels are dead now; DCE drops them
         region = regions[n]
-        region.name = f"k{sum(x.op == 'kernel' for x in out)}_{_describe(region)}"
+        region.name = f"k{count}_{_describe(region)}"
+        count += 1
         results = [n.out] + r.extra_outputs
         new = g.add("kernel", [subst.get(i, i) for i in r.loads], loc=n.loc, region=region,
                     out_types=[v.type for v in results], append=False, name=region.name)
-        out.append(new)
         subst.update(zip(results, new.outputs))
-    g.nodes = out
-    g.outputs = [subst.get(o, o) for o in g.outputs]
+        return [new]
+
+    g.rebuild(visit)
     from .dce import dce
 
     return dce(g, ctx)

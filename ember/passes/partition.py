@@ -4,14 +4,14 @@ Import already turned unknown ATen ops into ``fallback`` nodes. This pass moves
 known ops to the eager side too when the target cannot compile them: ops the
 user forces out (``EMBER_FALLBACK_OPS=erf,tanh``, handy for bisecting a wrong
 result) and dtypes the backend does not support. Each move is noted with its
-reason. An Ember op on the eager side is a fallback with target ``ember.<op>``,
-which the runtime runs through the op's eager reference.
+reason. An Ember op on the eager side becomes an ``eager`` node naming the op and
+its attributes, which the runtime runs through the op's eager reference.
 """
 
 from __future__ import annotations
 
 from ..ir.graph import Graph, Node
-from ..ir.ops import InputRef, Kind, get_op
+from ..ir.ops import Kind, get_op
 from .manager import PassContext, register_pass
 
 _COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT, Kind.MATMUL)
@@ -36,10 +36,8 @@ def partition(g: Graph, ctx: PassContext) -> Graph:
             out.append(n)
             continue
         ctx.note("partition", n.op, reason)
-        fb = g.add("fallback", n.inputs, loc=n.loc, out_types=[o.type for o in n.outputs],
-                   append=False, target=f"ember.{n.op}",
-                   args=tuple(InputRef(i) for i in range(len(n.inputs))),
-                   kwargs=tuple(n.attrs.items()))
+        fb = g.add("eager", n.inputs, loc=n.loc, append=False, of=n.op,
+                   attrs=tuple(n.attrs.items()))
         fb.outputs = n.outputs
         for o in fb.outputs:
             o.producer = fb

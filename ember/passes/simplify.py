@@ -131,29 +131,21 @@ def rewrite(g: Graph, rules: list[Rule], max_rounds: int = 8) -> Graph:
     """Applies ``rules`` until nothing changes (or ``max_rounds``)."""
     for _ in range(max_rounds):
         ctx = RewriteCtx()
-        subst: dict[Value, Value] = {}
-        out: list[Node] = []
-        changed = False
-        for n in g.nodes:
-            n.inputs = [subst.get(i, i) for i in n.inputs]
-            new = None
-            if n.region is None and len(n.outputs) == 1:
-                for r in rules:
-                    ctx.new_nodes = []
-                    new = r(n, ctx)
-                    if new is not None:
-                        break
-            if new is None:
-                out.append(n)
-                continue
-            if new.type != n.out.type:
-                raise AssertionError(f"rule {r.__name__} changed the type of {n.op}")
-            out.extend(ctx.new_nodes)
-            subst[n.out] = new
-            changed = True
-        g.nodes = out
-        g.outputs = [subst.get(o, o) for o in g.outputs]
-        if not changed:
+
+        def visit(n: Node, subst: dict[Value, Value]) -> list[Node] | None:
+            if n.region is not None or len(n.outputs) != 1:
+                return None
+            for r in rules:
+                ctx.new_nodes = []
+                new = r(n, ctx)
+                if new is not None:
+                    if new.type != n.out.type:
+                        raise AssertionError(f"rule {r.__name__} changed the type of {n.op}")
+                    subst[n.out] = new
+                    return ctx.new_nodes
+            return None
+
+        if not g.rebuild(visit):
             break
     return g
 

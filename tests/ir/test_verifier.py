@@ -292,7 +292,7 @@ graph @g(%x: f32[2,3]) {
     return %0
   }
   %1: f32[2,3] = fallback(%0) {target="aten.cumsum.default", args=[$0, 1], kwargs=[]}
-  %2: f32[2,3] = fallback(%1) {target="ember.neg", args=[$0], kwargs=[]}
+  %2: f32[2,3] = eager(%1) {of="neg", attrs=[]}
   return %2
 }
 """)

@@ -157,7 +157,7 @@ graph @g(%x: f32[4]) {
 """
         self.assertExpectedInline(run(src, "partition", fallback_ops=("erf",)), """\
 graph @g(%x: f32[4]) {
-  %0: f32[4] = fallback(%x) {target="ember.erf", args=[$0], kwargs=[]}
+  %0: f32[4] = eager(%x) {of="erf", attrs=[]}
   %1: f32[4] = exp(%0)
   return %1
 }
