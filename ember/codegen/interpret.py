@@ -29,7 +29,7 @@ _INT_WIDTH = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "u8": 8}
 
 def compute_dtype(dtype: str) -> torch.dtype:
     """Torch dtype values of ``dtype`` are computed in (f16/bf16 -> f32)."""
-    return torch.float32 if dtype in _HALF else TORCH_DTYPES[dtype]
+    return TORCH_DTYPES[dtypes.compute_dtype(dtype)]
 
 
 def convert(v: torch.Tensor, src: str, dst: str) -> torch.Tensor:

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from ..ir import dtypes
+from ..ir.dtypes import compute_dtype
 from ..ir.graph import Graph, Node, Value
 from ..ir.ops import Kind, get_op
 from .kernel import Access, Buffer, Instr, Kernel, Reduction, Store
@@ -56,10 +57,6 @@ def extent(shape: tuple[int, ...], layout: Layout) -> int:
 
 
 _REDUCE_KIND = {"sum": "sum", "mean": "sum", "prod": "prod", "amax": "max", "amin": "min"}
-
-
-def compute_dtype(dt: str) -> str:
-    return "f32" if dt in ("f16", "bf16") else dt
 
 
 class _Emitter:

@@ -46,5 +46,13 @@ def is_float(name: str) -> bool:
     return name in FLOATS
 
 
+HALF = ("f16", "bf16")
+
+
+def compute_dtype(name: str) -> str:
+    """The dtype kernels compute values of ``name`` in: f16/bf16 widen to f32."""
+    return "f32" if name in HALF else name
+
+
 def itemsize(name: str) -> int:
     return _TORCH[name].itemsize
