@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from typing import Any, Callable
 
 import torch
@@ -32,8 +33,11 @@ from .runtime.plan import StepSpec, plan_buffers
 log = logging.getLogger("ember")
 
 
-_cache: dict[str, Any] = {}
+# Compiled kernels by key, least recently used first; bounded so that a process
+# compiling many distinct functions keeps only the recent ones (and their JIT code).
+_cache: "OrderedDict[str, Any]" = OrderedDict()
 _cache_lock = threading.Lock()
+CACHE_ENTRIES = 1024
 
 
 def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config) -> list[Any]:
@@ -51,7 +55,13 @@ def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config) -> 
         if todo:
             built = backend.compile(list(todo.values()), opt_level=config.opt_level)
             _cache.update(zip(todo, built))
-        return [_cache[key] for key in keys]
+        out = []
+        for key in keys:
+            _cache.move_to_end(key)
+            out.append(_cache[key])
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+        return out
 
 
 def clear_cache() -> None:
@@ -100,6 +110,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     info.compiled = compiled
     info.compile_seconds = time.perf_counter() - t0
     return compiled
+
 
 
 class _Builder:
