@@ -112,7 +112,6 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     return compiled
 
 
-
 class _Builder:
     def __init__(self, graph: Graph, example_inputs: list[torch.Tensor], config: Config,
                  info: GraphInfo, dump: Callable[[str, str], None] | None,
