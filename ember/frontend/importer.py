@@ -273,6 +273,17 @@ for _name in ["neg", "abs", "relu", "exp", "exp2", "expm1", "log", "log2", "log1
 def _binary(name: str, compare: bool = False):
     def imp_binary(imp: _Importer, n, a, b, *, alpha=1):
         dt = _result_type(imp, a, b) if compare else _meta_dtype(n)
+        if dt in ("f16", "bf16") and name in ("mul", "div") and not isinstance(b, torch.fx.Node):
+            # ATen computes an f16/bf16 mul/div by a Python scalar in f32 with the scalar
+            # in f32 (not rounded to f16), rounding the result once.
+            x = imp.cast(imp.operand(a, dt), "f32")
+            return imp.cast(imp.op(name, x, imp.scalar(b, "f32")), dt)
+        if dt in ("f16", "bf16") and alpha != 1:
+            # ATen's vectorized f16/bf16 add/sub is fmadd(other, alpha, self) in f32 with
+            # alpha and the operands rounded to f16: one rounding at the end.
+            x, y = (imp.cast(imp.operand(v, dt), "f32") for v in (a, b))
+            y = imp.op("mul", y, imp.cast(imp.scalar(alpha, dt), "f32"))
+            return imp.cast(imp.op(name, x, y), dt)
         x, y = imp.operand(a, dt), imp.operand(b, dt)
         if alpha != 1:
             y = imp.op("mul", y, imp.scalar(alpha, dt))
@@ -436,6 +447,10 @@ def _var(imp: _Importer, x: Value, dims: Any, correction: Any, keepdim: bool) ->
     axes = _axes(dims, x.rank)
     if not dtypes.is_float(x.dtype):
         raise Unsupported("var of a non-float tensor")
+    if x.dtype in ("f16", "bf16"):
+        # eager computes f16/bf16 statistics in f32 and rounds the results once
+        var, mean = _var(imp, imp.cast(x, "f32"), dims, correction, keepdim)
+        return imp.cast(var, x.dtype), imp.cast(mean, x.dtype)
     count = math.prod(x.shape[a] for a in axes) if x.rank else 1
     corr = 1 if correction is None else correction
     mean_k = imp.op("mean", x, axes=axes, keepdim=True)
@@ -464,6 +479,9 @@ def _batch_norm_inference(imp, n, x, weight, bias, running_mean, running_var, mo
     dt = v.dtype
     if v.rank < 2 or not dtypes.is_float(dt):
         raise Unsupported("batch norm needs a float input of rank >= 2")
+    if dt in ("f16", "bf16"):
+        # eager normalizes f16/bf16 in f32 and rounds once
+        v, dt = imp.cast(v, "f32"), "f32"
 
     def per_channel(t: Any) -> Value:
         c = imp.cast(imp.v(t), dt)
@@ -477,6 +495,7 @@ def _batch_norm_inference(imp, n, x, weight, bias, running_mean, running_var, mo
         out = imp.op("mul", out, per_channel(weight))
     if bias is not None:
         out = imp.op("add", out, per_channel(bias))
+    out = imp.cast(out, imp.v(x).dtype)
     extras = [imp.op("full", shape=tuple(m.shape), value=0.0, dtype=dtypes.from_torch(m.dtype))
               for m in n.meta["val"][1:]]
     return [out] + extras
