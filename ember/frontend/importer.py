@@ -339,15 +339,53 @@ def _bitwise_bool(imp, n, a, b):
     return imp.op("logical_and" if n.target is aten.bitwise_and.Tensor else "logical_or", x, y)
 
 
+def overflows(value: Any, dt: str) -> bool:
+    """Whether eager's checked conversion of the Python scalar ``value`` to ``dt``
+    fails ("value cannot be converted to type ... without overflow"), as c10::overflows:
+    inf/nan fit float dtypes; unsigned dtypes accept negatives down to -max (two's
+    complement wrap); bool never overflows."""
+    if dt == "b8" or isinstance(value, bool):
+        return False
+    if dtypes.is_float(dt):
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        fi = torch.finfo(dtypes.to_torch(dt))
+        return value < fi.min or value > fi.max
+    ii = torch.iinfo(dtypes.to_torch(dt))
+    if isinstance(value, float) and not math.isfinite(value):
+        return True  # an integer dtype has no inf or nan
+    if ii.min == 0 and value < 0:
+        return -value > ii.max
+    return value < ii.min or value > ii.max
+
+
+def _check_scalars(n: torch.fx.Node, dt: str, *values: Any) -> None:
+    """Ops whose eager kernels convert their scalar arguments with a checked conversion
+    raise on out-of-range scalars; such a node runs eagerly, so it raises as eager does."""
+    for v in values:
+        if isinstance(v, (bool, int, float)) and overflows(v, dt):
+            raise Unsupported(f"scalar {v!r} does not fit {dt}: eager raises 'value cannot "
+                              "be converted ... without overflow', so this op runs eagerly")
+
+
 @rule(aten.where.self, aten.where.ScalarSelf, aten.where.ScalarOther, aten.where.Scalar)
 def _where(imp, n, c, a, b):
     dt = _meta_dtype(n)
+    _check_scalars(n, dt, a, b)
     return imp.op("where", imp.cast(imp.v(c), "b8"), imp.operand(a, dt), imp.operand(b, dt))
+
+
+@rule(aten.masked_fill.Scalar)
+def _masked_fill(imp, n, x, mask, value):
+    dt = _meta_dtype(n)
+    _check_scalars(n, dt, value)
+    return imp.op("where", imp.cast(imp.v(mask), "b8"), imp.operand(value, dt), imp.v(x))
 
 
 @rule(aten.clamp.default, aten.clamp_min.default, aten.clamp_max.default)
 def _clamp(imp, n, x, lo=None, hi=None):
     dt = _meta_dtype(n)
+    _check_scalars(n, dt, lo, hi)
     if n.target is aten.clamp_max.default:
         lo, hi = None, lo
     out = imp.operand(x, dt)
@@ -382,6 +420,9 @@ def _full(imp, n, size, value, **kwargs):
 
 
 def _scalar_for(value: Any, dt: str) -> Any:
+    if overflows(value, dt):  # eager's fill raises; the op runs eagerly to raise alike
+        raise Unsupported(f"fill value {value!r} does not fit {dt}: eager raises 'value "
+                          "cannot be converted ... without overflow', so this op runs eagerly")
     if dtypes.is_float(dt):
         return float(value)
     return bool(value) if dt == "b8" else int(value)

@@ -119,3 +119,51 @@ def test_half_var_and_mean(dt):
     x = torch.randn(8, 256, generator=g).to(dt)
     # statistics are computed in f32 and rounded once, as eager
     same(*run(lambda x: (torch.var(x, -1), torch.var_mean(x, 0), x.mean(-1), x.sum(-1)), x))
+
+
+# -- item 2: out-of-range Python scalars raise as eager does -------------------------------
+OVERFLOWS = {
+    "clamp_i32": (lambda x: x.clamp(max=2**31), torch.arange(5, dtype=torch.int32)),
+    "clamp_min_i32": (lambda x: x.clamp(min=-2**31 - 1), torch.arange(5, dtype=torch.int32)),
+    "clamp_u8": (lambda x: x.clamp(max=256), torch.arange(5, dtype=torch.uint8)),
+    "where_i32": (lambda x: torch.where(x > 2, x, 2**32 + 7), torch.arange(5, dtype=torch.int32)),
+    "masked_fill_f16": (lambda x: x.masked_fill(x < 0, -1e9), torch.linspace(-2, 2, 5).half()),
+    "masked_fill_f16_just_above_max": (lambda x: x.masked_fill(x < 0, 65519.0),
+                                       torch.linspace(-2, 2, 5).half()),
+    "full_like_f16": (lambda x: x + torch.full_like(x, 70000.0), torch.ones(5).half()),
+    "full_i8": (lambda x: x + torch.full((5,), 200, dtype=torch.int8), torch.ones(5, dtype=torch.int8)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERFLOWS))
+def test_out_of_range_scalar_raises_like_eager(name):
+    fn, x = OVERFLOWS[name]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        fn(x)
+    with torch.no_grad(), pytest.raises(RuntimeError, match="without overflow"):
+        ember.compile(fn)(x)
+
+
+def test_in_range_and_wrapping_scalars_still_compile():
+    # what eager accepts stays compiled: masked_fill in range, uint8 clamp(min=-1)
+    # (c10 lets unsigned dtypes wrap negatives), int32 + 2**40 (eager wraps silently)
+    x = torch.linspace(-2, 2, 7).half()
+    same(*run(lambda x: (x.masked_fill(x < 0, -65504.0), x.masked_fill(x > 1, 0.1)), x))
+    i = torch.arange(7, dtype=torch.uint8)
+    same(*run(lambda i: (i.clamp(min=-1), i.clamp(max=255)), i))
+    j = torch.arange(7, dtype=torch.int32)
+    same(*run(lambda j: (j + 2**40, j == 2**40, j.clamp(max=2**31 - 1)), j))
+
+
+def test_overflow_check_matches_c10():
+    from ember.frontend.importer import overflows
+
+    assert overflows(2**31, "i32") and not overflows(2**31 - 1, "i32")
+    assert overflows(256, "u8") and not overflows(-255, "u8") and overflows(-256, "u8")
+    assert overflows(65504.5, "f16") and not overflows(65504.0, "f16")
+    assert not overflows(float("inf"), "f16") and not overflows(float("nan"), "bf16")
+    assert overflows(float("inf"), "i64") and not overflows(2, "b8")
+    for v, dt in [(2**31, torch.int32), (256, torch.uint8), (-1e9, torch.float16),
+                  (-256, torch.uint8), (70000.0, torch.float16)]:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            torch.empty(5, dtype=dt).fill_(v)  # checked (a 1-element fill is not)
