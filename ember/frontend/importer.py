@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
@@ -45,6 +45,9 @@ class Fallback:
 class Imported:
     graph: Graph
     fallbacks: list[Fallback]
+    # The graph's last len(asserts) outputs are b8 conditions of ``aten._assert_async``
+    # nodes, each with its message: the caller raises RuntimeError(msg) when one is false.
+    asserts: list[str] = field(default_factory=list)
 
 
 def import_fx(gm: torch.fx.GraphModule, example_inputs: list[Any], name: str = "forward") -> Imported:
@@ -91,6 +94,7 @@ class _Importer:
         self.g = Graph(name)
         self.env: dict[torch.fx.Node, Any] = {}
         self.fallbacks: list[Fallback] = []
+        self.asserts: list[tuple[Value, str]] = []
         self.loc: str | None = None
 
     # -- driving ---------------------------------------------------------------
@@ -107,7 +111,14 @@ class _Importer:
                 value = getattr(self.gm, n.target).detach().clone()
                 self.env[n] = self.g.value("constant", value=value)
             elif n.op == "call_function":
-                self.env[n] = self.call(n)
+                try:
+                    self.env[n] = self.call(n)
+                except ImportFailure as e:
+                    name = _qualname(n.target)
+                    if str(e).startswith(name):
+                        raise
+                    where = f" at {self.loc}" if self.loc else ""
+                    raise ImportFailure(f"{name}{where}: {e}") from None
             elif n.op == "output":
                 outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
                 for o in outs:
@@ -115,7 +126,8 @@ class _Importer:
                     if not isinstance(v, Value):
                         raise ImportFailure(f"graph output {o!r} is not a tensor")
                     self.g.outputs.append(v)
-        return Imported(self.g, self.fallbacks)
+        self.g.outputs += [cond for cond, _ in self.asserts]
+        return Imported(self.g, self.fallbacks, [msg for _, msg in self.asserts])
 
     def call(self, n: torch.fx.Node) -> Any:
         if n.target is operator.getitem:
@@ -412,6 +424,17 @@ def _clone(imp, n, x, **kwargs):
     return imp.op("cast", v, dtype=v.dtype)
 
 
+@rule(aten._assert_async.msg, aten._assert_async.default)
+def _assert_async(imp, n, cond, msg="Expected Tensor with single nonzero value, but got zero"):
+    # Kept as an extra b8 output that the runtime checks after the call (eager raises
+    # RuntimeError(msg) when the condition is false); see Imported.asserts.
+    c = imp.v(cond)
+    if c.shape != ():
+        raise ImportFailure(f"_assert_async on a tensor of shape {c.shape}")
+    imp.asserts.append((imp.op("cast", c, dtype="b8"), msg))
+    return None
+
+
 # -- sources ------------------------------------------------------------------------
 @rule(aten.full.default)
 def _full(imp, n, size, value, **kwargs):
@@ -480,6 +503,32 @@ rule(aten.sum.dim_IntList, aten.sum.default, prims.sum.default)(_reduction("sum"
 rule(aten.mean.dim, aten.mean.default)(_reduction("mean"))
 rule(aten.amax.default)(_reduction("amax"))
 rule(aten.amin.default)(_reduction("amin"))
+
+
+@rule(aten.any.default, aten.any.dim, aten.any.dims, aten.all.default, aten.all.dim,
+      aten.all.dims)
+def _any_all(imp, n, x, dims=None, keepdim=False):
+    # any = amax of the values as bools, all = amin (ATen returns bool, uint8 for uint8)
+    if _meta_dtype(n) != "b8":
+        raise Unsupported(f"{n.target._opname} with a non-bool result")
+    v = imp.cast(imp.v(x), "b8")
+    axes = _axes(dims, v.rank)
+    if any(v.shape[a] == 0 for a in axes):
+        raise Unsupported(f"{n.target._opname} over an empty dim (amax/amin have no identity)")
+    op = "amax" if n.target._opname == "any" else "amin"
+    return imp.op(op, v, axes=axes, keepdim=bool(keepdim))
+
+
+@rule(aten.max.default, aten.min.default)
+def _max_all(imp, n, x):
+    # max(x)/min(x) over all elements = amax/amin over every axis (NaN propagates alike)
+    v = imp.v(x)
+    op = "amax" if n.target is aten.max.default else "amin"
+    if v.type.numel == 0:
+        raise Unsupported(f"{n.target._opname}() of an empty tensor (eager raises)")
+    return imp.op(op, v, axes=tuple(range(v.rank)), keepdim=False)
+
+
 rule(aten.prod.dim_int, aten.prod.default)(_reduction("prod"))
 
 
