@@ -101,21 +101,23 @@ class EmberBackend:
 
     def _compile_graph(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
                        example_inputs: list[Any]) -> Callable[..., Any]:
-        from ..compiler import compile_graph
+        from ..compiler import BackendUnavailable, compile_graph
 
         info.fx = fx_gm.code
         try:
             imported = import_fx(fx_gm, example_inputs, info.name)
+            info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
+                              for f in imported.fallbacks]
+            for f in imported.fallbacks:
+                log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
+                         f" at {f.loc}" if f.loc else "")
+            compiled = compile_graph(imported.graph, example_inputs, config=self.config,
+                                     eager=fx_gm.forward, info=info)
+        except BackendUnavailable:
+            raise
         except Exception as e:
             dumps.dump_failure(self.config, info, e)  # fx.py is what a user needs then
             raise
-        info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
-                          for f in imported.fallbacks]
-        for f in imported.fallbacks:
-            log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
-                     f" at {f.loc}" if f.loc else "")
-        compiled = compile_graph(imported.graph, example_inputs, config=self.config,
-                                 eager=fx_gm.forward, info=info)
         # Ops the partition pass moved to the eager side (fallback_ops, dtypes) are
         # fallbacks like any other: the report counts them as such.
         moved = [(op, why) for p, op, why in info.notes if p == "partition"]

@@ -103,7 +103,10 @@ class _Importer:
         if len(placeholders) != len(example_inputs):
             raise ImportFailure("placeholder/example input count mismatch")
         for n, ex in zip(placeholders, example_inputs):
-            ty = _ttype(ex)
+            try:
+                ty = _ttype(ex)
+            except ImportFailure as e:
+                raise ImportFailure(f"graph input {n.name}: {e}") from None
             self.env[n] = self.g.add_input(ty.shape, ty.dtype, n.name)
         for n in self.gm.graph.nodes:
             self.loc = _loc(n)

@@ -184,6 +184,21 @@ def test_import_failure_still_dumps_fx(tmp_path, monkeypatch):
     assert "injected import failure" in open(os.path.join(g.dump_dir, "error.txt")).read()
 
 
+def test_lowering_failure_dumps_the_error_beside_the_ir(tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("injected lowering failure")
+
+    monkeypatch.setattr("ember.compiler.lower_kernel", boom)
+    x = torch.randn(4)
+    with torch.no_grad():
+        f = ember.compile(lambda x: torch.cos(x) * 3, dump_dir=str(tmp_path), strict=False)
+        torch.testing.assert_close(f(x), torch.cos(x) * 3)
+    (g,) = f.ember_report.graphs
+    files = set(os.listdir(g.dump_dir))
+    assert {"fx.py", "00-input.ir", "error.txt"} <= files
+    assert "injected lowering failure" in open(os.path.join(g.dump_dir, "error.txt")).read()
+
+
 # -- item 9: reasons that name something ----------------------------------------------------
 def test_one_hot_compiles_and_keeps_its_asserts():
     def f(x):
