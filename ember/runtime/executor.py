@@ -112,20 +112,27 @@ class CompiledGraph:
 
 def kernel_step(fns: list[Callable[..., None]], in_slots: list[int], out_slot: int,
                 shape: tuple[int, ...], dtype: torch.dtype, free: list[int],
-                reuse: int | None = None) -> Step:
-    """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``."""
+                reuse: int | None = None, strides: tuple[int, ...] | None = None) -> Step:
+    """A kernel launch writing a fresh buffer, or the dead buffer in slot ``reuse``;
+    ``strides`` (dense, any order; default contiguous) is the output's layout."""
     fns = [getattr(f, "fn", f) for f in fns]  # the raw ctypes entry point when there is one
     if any(s == 0 for s in shape):
         fns = []  # nothing to compute, but the (empty) output must exist
 
     if reuse is not None:
         def alloc(env: list) -> torch.Tensor:
-            out = env[reuse].view(shape)
+            # kernel outputs are dense: numel elements from their storage offset
+            buf = env[reuse]
+            out = buf.view(shape) if strides is None else \
+                buf.as_strided(shape, strides, buf.storage_offset())
             env[reuse] = None
             return out
-    else:
+    elif strides is None:
         def alloc(env: list) -> torch.Tensor:
             return torch.empty(shape, dtype=dtype)
+    else:
+        def alloc(env: list) -> torch.Tensor:
+            return torch.empty_strided(shape, strides, dtype=dtype)
 
     def run(env: list) -> None:
         out = alloc(env)
