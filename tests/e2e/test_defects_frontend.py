@@ -341,7 +341,7 @@ def test_strided_kernel_outputs_feed_later_steps():
         h = torch.relu(t.t() * 2)          # strided (1, 8) output
         r = h.reshape(-1) + 1              # merges dims of a non-contiguous value
         m = h @ w                          # library call on a strided operand
-        return r, torch.tanh(m) * 3, (h * h).t() - 1
+        return r, torch.tanh(m) * 3, (h * h).t() - 1, h * 0.5  # the last is strided
 
     t, w = torch.randn(8, 6), torch.randn(8, 5)
     with torch.no_grad():
