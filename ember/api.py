@@ -48,7 +48,8 @@ def _torch_compile(fn: Any, backend: EmberBackend, fullgraph: bool = False) -> A
     """``torch.compile`` in a recompile region of its own (when torch has them)."""
     kw = {"isolate_recompiles": True} if _ISOLATE else {}
     compiled = torch.compile(fn, backend=backend, dynamic=False, fullgraph=fullgraph, **kw)
-    backend.region = getattr(getattr(compiled, "forward", compiled), "_isolate_recompiles_id", None)
+    region_of = getattr(compiled, "forward", compiled)  # a module's, or the function's
+    backend.region = getattr(region_of, "_isolate_recompiles_id", None)
     return compiled
 
 

@@ -223,18 +223,23 @@ class _RecompileLimitFilter(logging.Filter):
 
 
 def _reports_for(msg: str) -> list[Report]:
-    """The reports of the compile region that hit the limit, else of the function
-    named in the message, else all."""
-    backends = list(_live_backends)
+    """The reports of the compile region that hit the limit (each ``ember.compile`` and
+    ``ember.explain`` is a region); outside regions (``torch.compile(backend="ember")``,
+    or a torch without regions), those of the function the message names, else the
+    entry point's report."""
     try:
         from torch._C._dynamo.eval_frame import get_eval_frame_isolate_recompiles_id
 
         region = get_eval_frame_isolate_recompiles_id()
     except ImportError:
         region = -1
-    mine = [b.report for b in backends if region >= 0 and b.region == region]
-    mine = mine or [b.report for b in backends if b.report.owner and b.report.owner in msg]
-    return list({id(r): r for r in mine or [b.report for b in backends]}.values())
+    backends = list(_live_backends)
+    if region >= 0:
+        mine = [b.report for b in backends if b.region == region]
+    else:
+        mine = [b.report for b in backends
+                if b.region is None and b.report.owner and b.report.owner in msg]
+    return list({id(r): r for r in mine or [_DEFAULT_REPORT]}.values())
 
 
 def _watch_recompile_limit(backend: EmberBackend) -> None:

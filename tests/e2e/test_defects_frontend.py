@@ -79,6 +79,27 @@ def test_recompile_limit_event_says_what_happened(caplog):
     assert other.ember_report.kernels
 
 
+def test_entry_point_recompile_limit_goes_to_its_own_report():
+    from ember.frontend.backend import _DEFAULT_REPORT
+
+    def f(x):
+        return x - 3
+
+    wrapper = ember.compile(f)
+    old = torch._dynamo.config.recompile_limit
+    torch._dynamo.config.recompile_limit = 2
+    try:
+        with torch.no_grad():
+            wrapper(torch.ones(2))
+            compiled = torch.compile(f, backend="ember", dynamic=False)
+            for n in range(1, 5):
+                torch.testing.assert_close(compiled(torch.ones(n)), f(torch.ones(n)))
+    finally:
+        torch._dynamo.config.recompile_limit = old
+    assert any("recompile limit reached" in e and "'f'" in e for e in _DEFAULT_REPORT.events)
+    assert not wrapper.ember_report.events
+
+
 # -- item 7: torch.compile(backend="ember", options=..., mode=...) ---------------------------
 def test_torch_compile_passes_options_and_mode(tmp_path):
     def f(x):
