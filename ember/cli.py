@@ -5,6 +5,8 @@
     ember ir FILE.ir             parse, verify and reprint an IR dump (or a hand-written graph)
     ember ops                    list the IR op table and the ATen ops Ember imports
     ember version
+
+Only what a command needs is imported, so ``ember --help`` does not load torch.
 """
 
 from __future__ import annotations
@@ -16,15 +18,25 @@ import sys
 
 
 def _ir(path: str) -> int:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        print(f"ember ir: {path}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError:
+        print(f"ember ir: {path}: not a text file (Ember IR is UTF-8 text)", file=sys.stderr)
+        return 1
     from .ir import ParseError, VerifyError, parse, print_graph, verify
 
-    with open(path) as f:
-        text = f.read()
     try:
         g = parse(text)
         verify(g)
     except (ParseError, VerifyError) as e:
         print(f"{path}: {e}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001  (malformed input must give one line, not a trace)
+        print(f"{path}: not valid Ember IR ({type(e).__name__}: {e})", file=sys.stderr)
         return 1
     sys.stdout.write(print_graph(g))
     return 0
@@ -58,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("ops", help="list the IR op table and the imported ATen ops")
     sub.add_parser("version", help="print the version")
     args, rest = p.parse_known_args(argv)
+    if rest and args.cmd not in ("demo", "bench"):  # only these pass options through
+        p.error(f"unrecognized arguments for 'ember {args.cmd}': {' '.join(rest)}")
     if args.cmd == "demo":
         from .demo import main as demo
 

@@ -10,13 +10,14 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any, Callable
 
 import torch
 
 from . import dumps
 from .codegen.backend import Backend, BackendUnavailable, select
-from .codegen.kernel import Kernel
+from .codegen.kernel import Access, Kernel
 from .codegen.lower import Layout, lower_kernel
 from .config import Config
 from .ir import dtypes
@@ -148,8 +149,10 @@ class _Builder:
                 continue
             ins = [self.slot(v) for v in n.inputs]
             if n.op == "kernel":
-                lowered.append(lower_kernel(n.attrs["name"], n.region,
-                                            [self.layouts[v] for v in n.inputs]))
+                ks = lower_kernel(n.attrs["name"], n.region, [self.layouts[v] for v in n.inputs])
+                ks, layout = _eager_output_layout(ks, n.outputs[0].shape)
+                self.layouts[n.outputs[0]] = layout  # other outputs: contiguous (below)
+                lowered.append(ks)
                 # A single-output kernel may write into a dead buffer of its signature.
                 sig = (n.out.dtype, n.out.type.numel) if len(n.outputs) == 1 else None
                 specs.append(StepSpec("kernel", ins, [self.slot(o) for o in n.outputs], sig))
@@ -172,7 +175,8 @@ class _Builder:
             if spec.kind == "kernel":
                 if plan.reuse[i] is not None:
                     infos[i].name += " (reuses a dead buffer)"
-                outs = [(tuple(o.shape), dtypes.to_torch(o.dtype)) for o in n.outputs]
+                outs = [(tuple(o.shape), dtypes.to_torch(o.dtype), self.layouts[o].strides)
+                        for o in n.outputs]
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs, outs,
                                          plan.frees[i], plan.reuse[i], self.device))
             else:
@@ -220,6 +224,57 @@ class _Builder:
                                    device="meta")
         res = get_op(n.op).eager(meta, **n.attrs)
         self.layouts[n.out] = Layout(tuple(res.stride()))
+
+
+def _eager_output_layout(ks: list[Kernel],
+                         shape: tuple[int, ...]) -> tuple[list[Kernel], Layout]:
+    """The output layout eager would give a pointwise kernel's result, and the kernel
+    storing with it; other kernels (reductions, cat) store contiguously.
+
+    TensorIterator (``reorder_dimensions``) orders the output's dims by the operands'
+    strides, the first operand with a strict order deciding, broadcast (0) strides
+    ignored, equal strides putting the smaller dim inside; then allocates the output
+    dense in that order. A fused kernel's loads, in evaluation order, stand for the
+    operands: a transposed or channels-last input gives a transposed or
+    channels-last output, as in eager (and Inductor).
+    """
+    k = ks[0] if len(ks) == 1 else None
+    if (k is None or k.num_reduce or len(k.stores) != 1 or k.domain != tuple(shape)
+            or len(shape) < 2 or k.stores[0].access.offset != 0):
+        return ks, Layout.contiguous(shape)
+    loads = [i.attrs["access"].strides for i in k.body if i.op == "load"]
+
+    def should_swap(d0: int, d1: int) -> int:
+        for st in loads:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return 1 if s0 > s1 else -1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(len(shape) - 1, -1, -1))  # innermost first
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    strides, acc = [0] * len(shape), 1
+    for d in perm:
+        strides[d] = acc
+        acc *= max(shape[d], 1)
+    layout = Layout(tuple(strides))
+    if layout == Layout.contiguous(shape):
+        return ks, layout
+    (store,) = k.stores
+    store = replace(store, access=Access(0, layout.strides))
+    return [replace(k, stores=(store,))], layout
 
 
 def _arg_builder(args_t: tuple, kwargs_t: tuple, in_slots: list[int]):

@@ -1,9 +1,33 @@
-"""Ember's configuration: one dataclass, read from the environment in one place."""
+"""Ember's configuration: one dataclass, read from the environment in one place.
+
+Every option is checked once, when a :class:`Config` is made (``Config.from_env``,
+``Config.with_options``, and so ``ember.compile``): a bad value raises
+:class:`ConfigError` naming the option (or the ``EMBER_*`` variable) and the
+accepted values, instead of failing at the first call or inside LLVM.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+BACKENDS = ("auto", "cpu", "triton", "eager")
+OPT_LEVELS = (0, 1, 2, 3)  # LLVM's; anything else aborts the process inside LLVM
+
+# Config field -> environment variable.
+ENV_VARS = {
+    "backend": "EMBER_BACKEND", "dump_dir": "EMBER_DUMP_DIR", "debug": "EMBER_DEBUG",
+    "fallback_ops": "EMBER_FALLBACK_OPS", "opt_level": "EMBER_OPT_LEVEL",
+    "pipeline": "EMBER_PIPELINE", "strict": "EMBER_STRICT",
+}
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class ConfigError(ValueError):
+    """A bad option value; the message names the option and the accepted values."""
 
 
 @dataclass(frozen=True)
@@ -11,11 +35,14 @@ class Config:
     """Options of a compilation.
 
     Attributes:
-        backend: "auto" (by device), "cpu", or "eager" (capture and report only).
+        backend: "auto" (by device), "cpu" (MLIR), "triton", or "eager" (capture and report only)
+            (``EMBER_BACKEND``).
         dump_dir: where IR/kernel dumps go (``EMBER_DUMP_DIR``); None disables dumps.
+            Each run writes into its own ``run-...`` folder there.
         debug: verify the IR after every pass (``EMBER_DEBUG=1``).
-        fallback_ops: Ember ops forced to run eagerly (``EMBER_FALLBACK_OPS=erf,tanh``).
-        opt_level: LLVM optimization level for the CPU JIT (``EMBER_OPT_LEVEL``).
+        fallback_ops: Ember ops forced to run eagerly (``EMBER_FALLBACK_OPS=erf,tanh``;
+            as an option, a sequence of names or one comma-separated string).
+        opt_level: LLVM optimization level for the CPU JIT, 0 to 3 (``EMBER_OPT_LEVEL``).
         pipeline: the pass pipeline name (``EMBER_PIPELINE``).
         strict: raise compile errors instead of running the graph eagerly
             (``EMBER_STRICT=1``; the test suite runs this way).
@@ -29,26 +56,126 @@ class Config:
     pipeline: str = "default"
     strict: bool = False
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = _CHECKS[f.name](f.name, getattr(self, f.name))
+            object.__setattr__(self, f.name, value)
+
     @staticmethod
     def from_env(env: dict[str, str] | None = None) -> "Config":
-        env = os.environ if env is None else env
-        ops = tuple(s.strip() for s in env.get("EMBER_FALLBACK_OPS", "").split(",") if s.strip())
-        return Config(
-            backend=env.get("EMBER_BACKEND", "auto"),
-            dump_dir=env.get("EMBER_DUMP_DIR") or None,
-            debug=_flag(env.get("EMBER_DEBUG", "0")),
-            fallback_ops=ops,
-            opt_level=int(env.get("EMBER_OPT_LEVEL", "3")),
-            pipeline=env.get("EMBER_PIPELINE", "default"),
-            strict=_flag(env.get("EMBER_STRICT", "0")),
-        )
+        """The configuration the ``EMBER_*`` variables give (empty values count as unset).
 
-    def with_options(self, **kw) -> "Config":
+        Raises:
+            ConfigError: naming the variable, for a value that is not accepted.
+        """
+        env = os.environ if env is None else env
+        kw: dict[str, Any] = {}
+        for name, var in ENV_VARS.items():
+            raw = env.get(var, "").strip()
+            if not raw:
+                continue
+            try:
+                kw[name] = _parse_env(name, raw)
+                Config(**{name: kw[name]})
+            except ConfigError as e:
+                raise ConfigError(f"{var}={raw!r}: {_detail(e)}") from None
+        return Config(**kw)
+
+    def with_options(self, **kw: Any) -> "Config":
+        """This configuration with some options replaced (each one checked).
+
+        Raises:
+            TypeError: for an unknown option name.
+            ConfigError: for a value that is not accepted.
+        """
         unknown = set(kw) - set(self.__dataclass_fields__)
         if unknown:
-            raise TypeError(f"unknown Ember options {sorted(unknown)}")
+            raise TypeError(f"unknown Ember options {sorted(unknown)}; accepted options: "
+                            f"{', '.join(self.__dataclass_fields__)}")
         return replace(self, **kw)
 
 
-def _flag(value: str) -> bool:
-    return value.strip().lower() not in ("", "0", "false", "no", "off")
+def _detail(e: ConfigError) -> str:
+    """The part of a field error after the option name (to re-prefix it with a variable)."""
+    msg = str(e)
+    return msg.split(": ", 1)[1] if ": " in msg else msg
+
+
+def _parse_env(name: str, raw: str) -> Any:
+    if name in ("debug", "strict"):
+        low = raw.lower()
+        if low not in _TRUE + _FALSE:
+            raise ConfigError(f"{name}: expected one of {', '.join(_TRUE + _FALSE)}")
+        return low in _TRUE
+    if name == "opt_level":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected an integer, one of "
+                              f"{', '.join(map(str, OPT_LEVELS))}") from None
+    return raw
+
+
+# -- one check per field: (option name, value) -> normalized value, or ConfigError --------
+def _check_backend(name: str, v: Any) -> str:
+    if v not in BACKENDS:
+        raise ConfigError(f"{name}: {v!r} is not one of {', '.join(map(repr, BACKENDS))}")
+    return v
+
+
+def _check_dump_dir(name: str, v: Any) -> str | None:
+    if v is None:
+        return None
+    if not isinstance(v, (str, os.PathLike)):
+        raise ConfigError(f"{name}: expected a directory path (str or os.PathLike) or None, "
+                          f"got {type(v).__name__} {v!r}")
+    return os.fspath(v) or None
+
+
+def _check_bool(name: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(f"{name}: expected True or False, got {type(v).__name__} {v!r}")
+    return v
+
+
+def _check_fallback_ops(name: str, v: Any) -> tuple[str, ...]:
+    if isinstance(v, str):
+        v = v.split(",")
+    if not isinstance(v, (list, tuple, set, frozenset)) or \
+            not all(isinstance(s, str) for s in v):
+        raise ConfigError(f"{name}: expected op names (a sequence of str, or one "
+                          f"comma-separated str), got {type(v).__name__} {v!r}")
+    ops = tuple(s.strip() for s in v if s.strip())
+    known = forceable_ops()
+    bad = [s for s in ops if s not in known]
+    if bad:
+        raise ConfigError(f"{name}: unknown Ember op(s) {', '.join(map(repr, bad))}; accepted: "
+                          f"{', '.join(sorted(known))}")
+    return ops
+
+
+def _check_opt_level(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v not in OPT_LEVELS:
+        raise ConfigError(f"{name}: {v!r} is not one of {', '.join(map(str, OPT_LEVELS))}")
+    return v
+
+
+def _check_pipeline(name: str, v: Any) -> str:
+    from .passes import PIPELINES
+
+    if not isinstance(v, str) or v not in PIPELINES:
+        raise ConfigError(f"{name}: {v!r} is not one of {', '.join(map(repr, PIPELINES))}")
+    return v
+
+
+_CHECKS = {"backend": _check_backend, "dump_dir": _check_dump_dir, "debug": _check_bool,
+           "fallback_ops": _check_fallback_ops, "opt_level": _check_opt_level,
+           "pipeline": _check_pipeline, "strict": _check_bool}
+
+
+def forceable_ops() -> frozenset[str]:
+    """Ember op names that ``fallback_ops`` can force to run eagerly."""
+    from .ir.ops import OPS
+    from .passes.partition import _COMPILED_KINDS
+
+    return frozenset(name for name, op in OPS.items() if op.kind in _COMPILED_KINDS)

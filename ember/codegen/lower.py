@@ -4,8 +4,10 @@ Every value in the region is evaluated at an *index*: one affine expression per
 dim of the value over the kernel's iteration axes. Views become index
 arithmetic, broadcasting becomes a zero coefficient, and a load composes the
 index with the input buffer's strides into an :class:`Access`. f16/bf16 values
-are computed in f32 (loads extend, stores and explicit casts round), as eager
-PyTorch does inside its own fused CPU kernels.
+are computed in f32 and rounded to their dtype after every IR op (and every
+constant carries its dtype's value), as eager PyTorch rounds the result of every
+op; an IR op is one eager op (composites that eager computes in f32 are
+imported with explicit casts to f32).
 """
 
 from __future__ import annotations
@@ -131,9 +133,11 @@ class _Lowering:
             if n.op == "cast":
                 out = em.emit("cast", args, v.dtype)
                 return out if cdt == v.dtype else em.emit("cast", (out,), cdt)
-            return em.emit(get_op(n.op).instr, args, cdt)
+            return _rounded(em, em.emit(get_op(n.op).instr, args, cdt), v.dtype)
         if n.op == "full":
-            return em.const(n.attrs["value"], cdt)
+            # A constant of dtype f16/bf16 holds that dtype's value, not the f32 one.
+            c = em.const(n.attrs["value"], v.dtype)
+            return c if cdt == v.dtype else em.emit("cast", (c,), cdt)
         if n.op == "iota":
             i = em.expr(idx[0])
             start, step = n.attrs["start"], n.attrs["step"]
@@ -143,7 +147,7 @@ class _Lowering:
                 x = em.emit("mul", (x, em.const(step, work)), work)
             if start != 0:
                 x = em.emit("add", (x, em.const(start, work)), work)
-            return x if work == cdt else em.emit("cast", (x,), cdt)
+            return x if work == cdt else _rounded(em, em.emit("cast", (x,), cdt), v.dtype)
         if kind is Kind.VIEW:
             return self.value(em, n.inputs[0], _view_index(n, idx))
         if kind is Kind.REDUCTION and not _reduce_axes(n):
@@ -185,6 +189,14 @@ def access(idx: Index, layout: Layout, shape: tuple[int, ...], rank: int) -> Acc
         for a, k in enumerate(coeffs):
             strides[a] += st * k
     return Access(offset, tuple(strides))
+
+
+def _rounded(em: _Emitter, x: int, dtype: str) -> int:
+    """``x`` (computed in f32 for an f16/bf16 ``dtype``) rounded to ``dtype``, as eager
+    rounds every op's result; other dtypes are computed in their own type."""
+    if compute_dtype(dtype) == dtype:
+        return x
+    return em.emit("cast", (em.emit("cast", (x,), dtype),), compute_dtype(dtype))
 
 
 def _identity(rank: int, naxes: int | None = None, axes: list[int] | None = None) -> Index:

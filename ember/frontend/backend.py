@@ -22,7 +22,8 @@ from torch._dynamo.backends.common import aot_autograd
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
-from ..config import Config
+from .. import dumps
+from ..config import Config, ConfigError
 from ..report import FallbackInfo, GraphBreak, GraphInfo, Report
 from .decomp import decomposition_table
 from .importer import import_fx
@@ -48,7 +49,10 @@ class EmberBackend:
     def __init__(self, config: Config | None = None, report: Report | None = None) -> None:
         self.config = config or Config.from_env()
         self.report = report if report is not None else Report()
-        _watch_recompile_limit(self.report)
+        # The Dynamo recompile region of the torch.compile call using this backend
+        # (set by ember.api), to route Dynamo's recompile-limit warning to this report.
+        self.region: int | None = None
+        _watch_recompile_limit(self)
 
     def __call__(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
         reason = getattr(gm, "compile_subgraph_reason", None)
@@ -97,17 +101,31 @@ class EmberBackend:
 
     def _compile_graph(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
                        example_inputs: list[Any]) -> Callable[..., Any]:
-        from ..compiler import compile_graph
+        from ..compiler import BackendUnavailable, compile_graph
 
         info.fx = fx_gm.code
-        imported = import_fx(fx_gm, example_inputs, info.name)
-        info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
-                          for f in imported.fallbacks]
-        for f in imported.fallbacks:
-            log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
-                     f" at {f.loc}" if f.loc else "")
-        return compile_graph(imported.graph, example_inputs, config=self.config,
-                             eager=fx_gm.forward, info=info)
+        try:
+            imported = import_fx(fx_gm, example_inputs, info.name)
+            info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
+                              for f in imported.fallbacks]
+            for f in imported.fallbacks:
+                log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
+                         f" at {f.loc}" if f.loc else "")
+            compiled = compile_graph(imported.graph, example_inputs, config=self.config,
+                                     eager=fx_gm.forward, info=info)
+        except BackendUnavailable:
+            raise
+        except Exception as e:
+            dumps.dump_failure(self.config, info, e)  # fx.py is what a user needs then
+            raise
+        # Ops the partition pass moved to the eager side (fallback_ops, dtypes) are
+        # fallbacks like any other: the report counts them as such.
+        moved = [(op, why) for p, op, why in info.notes if p == "partition"]
+        info.notes = [note for note in info.notes if note[0] != "partition"]
+        info.fallbacks += [FallbackInfo(f"ember.{op}", why, None, info.name) for op, why in moved]
+        if imported.asserts:
+            return _checking_asserts(compiled, imported.asserts)
+        return compiled
 
     def _eager(self, info: GraphInfo, fn: Callable[..., Any], e: Exception) -> Callable[..., Any]:
         info.eager_reason = f"compile failed: {type(e).__name__}: {e}"
@@ -116,12 +134,54 @@ class EmberBackend:
         return fn
 
 
-def ember_backend(gm: torch.fx.GraphModule, example_inputs: list[Any], **options: Any):
-    """The ``backend="ember"`` entry point; ``options`` are Config fields."""
-    config = Config.from_env().with_options(**options) if options else Config.from_env()
+def _checking_asserts(compiled: Callable[..., Any], msgs: list[str]) -> Callable[..., Any]:
+    """Runs ``compiled`` and raises as eager's ``aten._assert_async`` would: its last
+    ``len(msgs)`` outputs are the conditions (only when the kernels ran; the eager path
+    for inputs that miss the compiled signature asserts by itself)."""
+    k = len(msgs)
+    total = len(compiled.output_slots)
+
+    def run(*args: Any) -> list[Any]:
+        outs = compiled(*args)
+        if len(outs) == total:  # the kernels ran (the eager path returns total - k)
+            n = total - k
+            for cond, msg in zip(outs[n:], msgs):
+                if not bool(cond):
+                    raise RuntimeError(msg)
+            return outs[:n]
+        return outs
+
+    run.report = getattr(compiled, "report", None)
+    return run
+
+
+# torch.compile's modes; Ember has one way to compile, so they all compile alike.
+TORCH_COMPILE_MODES = ("default", "reduce-overhead", "max-autotune",
+                       "max-autotune-no-cudagraphs")
+
+
+def ember_backend(gm: torch.fx.GraphModule, example_inputs: list[Any], *,
+                  mode: str | None = None, options: dict[str, Any] | None = None,
+                  **kwargs: Any):
+    """The ``backend="ember"`` entry point.
+
+    ``torch.compile(fn, backend="ember", mode=..., options={...})`` calls it with
+    ``mode`` (one of torch.compile's modes, all compiled alike) and ``options``
+    (:class:`ember.config.Config` fields, over the ``EMBER_*`` variables); Config
+    fields passed as keywords directly are accepted too.
+    """
+    if mode is not None and mode not in TORCH_COMPILE_MODES:
+        raise ConfigError(f"mode: {mode!r} is not one of "
+                          f"{', '.join(map(repr, TORCH_COMPILE_MODES))}")
+    if options is not None and not isinstance(options, dict):
+        raise ConfigError(f"options: expected a dict of Ember options, got "
+                          f"{type(options).__name__}")
+    merged = {**(options or {}), **kwargs}
+    config = Config.from_env().with_options(**merged) if merged else Config.from_env()
     # A process-wide record with no owner to drop it: keep only the latest graphs.
     del _DEFAULT_REPORT.graphs[:-_DEFAULT_REPORT_KEEP]
     del _DEFAULT_REPORT.graph_breaks[:-_DEFAULT_REPORT_KEEP]
+    del _DEFAULT_REPORT.events[:-_DEFAULT_REPORT_KEEP]
     return EmberBackend(config, _DEFAULT_REPORT)(gm, example_inputs)
 
 
@@ -130,8 +190,23 @@ _DEFAULT_REPORT_KEEP = 64
 
 
 # -- recompile limit ---------------------------------------------------------------------
-_live_reports: "weakref.WeakSet[Report]" = weakref.WeakSet()
+_live_backends: "weakref.WeakSet[EmberBackend]" = weakref.WeakSet()
 _installed = False
+
+
+def recompile_limit_event(msg: str) -> str:
+    """Ember's account of Dynamo's "hit config.recompile_limit" warning (its text)."""
+    lines = [ln.strip() for ln in msg.splitlines()]
+    limit = lines[0].split("hit ")[-1] if lines else "its recompile limit"
+    func = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("function:")),
+                "this function")
+    why = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("last reason:")),
+               "")
+    if len(why) > 240:
+        why = why[:237] + "..."
+    return (f"Dynamo recompile limit reached ({limit}) for {func}: Dynamo stopped compiling "
+            f"it, so calls whose inputs no compiled entry accepts run eagerly, without Ember"
+            + (f" (last recompile reason: {why})" if why else ""))
 
 
 class _RecompileLimitFilter(logging.Filter):
@@ -140,22 +215,36 @@ class _RecompileLimitFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
         if "hit config." in msg and "limit" in msg:
-            first = msg.splitlines()[0]
-            func = next((ln.strip() for ln in msg.splitlines() if "function:" in ln), "")
-            event = f"Dynamo recompile limit reached ({first.split('hit ')[-1]}); {func}; " \
-                    "further calls with new shapes/dtypes run eagerly, without Ember"
-            reports = list(_live_reports)
-            # To the reports of the function named in the message, else to all.
-            mine = [r for r in reports if r.owner and r.owner in msg] or reports
-            for r in mine:
+            event = recompile_limit_event(msg)
+            for r in _reports_for(msg):
                 r.events.append(event)
             log.warning("ember: %s", event)
         return True
 
 
-def _watch_recompile_limit(report: Report) -> None:
+def _reports_for(msg: str) -> list[Report]:
+    """The reports of the compile region that hit the limit (each ``ember.compile`` and
+    ``ember.explain`` is a region); outside regions (``torch.compile(backend="ember")``,
+    or a torch without regions), those of the function the message names, else the
+    entry point's report."""
+    try:
+        from torch._C._dynamo.eval_frame import get_eval_frame_isolate_recompiles_id
+
+        region = get_eval_frame_isolate_recompiles_id()
+    except ImportError:
+        region = -1
+    backends = list(_live_backends)
+    if region >= 0:
+        mine = [b.report for b in backends if b.region == region]
+    else:
+        mine = [b.report for b in backends
+                if b.region is None and b.report.owner and b.report.owner in msg]
+    return list({id(r): r for r in mine or [_DEFAULT_REPORT]}.values())
+
+
+def _watch_recompile_limit(backend: EmberBackend) -> None:
     global _installed
-    _live_reports.add(report)
+    _live_backends.add(backend)
     if not _installed:
         logging.getLogger("torch._dynamo.convert_frame").addFilter(_RecompileLimitFilter())
         _installed = True

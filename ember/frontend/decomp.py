@@ -24,7 +24,10 @@ _EXTRA = [
 # Not in _EXTRA: batch norm, whose decomposition writes running stats in place,
 # which aot_autograd's inference graph rejects (it runs as one eager op).
 # Removed from the table: ops the importer handles better itself.
-_KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default]
+# masked_fill.Scalar: its decomposition (scalar_tensor + where) drops eager's check
+# that the fill value fits the dtype (eager raises; the importer keeps the check).
+_KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default,
+         aten.masked_fill.Scalar]
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
@@ -45,6 +45,9 @@ class Fallback:
 class Imported:
     graph: Graph
     fallbacks: list[Fallback]
+    # The graph's last len(asserts) outputs are b8 conditions of ``aten._assert_async``
+    # nodes, each with its message: the caller raises RuntimeError(msg) when one is false.
+    asserts: list[str] = field(default_factory=list)
 
 
 def import_fx(gm: torch.fx.GraphModule, example_inputs: list[Any], name: str = "forward") -> Imported:
@@ -91,6 +94,7 @@ class _Importer:
         self.g = Graph(name)
         self.env: dict[torch.fx.Node, Any] = {}
         self.fallbacks: list[Fallback] = []
+        self.asserts: list[tuple[Value, str]] = []
         self.loc: str | None = None
 
     # -- driving ---------------------------------------------------------------
@@ -99,7 +103,10 @@ class _Importer:
         if len(placeholders) != len(example_inputs):
             raise ImportFailure("placeholder/example input count mismatch")
         for n, ex in zip(placeholders, example_inputs):
-            ty = _ttype(ex)
+            try:
+                ty = _ttype(ex)
+            except ImportFailure as e:
+                raise ImportFailure(f"graph input {n.name}: {e}") from None
             self.env[n] = self.g.add_input(ty.shape, ty.dtype, n.name)
         for n in self.gm.graph.nodes:
             self.loc = _loc(n)
@@ -107,7 +114,14 @@ class _Importer:
                 value = getattr(self.gm, n.target).detach().clone()
                 self.env[n] = self.g.value("constant", value=value)
             elif n.op == "call_function":
-                self.env[n] = self.call(n)
+                try:
+                    self.env[n] = self.call(n)
+                except ImportFailure as e:
+                    name = _qualname(n.target)
+                    if str(e).startswith(name):
+                        raise
+                    where = f" at {self.loc}" if self.loc else ""
+                    raise ImportFailure(f"{name}{where}: {e}") from None
             elif n.op == "output":
                 outs = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
                 for o in outs:
@@ -115,7 +129,8 @@ class _Importer:
                     if not isinstance(v, Value):
                         raise ImportFailure(f"graph output {o!r} is not a tensor")
                     self.g.outputs.append(v)
-        return Imported(self.g, self.fallbacks)
+        self.g.outputs += [cond for cond, _ in self.asserts]
+        return Imported(self.g, self.fallbacks, [msg for _, msg in self.asserts])
 
     def call(self, n: torch.fx.Node) -> Any:
         if n.target is operator.getitem:
@@ -263,6 +278,17 @@ def _unary(name: str):
 def _binary(name: str, compare: bool = False):
     def imp_binary(imp: _Importer, n, a, b, *, alpha=1):
         dt = _result_type(imp, a, b) if compare else _meta_dtype(n)
+        if dt in ("f16", "bf16") and name in ("mul", "div") and not isinstance(b, torch.fx.Node):
+            # ATen computes an f16/bf16 mul/div by a Python scalar in f32 with the scalar
+            # in f32 (not rounded to f16), rounding the result once.
+            x = imp.cast(imp.operand(a, dt), "f32")
+            return imp.cast(imp.op(name, x, imp.scalar(b, "f32")), dt)
+        if dt in ("f16", "bf16") and alpha != 1:
+            # ATen's vectorized f16/bf16 add/sub is fmadd(other, alpha, self) in f32 with
+            # alpha and the operands rounded to f16: one rounding at the end.
+            x, y = (imp.cast(imp.operand(v, dt), "f32") for v in (a, b))
+            y = imp.op("mul", y, imp.cast(imp.scalar(alpha, dt), "f32"))
+            return imp.cast(imp.op(name, x, y), dt)
         x, y = imp.operand(a, dt), imp.operand(b, dt)
         if alpha != 1:
             y = imp.op("mul", y, imp.scalar(alpha, dt))
@@ -314,15 +340,53 @@ def _bitwise_bool(imp, n, a, b):
     return imp.op("logical_and" if n.target is aten.bitwise_and.Tensor else "logical_or", x, y)
 
 
+def overflows(value: Any, dt: str) -> bool:
+    """Whether eager's checked conversion of the Python scalar ``value`` to ``dt``
+    fails ("value cannot be converted to type ... without overflow"), as c10::overflows:
+    inf/nan fit float dtypes; unsigned dtypes accept negatives down to -max (two's
+    complement wrap); bool never overflows."""
+    if dt == "b8" or isinstance(value, bool):
+        return False
+    if dtypes.is_float(dt):
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        fi = torch.finfo(dtypes.to_torch(dt))
+        return value < fi.min or value > fi.max
+    ii = torch.iinfo(dtypes.to_torch(dt))
+    if isinstance(value, float) and not math.isfinite(value):
+        return True  # an integer dtype has no inf or nan
+    if ii.min == 0 and value < 0:
+        return -value > ii.max
+    return value < ii.min or value > ii.max
+
+
+def _check_scalars(n: torch.fx.Node, dt: str, *values: Any) -> None:
+    """Ops whose eager kernels convert their scalar arguments with a checked conversion
+    raise on out-of-range scalars; such a node runs eagerly, so it raises as eager does."""
+    for v in values:
+        if isinstance(v, (bool, int, float)) and overflows(v, dt):
+            raise Unsupported(f"scalar {v!r} does not fit {dt}: eager raises 'value cannot "
+                              "be converted ... without overflow', so this op runs eagerly")
+
+
 @rule(aten.where.self, aten.where.ScalarSelf, aten.where.ScalarOther, aten.where.Scalar)
 def _where(imp, n, c, a, b):
     dt = _meta_dtype(n)
+    _check_scalars(n, dt, a, b)
     return imp.op("where", imp.cast(imp.v(c), "b8"), imp.operand(a, dt), imp.operand(b, dt))
+
+
+@rule(aten.masked_fill.Scalar)
+def _masked_fill(imp, n, x, mask, value):
+    dt = _meta_dtype(n)
+    _check_scalars(n, dt, value)
+    return imp.op("where", imp.cast(imp.v(mask), "b8"), imp.operand(value, dt), imp.v(x))
 
 
 @rule(aten.clamp.default, aten.clamp_min.default, aten.clamp_max.default)
 def _clamp(imp, n, x, lo=None, hi=None):
     dt = _meta_dtype(n)
+    _check_scalars(n, dt, lo, hi)
     if n.target is aten.clamp_max.default:
         lo, hi = None, lo
     out = imp.operand(x, dt)
@@ -349,6 +413,17 @@ def _clone(imp, n, x, **kwargs):
     return imp.op("cast", v, dtype=v.dtype)
 
 
+@rule(aten._assert_async.msg, aten._assert_async.default)
+def _assert_async(imp, n, cond, msg="Expected Tensor with single nonzero value, but got zero"):
+    # Kept as an extra b8 output that the runtime checks after the call (eager raises
+    # RuntimeError(msg) when the condition is false); see Imported.asserts.
+    c = imp.v(cond)
+    if c.shape != ():
+        raise ImportFailure(f"_assert_async on a tensor of shape {c.shape}")
+    imp.asserts.append((imp.op("cast", c, dtype="b8"), msg))
+    return None
+
+
 # -- sources ------------------------------------------------------------------------
 @rule(aten.full.default)
 def _full(imp, n, size, value, **kwargs):
@@ -357,6 +432,9 @@ def _full(imp, n, size, value, **kwargs):
 
 
 def _scalar_for(value: Any, dt: str) -> Any:
+    if overflows(value, dt):  # eager's fill raises; the op runs eagerly to raise alike
+        raise Unsupported(f"fill value {value!r} does not fit {dt}: eager raises 'value "
+                          "cannot be converted ... without overflow', so this op runs eagerly")
     if dtypes.is_float(dt):
         return float(value)
     return bool(value) if dt == "b8" else int(value)
@@ -414,6 +492,32 @@ rule(aten.sum.dim_IntList, aten.sum.default, prims.sum.default)(_reduction("sum"
 rule(aten.mean.dim, aten.mean.default)(_reduction("mean"))
 rule(aten.amax.default)(_reduction("amax"))
 rule(aten.amin.default)(_reduction("amin"))
+
+
+@rule(aten.any.default, aten.any.dim, aten.any.dims, aten.all.default, aten.all.dim,
+      aten.all.dims)
+def _any_all(imp, n, x, dims=None, keepdim=False):
+    # any = amax of the values as bools, all = amin (ATen returns bool, uint8 for uint8)
+    if _meta_dtype(n) != "b8":
+        raise Unsupported(f"{n.target._opname} with a non-bool result")
+    v = imp.cast(imp.v(x), "b8")
+    axes = _axes(dims, v.rank)
+    if any(v.shape[a] == 0 for a in axes):
+        raise Unsupported(f"{n.target._opname} over an empty dim (amax/amin have no identity)")
+    op = "amax" if n.target._opname == "any" else "amin"
+    return imp.op(op, v, axes=axes, keepdim=bool(keepdim))
+
+
+@rule(aten.max.default, aten.min.default)
+def _max_all(imp, n, x):
+    # max(x)/min(x) over all elements = amax/amin over every axis (NaN propagates alike)
+    v = imp.v(x)
+    op = "amax" if n.target is aten.max.default else "amin"
+    if v.type.numel == 0:
+        raise Unsupported(f"{n.target._opname}() of an empty tensor (eager raises)")
+    return imp.op(op, v, axes=tuple(range(v.rank)), keepdim=False)
+
+
 rule(aten.prod.dim_int, aten.prod.default)(_reduction("prod"))
 
 
@@ -422,6 +526,10 @@ def _var(imp: _Importer, x: Value, dims: Any, correction: Any, keepdim: bool) ->
     axes = _axes(dims, x.rank)
     if not dtypes.is_float(x.dtype):
         raise Unsupported("var of a non-float tensor")
+    if x.dtype in ("f16", "bf16"):
+        # eager computes f16/bf16 statistics in f32 and rounds the results once
+        var, mean = _var(imp, imp.cast(x, "f32"), dims, correction, keepdim)
+        return imp.cast(var, x.dtype), imp.cast(mean, x.dtype)
     count = math.prod(x.shape[a] for a in axes) if x.rank else 1
     corr = 1 if correction is None else correction
     mean_k = imp.op("mean", x, axes=axes, keepdim=True)
@@ -450,6 +558,9 @@ def _batch_norm_inference(imp, n, x, weight, bias, running_mean, running_var, mo
     dt = v.dtype
     if v.rank < 2 or not dtypes.is_float(dt):
         raise Unsupported("batch norm needs a float input of rank >= 2")
+    if dt in ("f16", "bf16"):
+        # eager normalizes f16/bf16 in f32 and rounds once
+        v, dt = imp.cast(v, "f32"), "f32"
 
     def per_channel(t: Any) -> Value:
         c = imp.cast(imp.v(t), dt)
@@ -463,6 +574,7 @@ def _batch_norm_inference(imp, n, x, weight, bias, running_mean, running_var, mo
         out = imp.op("mul", out, per_channel(weight))
     if bias is not None:
         out = imp.op("add", out, per_channel(bias))
+    out = imp.cast(out, imp.v(x).dtype)
     extras = [imp.op("full", shape=tuple(m.shape), value=0.0, dtype=dtypes.from_torch(m.dtype))
               for m in n.meta["val"][1:]]
     return [out] + extras

@@ -115,8 +115,8 @@ def _parse_type(ln: _Line) -> TensorType:
         if shape:
             ln.expect(",")
         kind, tok = ln.next()
-        if kind != "number":
-            raise ln.error(f"bad dimension {tok!r}")
+        if kind != "number" or not tok.isdigit():
+            raise ln.error(f"bad dimension {tok!r} (dimensions are integers >= 0)")
         shape.append(int(tok))
     return TensorType(tuple(shape), dt)
 

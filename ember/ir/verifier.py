@@ -20,6 +20,7 @@ def verify(g: Graph) -> None:
     for v in g.inputs:
         if v.producer is not None:
             raise VerifyError(f"graph input {v!r} has a producer")
+        _check_shape(v, f"graph input {v!r}")
         defined.add(v)
     for idx, n in enumerate(g.nodes):
         where = f"node {idx} ({n.op})"
@@ -35,6 +36,7 @@ def verify(g: Graph) -> None:
                 raise VerifyError(f"{where}: output {o!r} does not point back to its node")
             if o in defined:
                 raise VerifyError(f"{where}: output {o!r} defined twice")
+            _check_shape(o, f"{where}: output {o!r}")
             defined.add(o)
         try:
             attrs = opdef.normalize(dict(n.attrs))
@@ -57,6 +59,11 @@ def verify(g: Graph) -> None:
     for o in g.outputs:
         if o not in defined:
             raise VerifyError(f"graph output {o!r} is not defined")
+
+
+def _check_shape(v: Value, where: str) -> None:
+    if any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in v.shape):
+        raise VerifyError(f"{where}: bad shape {list(v.shape)} (dimensions are integers >= 0)")
 
 
 def _check_fallback(n, where: str) -> None:

@@ -113,32 +113,35 @@ class CompiledGraph:
 
 
 def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
-                outs: list[tuple[tuple[int, ...], torch.dtype]], free: list[int],
-                reuse: int | None = None, device: torch.device | None = None) -> Step:
+                outs: list[tuple[tuple[int, ...], torch.dtype, tuple[int, ...]]],
+                free: list[int], reuse: int | None = None,
+                device: torch.device | None = None) -> Step:
     """A kernel launch writing fresh buffers (or, for a single output, the dead
     buffer in slot ``reuse``).
 
     ``kernels`` are :class:`~ember.codegen.backend.CompiledKernel` objects (run in
     order on the same arguments); those with a pointer entry are called with data
     pointers, the others through ``launch`` with tensors. ``outs`` gives each
-    output's (shape, dtype).
+    output's (shape, dtype, strides); strides are dense, in any order.
     """
     device = device or torch.device("cpu")
-    if all(any(s == 0 for s in shape) for shape, _ in outs):
+    if all(any(s == 0 for s in shape) for shape, _, _ in outs):
         kernels = []  # nothing to compute, but the (empty) outputs must exist
     entries = [k.pointer_entry() for k in kernels]
     by_pointer = all(e is not None for e in entries)
 
     if reuse is not None:
-        ((shape, _),) = outs
+        ((shape, _, strides),) = outs
 
         def alloc(env: list) -> list[torch.Tensor]:
-            out = env[reuse].view(shape)
+            # kernel outputs are dense: numel elements from their storage offset
+            buf = env[reuse]
             env[reuse] = None
-            return [out]
+            return [buf.as_strided(shape, strides, buf.storage_offset())]
     else:
         def alloc(env: list) -> list[torch.Tensor]:
-            return [torch.empty(shape, dtype=dtype, device=device) for shape, dtype in outs]
+            return [torch.empty_strided(shape, strides, dtype=dtype, device=device)
+                    for shape, dtype, strides in outs]
 
     def run(env: list) -> None:
         results = alloc(env)
