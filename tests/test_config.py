@@ -16,7 +16,7 @@ from ember.config import Config, ConfigError
     ({"EMBER_OPT_LEVEL": "4"}, r"EMBER_OPT_LEVEL='4': 4 is not one of 0, 1, 2, 3"),
     ({"EMBER_OPT_LEVEL": "7"}, r"EMBER_OPT_LEVEL='7'"),
     ({"EMBER_OPT_LEVEL": "abc"}, r"EMBER_OPT_LEVEL='abc': expected an integer"),
-    ({"EMBER_BACKEND": "gpu"}, r"EMBER_BACKEND='gpu': 'gpu' is not one of 'auto', 'cpu', 'eager'"),
+    ({"EMBER_BACKEND": "gpu"}, r"EMBER_BACKEND='gpu': 'gpu' is not one of 'auto', 'cpu', 'triton', 'eager'"),
     ({"EMBER_FALLBACK_OPS": "sin,tnah"}, r"EMBER_FALLBACK_OPS='sin,tnah': unknown Ember op\(s\) 'tnah'; accepted: .*tanh"),
     ({"EMBER_PIPELINE": "fast"}, r"EMBER_PIPELINE='fast': 'fast' is not one of 'default'"),
     ({"EMBER_DEBUG": "maybe"}, r"EMBER_DEBUG='maybe': expected one of 1, true"),
@@ -44,7 +44,7 @@ def test_empty_variables_are_unset():
     ({"dump_dir": 123}, r"dump_dir: expected a directory path .* got int 123"),
     ({"fallback_ops": ["sin", "cosh"]}, r"fallback_ops: unknown Ember op\(s\) 'cosh'"),
     ({"fallback_ops": 3}, r"fallback_ops: expected op names"),
-    ({"backend": "gpu"}, r"backend: 'gpu' is not one of 'auto', 'cpu', 'eager'"),
+    ({"backend": "gpu"}, r"backend: 'gpu' is not one of 'auto', 'cpu', 'triton', 'eager'"),
     ({"debug": "yes"}, r"debug: expected True or False"),
 ])
 def test_bad_options_fail_when_compile_is_called(options, match):
