@@ -39,7 +39,8 @@ def compile(fn: Any = None, *, backend: str = "auto", fullgraph: bool = False,
 
     Args:
         fn: the function or module.
-        backend: "auto" (pick by device), "cpu", or "eager" (capture and report only).
+        backend: "auto" (pick by device), "cpu", "triton" (CUDA tensors, or CPU
+            tensors under ``TRITON_INTERPRET=1``), or "eager" (capture and report only).
         fullgraph: raise on graph breaks instead of running the rest eagerly.
         **options: other :class:`ember.config.Config` fields (dump_dir, debug, ...).
     Returns:
@@ -48,8 +49,9 @@ def compile(fn: Any = None, *, backend: str = "auto", fullgraph: bool = False,
     """
     if fn is None:
         return functools.partial(compile, backend=backend, fullgraph=fullgraph, **options)
-    if backend not in ("auto", "cpu", "eager"):
-        raise ValueError(f"unknown Ember backend {backend!r}; expected 'auto', 'cpu' or 'eager'")
+    if backend not in ("auto", "cpu", "triton", "eager"):
+        raise ValueError(f"unknown Ember backend {backend!r}; "
+                         "expected 'auto', 'cpu', 'triton' or 'eager'")
     if not callable(fn):
         raise TypeError(f"ember.compile expects a function or nn.Module, got {type(fn).__name__}")
     state = _State(fn, Config.from_env().with_options(backend=backend, **options))

@@ -164,8 +164,11 @@ class _Evaluator:
         return vals
 
 
-def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape) -> None:
+def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape,
+           prologue: bool = False) -> None:
     for s in kernel.stores:
+        if s.prologue != prologue:
+            continue
         out = outputs[s.output]
         odt = kernel.outputs[s.output].dtype
         v = convert(vals[s.value], instrs[s.value].dtype, odt)
@@ -204,11 +207,13 @@ def run_kernel(kernel: Kernel, inputs: list[torch.Tensor], outputs: list[torch.T
         _store(kernel, ev, ev.run(kernel.body), kernel.body, outputs, dom)
         return
     accs = []
-    if kernel.reductions:
+    if kernel.reductions or any(s.prologue for s in kernel.stores):
         if any(n == 0 for n in dom[nouter:]):
             vals = None
         else:
-            vals = _Evaluator(kernel, inputs, grids, device).run(kernel.body)
+            body_ev = _Evaluator(kernel, inputs, grids, device)
+            vals = body_ev.run(kernel.body)
+            _store(kernel, body_ev, vals, kernel.body, outputs, dom, prologue=True)
         for r in kernel.reductions:
             if vals is None:
                 accs.append(_identity(r.kind, r.dtype, dom[:nouter], device))

@@ -1,0 +1,116 @@
+"""The Triton backend as a :class:`~ember.codegen.backend.Backend` (name "triton", device "cuda").
+
+It also runs on CPU tensors when Triton's interpreter is on (``TRITON_INTERPRET=1``),
+which is how it is tested without a GPU.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from ... import __version__
+from ..backend import Backend, CompiledKernel, register
+from ..kernel import DTYPES, FLOAT_DTYPES, Kernel
+from ..schedule import Schedule
+from . import available, interpreting
+
+# Reductions whose row fits one block of this many elements are persistent.
+PERSISTENT_MAX = 4096
+# Elements per program for pointwise kernels (the interpreter runs one program
+# at a time in Python, so it gets larger blocks).
+POINTWISE_BLOCK = {"cuda": 1024, "interpret": 8192}
+# Elements of a [XBLOCK, RBLOCK] reduction tile.
+TILE = {"cuda": 4096, "interpret": 16384}
+LOOP_RBLOCK = 2048
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+
+
+def choose_schedule(kernel: Kernel, target: str) -> Schedule:
+    """Block sizes, reduction strategy, warps and accumulators for ``kernel``.
+
+    Pointwise: a 1-D block over the flattened domain. Reductions: persistent
+    when a row (the flattened reduce axes) fits ``PERSISTENT_MAX`` elements,
+    with several rows per program when rows are short; looped over blocks of
+    ``LOOP_RBLOCK`` otherwise. Float sums and products accumulate in f32 (f64
+    for f64), the way Inductor does: a tree reduction in f32 is accurate enough.
+    """
+    acc = tuple(("f64" if r.dtype == "f64" else "f32")
+                if r.kind in ("sum", "prod") and r.dtype in FLOAT_DTYPES else r.dtype
+                for r in kernel.reductions)
+    acc = acc if acc != tuple(r.dtype for r in kernel.reductions) else ()
+    if not kernel.num_reduce:
+        n = math.prod(kernel.domain)
+        x = min(_pow2(n), POINTWISE_BLOCK[target])
+        warps = 4 if x >= 512 else (2 if x >= 128 else 1)
+        return Schedule(block=(x,), num_warps=warps)
+    outer, red = math.prod(kernel.outer), math.prod(kernel.reduce)
+    if _pow2(red) <= PERSISTENT_MAX:
+        r = _pow2(red)
+        x = max(1, min(_pow2(outer), TILE[target] // r))
+        warps = 8 if r >= 2048 else (4 if x * r >= 512 else 2)
+        return Schedule(block=(x, r), reduction="persistent", accumulate=acc, num_warps=warps)
+    return Schedule(block=(1, LOOP_RBLOCK), reduction="loop", accumulate=acc, num_warps=8)
+
+
+class TritonBackend(Backend):
+    """Kernels as Triton source; on a GPU, or on the CPU under ``TRITON_INTERPRET=1``."""
+
+    name = "triton"
+    device_type = "cuda"
+
+    @property
+    def target(self) -> str:
+        """"interpret" under Triton's interpreter, else "cuda"."""
+        return "interpret" if interpreting() else "cuda"
+
+    @property
+    def artifact_suffixes(self) -> dict[str, str]:  # type: ignore[override]
+        if self.target == "cuda":
+            return {"triton": ".py", "ptx": ".ptx"}
+        return {"triton": ".py"}
+
+    def available(self) -> tuple[bool, str]:
+        return available()
+
+    def runs_on(self, device_type: str) -> bool:
+        # Triton's interpreter runs kernels on CPU tensors (TRITON_INTERPRET=1).
+        return device_type == "cuda" or (device_type == "cpu" and interpreting())
+
+    def fingerprint(self) -> str:
+        try:
+            import triton
+
+            version = triton.__version__
+        except Exception:
+            version = "none"
+        arch = "interpret"
+        if self.target == "cuda":
+            import torch
+
+            major, minor = torch.cuda.get_device_capability()
+            arch = f"sm_{major}{minor}"
+        return f"triton-{version}/{arch}/ember-{__version__}"
+
+    def native_ops(self) -> frozenset[str]:
+        from .source import LOWERINGS
+
+        return frozenset(LOWERINGS)
+
+    def dtypes(self) -> frozenset[str]:
+        return frozenset(DTYPES)
+
+    def schedule(self, kernel: Kernel) -> Schedule:
+        return choose_schedule(kernel, self.target)
+
+    def compile(self, items: Sequence[tuple[Kernel, Schedule]], *,
+                opt_level: int = 3) -> list[CompiledKernel]:
+        from .compile import compile_kernels
+
+        return compile_kernels(items, self.target)
+
+
+register(TritonBackend())
