@@ -120,7 +120,8 @@ def _ember_pow(x, y):
     yodd = yint & ((y - 2.0 * tl.floor(y * 0.5)) == 1.0)
     neg = (x < 0) | ((x == 0) & (1.0 / x < 0))
     r = tl.where(neg & yodd, -r, r)
-    r = tl.where((x < 0) & ~yint & (tl.abs(y) != float("inf")), float("nan"), r)
+    r = tl.where((x < 0) & (ax != float("inf")) & ~yint & (tl.abs(y) != float("inf")),
+                 float("nan"), r)
     r = tl.where((ax == 1.0) & (tl.abs(y) == float("inf")), 1.0, r)
     return tl.where((y == 0) | (x == 1.0), 1.0, r)
 

@@ -607,7 +607,9 @@ class _Gen:
         head = ["@triton.jit", f"def {self.fn_name}({', '.join(params)}):"]
         pid = "tl.program_id(0).to(tl.int64)" if self.i64 else "tl.program_id(0)"
         arange = "tl.arange(0, {b})" + (".to(tl.int64)" if self.i64 else "")
-        if not k.num_reduce:
+        if math.prod(k.domain[:self.nouter]) == 0:
+            self.emit("pass  # empty domain: never launched")
+        elif not k.num_reduce:
             self.render_pointwise(pid, arange)
         else:
             self.render_reduction(pid, arange)
@@ -632,7 +634,8 @@ class _Gen:
         self.emit(f"xmask = xoffs < {outer}")
         accs = [sch.accumulator(k, j) for j in range(len(k.reductions))]
         accty = ["tl.int8" if a == "b8" else compute_ty(a) for a in accs]
-        looped = sch.reduction == "loop" and red > self.rblock
+        # a row longer than the block must loop, whatever the schedule asked for
+        looped = sch.reduction == "loop" or red > self.rblock
         prologue = [s for s in k.stores if s.prologue]
         full = f"tl.full([XBLOCK, RBLOCK], 0, {self.ity})"
         if red == 0:  # empty rows: every accumulator is its identity
