@@ -146,7 +146,8 @@ class TritonKernel(CompiledKernel):
         kernel, schedule: what it was generated from.
         source: the module text it runs (the ``triton`` artifact).
         grid: programs per launch.
-        artifacts: ``triton`` (source), and ``ptx`` when a GPU target is known.
+        artifacts: ``triton`` (source) and ``ptx`` (compiled on first access: for
+            the GPU's architecture, or for sm_90 under the interpreter).
     """
 
     def __init__(self, kernel: Kernel, schedule: Schedule, target: str) -> None:
@@ -160,9 +161,9 @@ class TritonKernel(CompiledKernel):
         self.constexprs = {"XBLOCK": xblock, "RBLOCK": rblock}
         self.fn = load_function(self.source, self.fn_name, interpret=(target == "interpret"))
         self.bools = [i for i, b in enumerate(kernel.inputs + kernel.outputs) if b.dtype == "b8"]
-        lazy = {}
-        if target == "cuda":
-            lazy["ptx"] = lambda: self.compile_for(_device_arch())["ptx"]
+        # ptx: for the device's architecture; under the interpreter (no device),
+        # the "cuda" form compiled for sm_90. Only computed when asked for.
+        lazy = {"ptx": lambda: self.compile_for(_device_arch() if target == "cuda" else 90)["ptx"]}
         self.artifacts = _LazyArtifacts({"triton": self.source}, lazy)
 
     def launch(self, args: Sequence[torch.Tensor], stream: object | None = None) -> None:
