@@ -163,6 +163,11 @@ class _Builder:
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs[0],
                                          tuple(out.shape), dtypes.to_torch(out.dtype),
                                          plan.frees[i], plan.reuse[i], self.device))
+            elif spec.kind == "library" and (lib := self._library_kernel(n)) is not None:
+                steps.append(kernel_step([lib], spec.inputs, spec.outputs[0], tuple(n.out.shape),
+                                         dtypes.to_torch(n.out.dtype), plan.frees[i], None,
+                                         self.device))
+                infos[i].kind = "kernel"
             else:
                 steps.append(self._call(n, plan.frees[i], get_op(n.op).kind))
         input_specs = [(tuple(v.shape), self.layouts[v].strides, dtypes.to_torch(v.dtype))
@@ -188,6 +193,15 @@ class _Builder:
                         self.dump(f"kernels/{k.name}{suffix}", ck.artifacts[art])
             out.append(fns)
         return out
+
+    def _library_kernel(self, n):
+        """The backend's kernel for a library op (Triton's matmul template), or None."""
+        name = f"mm{len(self.info.kernels)}_{n.op}"
+        ins = [(tuple(v.shape), v.dtype, self.layouts[v].strides) for v in n.inputs]
+        ck = self.backend.library_kernel(name, n.op, dict(n.attrs), ins)
+        if ck is not None:
+            self.info.kernels.append(KernelInfo(self.backend.name, name, ck.artifacts, self.g.name))
+        return ck
 
     def _call(self, n, free: list[int], kind: str):
         if kind == "fallback":

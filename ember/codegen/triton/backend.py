@@ -112,5 +112,16 @@ class TritonBackend(Backend):
 
         return compile_kernels(items, self.target)
 
+    def library_kernel(self, name: str, op: str, attrs: dict, inputs) -> CompiledKernel | None:
+        """mm/bmm/addmm in f16/bf16/f32/f64 as the ``tl.dot`` template (``matmul.py``)."""
+        import torch
+
+        from .matmul import MatmulKernel, spec_for
+
+        # f32 matmul follows torch's switch, so results match eager's precision
+        tf32 = self.target == "cuda" and torch.backends.cuda.matmul.allow_tf32
+        spec = spec_for(name, op, attrs, inputs, "tf32" if tf32 else "ieee")
+        return MatmulKernel(spec, self.target) if spec is not None else None
+
 
 register(TritonBackend())
