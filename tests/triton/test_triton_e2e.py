@@ -31,6 +31,7 @@ def check(fn, *args, dtype=torch.float32, min_kernels=1):
     torch.testing.assert_close(again, ref, rtol=rtol, atol=atol, equal_nan=True)
     report = compiled.ember_report
     assert all(g.eager_reason is None for g in report.graphs), report
+    assert not report.fallbacks, report.fallbacks
     assert len(report.kernels) >= min_kernels, report
     assert {k.backend for k in report.kernels} == {"triton"}
     for k in report.kernels:
@@ -84,8 +85,9 @@ def test_views_slices_and_broadcasts():
 
 def test_int_and_bool_ops():
     def f(x, i):
-        m = (x > 0) & (i % 3 != 0)
-        return torch.where(m, i * 2, -i), m.any(-1), (i.to(torch.float32) / 7).floor().to(torch.int8)
+        m = (x > 0) & (i != 3)
+        return (torch.where(m, i * 2, -i), m.to(torch.int32).sum(-1), (i > 0).amax(-1),
+                (i.to(torch.float32) / 7).floor().to(torch.int8))
 
     check(f, torch.randn(5, 9), torch.randint(-100, 100, (5, 9), dtype=torch.int32))
 

@@ -14,7 +14,7 @@ from ember.codegen.triton import TritonLoweringError  # noqa: E402
 from ember.codegen.triton.backend import TritonBackend, choose_schedule  # noqa: E402
 from ember.codegen.triton.compile import compile_kernels  # noqa: E402
 
-from triton_cases import CASES, OP_DTYPES, TOL, Case  # noqa: E402
+from triton_cases import CASES, LOOP_SMALL, OP_DTYPES, TOL, Case  # noqa: E402
 
 PARAMS = [(name, i) for name, case in CASES.items() for i in range(len(case.schedules))]
 
@@ -67,3 +67,62 @@ def test_every_scalar_op_has_a_lowering_and_a_case():
     covered = {ins.op for c in CASES.values() for ins in c.kernel.body}
     assert set(SCALAR_OPS) <= covered
     assert all(OP_DTYPES[op] for op in SCALAR_OPS)
+
+
+def _elementwise(op, dt, n=4, name=None):
+    from triton_cases import A, load
+
+    from ember.codegen.kernel import Buffer, Instr, Kernel, Store
+
+    return Kernel(name or f"bad_{op}_{dt}", (n,), 0, (Buffer("x", dt, n), Buffer("y", dt, n)),
+                  (Buffer("o", dt, n),),
+                  (load(0, A(0, 1), dt), load(1, A(0, 1), dt),
+                   Instr(op, (0, 1) if SCALAR_OPS[op] == 2 else (0,), dt)),
+                  (Store(0, 2, A(0, 1)),))
+
+
+@pytest.mark.parametrize("op,dt", [("div", "i32"), ("exp", "i64"), ("neg", "b8"), ("pow", "i32")])
+def test_lowering_errors_name_kernel_and_op(op, dt):
+    k = _elementwise(op, dt)
+    with pytest.raises(TritonLoweringError, match=f"'{op}'") as ei:
+        compile_kernels([(k, choose_schedule(k, "interpret"))], "interpret")
+    assert k.name in str(ei.value)
+
+
+def test_int64_offsets():
+    """A buffer past 2**31 elements switches offsets to int64; the math is unchanged."""
+    from triton_cases import A, const, load
+
+    from ember.codegen.kernel import Buffer, Instr, Kernel, Reduction, Store
+
+    big = 2**31 + 5
+    pw = Kernel("big_pw", (3, 4), 0, (Buffer("x", "f32", big),), (Buffer("o", "f32", 12),),
+                (load(0, A(2, 1, 3), "f32"), const(1.5, "f32"), Instr("mul", (0, 1), "f32")),
+                (Store(0, 2, A(0, 4, 1)),))
+    red = Kernel("big_red", (3, 4), 1, (Buffer("x", "f32", big),), (Buffer("o", "f32", 3),),
+                 (load(0, A(0, 4, 1), "f32"),), (Store(0, 0, A(0, 1)),),
+                 (Reduction("sum", 0, "f32"),), (Instr("reduced", (), "f32", {"index": 0}),))
+    x = torch.randn(16)  # only the first elements are touched
+    for k in (pw, red):
+        for sch in (None, LOOP_SMALL):
+            sch = sch or choose_schedule(k, "interpret")
+            (ck,) = compile_kernels([(k, sch)], "interpret")
+            assert "tl.program_id(0).to(tl.int64)" in ck.source
+            out = torch.zeros(k.outputs[0].size)
+            ck.launch([x, out])
+            exp = (x[2:14].view(4, 3).T * 1.5).reshape(-1) if k is pw else x[:12].view(3, 4).sum(1)
+            torch.testing.assert_close(out, exp)
+            assert ".target sm_90" in ck.artifacts["ptx"]
+
+
+def test_backend_schedules():
+    import dataclasses
+
+    k = CASES["red_sum_1"].kernel  # 5 rows of 7: all rows in one program
+    s = choose_schedule(k, "cuda")
+    assert s.reduction == "persistent" and s.block == (8, 8) and s.accumulate == ()
+    long = dataclasses.replace(CASES["mean_f16"].kernel, domain=(2, 10000))
+    s = choose_schedule(long, "cuda")
+    assert s.reduction == "loop" and s.block == (1, 2048) and s.accumulate == ("f32",)
+    pw = CASES["ops1_f32"].kernel
+    assert choose_schedule(pw, "cuda").block[0] == 64  # 47 points -> one 64-wide block
