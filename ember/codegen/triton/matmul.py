@@ -168,6 +168,19 @@ def signature(spec: MatmulSpec) -> dict[str, str]:
     return sig
 
 
+def _driver_version() -> str:
+    """The CUDA driver's version (``cuDriverGetVersion``), or "unknown"."""
+    import ctypes
+
+    try:
+        v = ctypes.c_int()
+        if ctypes.CDLL("libcuda.so.1").cuDriverGetVersion(ctypes.byref(v)) == 0:
+            return str(v.value)
+    except OSError:
+        pass
+    return "unknown"
+
+
 class Autotuner:
     """Keeps the fastest config per (GPU, driver, Triton version, problem) in a JSON file."""
 
@@ -179,11 +192,10 @@ class Autotuner:
 
     @staticmethod
     def device_key() -> str:
+        """GPU name, CUDA driver version and Triton version."""
         import triton
 
-        name = torch.cuda.get_device_name()
-        driver = torch.version.cuda or "unknown"
-        return f"{name}/cuda-{driver}/triton-{triton.__version__}"
+        return f"{torch.cuda.get_device_name()}/driver-{_driver_version()}/triton-{triton.__version__}"
 
     def _load(self) -> dict[str, Any]:
         try:

@@ -692,7 +692,10 @@ class _Gen:
 def kernel_function_name(kernel: Kernel) -> str:
     """A Python identifier for the kernel's function."""
     name = re.sub(r"\W", "_", kernel.name) or "kernel"
-    return name if not name[0].isdigit() else "k_" + name
+    # never shadow the module's globals (tl, triton, libdevice, the _ember_ helpers)
+    if name[0].isdigit() or name in ("tl", "triton", "libdevice") or name.startswith("_ember"):
+        name = "k_" + name
+    return name
 
 
 def render(kernel: Kernel, schedule: Schedule, target: str) -> str:
