@@ -126,3 +126,38 @@ def test_backend_schedules():
     assert s.reduction == "loop" and s.block == (1, 2048) and s.accumulate == ("f32",)
     pw = CASES["ops1_f32"].kernel
     assert choose_schedule(pw, "cuda").block[0] == 64  # 47 points -> one 64-wide block
+
+
+def test_collapse_axes():
+    import dataclasses
+
+    from triton_cases import A, load
+
+    from ember.codegen.kernel import Buffer, Instr, Kernel, Reduction, Store
+    from ember.codegen.triton.collapse import collapse_axes
+
+    # layer norm's normalize step: (2, 8, 32) read as (256, 32, 1) and a per-row (8, 1, 0)
+    k = Kernel("ln", (2, 8, 32), 0, (Buffer("x", "f32", 512), Buffer("r", "f32", 16)),
+               (Buffer("o", "f32", 512),),
+               (load(0, A(0, 256, 32, 1), "f32"), load(1, A(0, 8, 1, 0), "f32"),
+                Instr("sub", (0, 1), "f32")), (Store(0, 2, A(0, 256, 32, 1)),))
+    c = collapse_axes(k)
+    assert c.domain == (16, 32)
+    assert [i.attrs["access"].strides for i in c.body[:2]] == [(32, 1), (1, 0)]
+    # a transposed read keeps its axes; an index instruction pins its axis
+    t = dataclasses.replace(k, body=(load(0, A(0, 1, 64, 2), "f32"),) + k.body[1:])
+    assert collapse_axes(t).domain == (2, 8, 32)
+    ix = dataclasses.replace(k, body=k.body + (Instr("index", (), "i64", {"axis": 1}),))
+    assert collapse_axes(ix).domain == (2, 8, 32)
+    # reductions: outer and reduce axes merge separately, never across
+    r = Kernel("r", (2, 3, 4, 5), 2, (Buffer("x", "f32", 120),), (Buffer("o", "f32", 6),),
+               (load(0, A(0, 60, 20, 5, 1), "f32"),), (Store(0, 0, A(0, 3, 1)),),
+               (Reduction("sum", 0, "f32"),), (Instr("reduced", (), "f32", {"index": 0}),))
+    cr = collapse_axes(r)
+    assert (cr.domain, cr.num_reduce) == ((6, 20), 1)
+    assert cr.stores[0].access.strides == (1,) and cr.body[0].attrs["access"].strides == (20, 1)
+    x = torch.randn(120)
+    out = torch.zeros(6)
+    (ck,) = compile_kernels([(r, LOOP_SMALL)], "interpret")
+    ck.launch([x, out])
+    torch.testing.assert_close(out, x.view(6, 20).sum(1))
