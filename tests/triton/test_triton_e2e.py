@@ -4,7 +4,6 @@ every generated kernel compiled for sm_90."""
 
 from __future__ import annotations
 
-import math
 
 import pytest
 import torch

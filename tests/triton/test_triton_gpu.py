@@ -15,7 +15,8 @@ import ember  # noqa: E402
 from ember.codegen.interpret import TORCH_DTYPES  # noqa: E402
 from ember.codegen.triton.backend import choose_schedule  # noqa: E402
 from ember.codegen.triton.compile import compile_kernels  # noqa: E402
-from ember.codegen.triton.matmul import Autotuner, MatmulKernel, spec_for  # noqa: E402
+from ember.codegen.triton.matmul import MatmulKernel, spec_for  # noqa: E402
+from ember.codegen.triton.tuning import TuningCache  # noqa: E402
 from test_triton_kernels import PARAMS, _check  # noqa: E402
 from triton_cases import CASES, TOL  # noqa: E402
 
@@ -47,12 +48,12 @@ def test_matmul_autotunes_once(tmp_path):
     b = torch.randn(192, 320, device="cuda", dtype=torch.float16)
     spec = spec_for("mm_gpu", "mm", {}, [(tuple(t.shape), "f16", tuple(t.stride())) for t in (a, b)],
                     "ieee")
-    tuner = Autotuner(str(tmp_path / "tune.json"))
+    tuner = TuningCache(str(tmp_path / "tune.json"))
     ck = MatmulKernel(spec, "cuda", tuner=tuner)
     c = torch.empty(256, 320, device="cuda", dtype=torch.float16)
     ck.launch([a, b, c])
     torch.testing.assert_close(c, a @ b, rtol=1e-2, atol=1e-2)
-    assert tuner.lookup(spec.key()) == ck.config
+    assert tuner.lookup(f"matmul/{spec.key()}") == ck.config.__dict__
     assert ".target sm_" in ck.artifacts["ptx"]
 
 
@@ -62,3 +63,17 @@ def test_auto_backend_picks_triton_for_cuda_tensors():
     with torch.no_grad():
         torch.testing.assert_close(f(x, w), torch.softmax(x @ w, -1), rtol=1e-4, atol=1e-4)
     assert {k.backend for k in f.ember_report.kernels} == {"triton"}
+
+
+def test_first_gpu_launch_tunes_generated_kernels(tmp_path):
+    from ember.codegen.triton.tuning import TuningCache
+
+    case = CASES["logsumexp"]
+    (ck,) = compile_kernels([(case.kernel, choose_schedule(case.kernel, "cuda"))], "cuda")
+    ck.tuning_cache = TuningCache(str(tmp_path / "tuning.json"))
+    ins = [t.cuda() for t in case.inputs]
+    outs = [torch.zeros(b.size, dtype=TORCH_DTYPES[b.dtype], device="cuda")
+            for b in case.kernel.outputs]
+    ck.launch(ins + outs)
+    assert ck.tuned and (tmp_path / "tuning.json").exists()
+    torch.testing.assert_close(outs[0].cpu(), case.expected[0], rtol=1e-4, atol=1e-4)

@@ -161,3 +161,37 @@ def test_collapse_axes():
     (ck,) = compile_kernels([(r, LOOP_SMALL)], "interpret")
     ck.launch([x, out])
     torch.testing.assert_close(out, x.view(6, 20).sum(1))
+
+
+@pytest.mark.parametrize("name,sched", [("ops1_f32", None), ("logsumexp", None),
+                                        ("red_sum_2", None), ("red_max_1", LOOP_SMALL)])
+def test_every_tuning_candidate_is_correct(name, sched, tmp_path, monkeypatch):
+    """What a GPU tuner may pick computes the same results (checked here under the interpreter)."""
+    from ember.codegen.triton.backend import tuning_candidates
+    from ember.codegen.triton.tuning import TuningCache
+
+    monkeypatch.setattr(TuningCache, "device_key", staticmethod(lambda: "gpu/driver-x/triton-y"))
+    cache = TuningCache(str(tmp_path / "tuning.json"))
+    case = CASES[name]
+    sch = sched or choose_schedule(case.kernel, "cuda")
+    cands = tuning_candidates(case.kernel, sch)
+    assert len(cands) > 1 and cands[0]["XBLOCK"] == sch.block[0]
+    (ck,) = compile_kernels([(case.kernel, sch)], "interpret")
+    ins = [t.contiguous() for t in case.inputs]
+    outs = _outputs(case)
+    timed = []
+
+    def bench(fn):
+        for o in outs:
+            o.zero_()
+        fn()
+        for i, (got, exp) in enumerate(zip(outs, case.expected)):
+            tol = case.tols[i] or TOL.get(case.kernel.outputs[i].dtype, (0.0, 0.0))
+            _check(got[:exp.numel()], exp, tol, f"{name} with {ck.constexprs}")
+        timed.append(dict(ck.constexprs, num_warps=ck.num_warps))
+        return float(len(timed) != 2)  # the second candidate is "fastest"
+
+    best = ck.tune(ins + outs, cache, bench)
+    assert timed == cands and best == cands[1]
+    (again,) = compile_kernels([(case.kernel, sch)], "interpret")
+    assert again.tune(ins + outs, cache, bench) == cands[1] and len(timed) == len(cands)

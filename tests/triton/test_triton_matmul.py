@@ -11,7 +11,8 @@ pytest.importorskip("triton")
 
 from ember.codegen.interpret import TORCH_DTYPES  # noqa: E402
 from ember.codegen.triton.matmul import (  # noqa: E402
-    CONFIGS, Autotuner, MatmulConfig, MatmulKernel, spec_for)
+    MatmulConfig, MatmulKernel, spec_for)
+from ember.codegen.triton.tuning import TuningCache  # noqa: E402
 
 DT = {v: k for k, v in TORCH_DTYPES.items()}
 TOL = {torch.float32: (1e-4, 1e-4), torch.float64: (1e-10, 1e-10),
@@ -89,17 +90,34 @@ def test_grouped_order_covers_every_tile_once():
     torch.testing.assert_close(out, a @ b, rtol=1e-4, atol=1e-4)
 
 
-def test_interpreter_uses_the_first_config_and_the_tuner_cache(tmp_path, monkeypatch):
-    spec = spec_for("mm_c", "mm", {}, [((8, 8), "f32", (8, 1)), ((8, 8), "f32", (8, 1))], "ieee")
+def test_interpreter_uses_the_first_config_and_tuning_picks_the_fastest(tmp_path, monkeypatch):
+    spec = spec_for("mm_c", "mm", {}, [((40, 24), "f32", (24, 1)), ((24, 36), "f32", (36, 1))],
+                    "ieee")
     ck = MatmulKernel(spec, "interpret")
     assert ck.config == ck.configs[0]
-    monkeypatch.setattr(Autotuner, "device_key", staticmethod(lambda: "gpu/cuda-x/triton-y"))
-    tuner = Autotuner(str(tmp_path / "tune.json"))
-    assert tuner.lookup(spec.key()) is None
-    tuner.record(spec.key(), CONFIGS[2])
-    assert Autotuner(str(tmp_path / "tune.json")).lookup(spec.key()) == CONFIGS[2]
+    monkeypatch.setattr(TuningCache, "device_key", staticmethod(lambda: "gpu/driver-x/triton-y"))
+    cache = TuningCache(str(tmp_path / "tune.json"))
+    a, b = _g(40, 24), _g(24, 36, seed=1)
+    c = torch.zeros(40, 36)
+    timed = []
+
+    def bench(fn):  # every config must compute the right product; "fastest": 32x32 tiles
+        c.zero_()
+        fn()
+        torch.testing.assert_close(c, a @ b, rtol=1e-4, atol=1e-4)
+        timed.append(ck.configs[len(timed)])
+        return 1.0 if timed[-1].block_m == 32 else 2.0
+
+    ck.tuner, ck.config, ck.bench = cache, None, bench  # as on a GPU, with a stand-in timer
+    ck.launch([a, b, c])
+    assert timed == ck.configs and ck.config.block_m == 32
+    assert MatmulConfig(**cache.lookup(f"matmul/{spec.key()}")) == ck.config
+    fresh = MatmulKernel(spec, "interpret", tuner=cache)
+    fresh.config, fresh.bench = None, bench
+    fresh.launch([a, b, c])  # from the cache: nothing timed again
+    assert fresh.config == ck.config and len(timed) == len(ck.configs)
     (tmp_path / "tune.json").write_text("{corrupt")
-    assert tuner.lookup(spec.key()) is None
+    assert cache.lookup(f"matmul/{spec.key()}") is None
 
 
 def test_unsupported_dtypes_stay_library_calls():

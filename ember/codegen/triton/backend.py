@@ -56,6 +56,35 @@ def choose_schedule(kernel: Kernel, target: str) -> Schedule:
     return Schedule(block=(1, LOOP_RBLOCK), reduction="loop", accumulate=acc, num_warps=8)
 
 
+def tuning_candidates(kernel: Kernel, schedule: Schedule) -> list[dict]:
+    """Launch configs a GPU tuner times for ``kernel`` (the schedule's first).
+
+    Only block sizes and warps that the generated source does not depend on:
+    pointwise ``XBLOCK``; rows per program of a persistent reduction (its
+    ``RBLOCK`` must cover the row); the chunk of a looped one.
+    """
+    x = schedule.block[0] if schedule.block else POINTWISE_BLOCK["cuda"]
+    r = schedule.block[1] if len(schedule.block) > 1 else 1
+    base = {"XBLOCK": x, "RBLOCK": r, "num_warps": schedule.num_warps}
+    out = [base]
+    if not kernel.num_reduce:
+        n = _pow2(math.prod(kernel.domain))
+        for xb, w in ((256, 2), (512, 4), (1024, 4), (2048, 8), (4096, 8)):
+            if xb <= max(n, 256):
+                out.append({"XBLOCK": xb, "RBLOCK": 1, "num_warps": w})
+    elif schedule.reduction == "persistent":
+        rows = _pow2(math.prod(kernel.outer))
+        for xb in (1, 2, 4, 8, 16, 32, 64):
+            if xb <= rows and xb * r <= 8192:
+                for w in (2, 4, 8):
+                    if xb * r >= 32 * w:  # every thread has an element
+                        out.append({"XBLOCK": xb, "RBLOCK": r, "num_warps": w})
+    else:
+        for rb, w in ((1024, 4), (2048, 8), (4096, 8)):
+            out.append({"XBLOCK": 1, "RBLOCK": rb, "num_warps": w})
+    return list({tuple(sorted(c.items())): c for c in out}.values())
+
+
 class TritonBackend(Backend):
     """Kernels as Triton source; on a GPU, or on the CPU under ``TRITON_INTERPRET=1``."""
 

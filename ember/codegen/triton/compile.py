@@ -156,9 +156,13 @@ class TritonKernel(CompiledKernel):
         self.fn_name = kernel_function_name(kernel)
         self.source = render(kernel, schedule, target)
         xblock, rblock = block_sizes(kernel, schedule)
-        rows = math.prod(kernel.outer) if kernel.num_reduce else math.prod(kernel.domain)
-        self.grid = (math.ceil(rows / xblock),)
+        self.rows = math.prod(kernel.outer) if kernel.num_reduce else math.prod(kernel.domain)
+        self.grid = (math.ceil(self.rows / xblock),)
         self.constexprs = {"XBLOCK": xblock, "RBLOCK": rblock}
+        self.num_warps = schedule.num_warps
+        # on a GPU the first launch times tuning candidates (see tuning.py)
+        self.tuned = target != "cuda"
+        self.tuning_cache = None
         self.fn = load_function(self.source, self.fn_name, interpret=(target == "interpret"))
         self.bools = [i for i, b in enumerate(kernel.inputs + kernel.outputs) if b.dtype == "b8"]
         # ptx: for the device's architecture; under the interpreter (no device),
@@ -174,8 +178,9 @@ class TritonKernel(CompiledKernel):
             args = list(args)
             for i in self.bools:
                 args[i] = args[i].view(torch.uint8)
-        kw = dict(self.constexprs, num_warps=self.schedule.num_warps,
-                  num_stages=self.schedule.num_stages)
+        if not self.tuned:
+            self.tune(args)
+        kw = dict(self.constexprs, num_warps=self.num_warps, num_stages=self.schedule.num_stages)
         if self.target == "cuda":
             kw["enable_fp_fusion"] = False
         if self.target == "interpret":
@@ -191,11 +196,37 @@ class TritonKernel(CompiledKernel):
         else:
             self.fn[self.grid](*args, **kw)
 
+    def configure(self, cfg: dict) -> None:
+        """Launch with ``cfg`` (``XBLOCK``, ``RBLOCK``, ``num_warps``) from now on."""
+        self.constexprs = {"XBLOCK": cfg["XBLOCK"], "RBLOCK": cfg["RBLOCK"]}
+        self.num_warps = cfg["num_warps"]
+        self.grid = (math.ceil(self.rows / cfg["XBLOCK"]),)
+
+    def tune(self, args: Sequence[torch.Tensor], cache=None, bench=None) -> dict:
+        """Times the tuning candidates on ``args`` (bool buffers as uint8), keeps the fastest.
+
+        Run by the first GPU launch; tests call it under the interpreter with a
+        stand-in ``bench``.
+        """
+        from .backend import tuning_candidates
+        from .tuning import pick
+
+        def run(cfg):
+            self.configure(cfg)
+            self.launch(args)
+
+        self.tuned = True  # launches made while timing use the config being timed
+        key = f"kernel/{self.schedule.text()}\n{self.kernel.text(named=False)}"
+        best = pick(key, tuning_candidates(self.kernel, self.schedule), run,
+                    cache or self.tuning_cache, bench)
+        self.configure(best)
+        return best
+
     def compile_for(self, arch: int = 90) -> dict[str, str]:
         """This kernel's ``"cuda"`` form compiled ahead of time for ``sm_<arch>``."""
         text = self.source if self.target == "cuda" else render(self.kernel, self.schedule, "cuda")
         return compile_for_target(text, self.fn_name, signature(self.kernel), self.constexprs,
-                                  arch=arch, num_warps=self.schedule.num_warps,
+                                  arch=arch, num_warps=self.num_warps,
                                   num_stages=self.schedule.num_stages)
 
 

@@ -10,19 +10,15 @@ strides (a transposed weight costs no copy); C is contiguous. addmm's
 its own (broadcast) strides.
 
 Block sizes: under the interpreter, the first config of :data:`CONFIGS`; on a
-GPU, each config is timed on the first launch and the fastest is kept in a
-JSON file keyed by GPU name, driver, Triton version and the problem
-(:class:`Autotuner`).
+GPU, each config is timed on the first launch and the fastest is kept on disk
+(``tuning.py``: keyed by GPU name, driver, Triton version and the problem).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import threading
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 
@@ -30,6 +26,7 @@ from ..backend import CompiledKernel
 from . import TritonLoweringError
 from .prelude import PRELUDES
 from .source import HEADER, POINTER_SIG
+from .tuning import TuningCache, pick
 
 DTYPES = ("f16", "bf16", "f32", "f64")
 _STORE = {"f16": "{x}.to(tl.float16)", "bf16": "_ember_to_bf16({x})", "f32": "{x}", "f64": "{x}"}
@@ -168,61 +165,11 @@ def signature(spec: MatmulSpec) -> dict[str, str]:
     return sig
 
 
-def _driver_version() -> str:
-    """The CUDA driver's version (``cuDriverGetVersion``), or "unknown"."""
-    import ctypes
-
-    try:
-        v = ctypes.c_int()
-        if ctypes.CDLL("libcuda.so.1").cuDriverGetVersion(ctypes.byref(v)) == 0:
-            return str(v.value)
-    except OSError:
-        pass
-    return "unknown"
-
-
-class Autotuner:
-    """Keeps the fastest config per (GPU, driver, Triton version, problem) in a JSON file."""
-
-    def __init__(self, path: str | None = None) -> None:
-        from .compile import cache_dir
-
-        self.path = path or str(cache_dir() / "matmul_tuning.json")
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def device_key() -> str:
-        """GPU name, CUDA driver version and Triton version."""
-        import triton
-
-        return f"{torch.cuda.get_device_name()}/driver-{_driver_version()}/triton-{triton.__version__}"
-
-    def _load(self) -> dict[str, Any]:
-        try:
-            with open(self.path) as f:
-                return json.load(f)
-        except (OSError, ValueError):  # absent or corrupt: start over
-            return {}
-
-    def lookup(self, key: str) -> MatmulConfig | None:
-        entry = self._load().get(f"{self.device_key()}|{key}")
-        return MatmulConfig(**entry) if entry else None
-
-    def record(self, key: str, cfg: MatmulConfig) -> None:
-        with self._lock:
-            data = self._load()
-            data[f"{self.device_key()}|{key}"] = cfg.__dict__
-            tmp = f"{self.path}.{os.getpid()}.tmp"
-            with open(tmp, "w") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-
-
 class MatmulKernel(CompiledKernel):
     """A launchable matmul: ``launch([bias,] a, b, c)``."""
 
     def __init__(self, spec: MatmulSpec, target: str, configs: Sequence[MatmulConfig] = CONFIGS,
-                 tuner: Autotuner | None = None) -> None:
+                 tuner: TuningCache | None = None) -> None:
         from .compile import _LazyArtifacts, load_function
 
         self.name, self.spec, self.target = spec.name, spec, target
@@ -232,6 +179,7 @@ class MatmulKernel(CompiledKernel):
         self.configs = list(dict.fromkeys(_fits(c, spec) for c in configs))
         self.config: MatmulConfig | None = self.configs[0] if target == "interpret" else None
         self.tuner = tuner
+        self.bench = None  # the timer tuning uses (None: triton.testing.do_bench)
         self.artifacts = _LazyArtifacts({"triton": self.source},
                                         {"ptx": lambda: self.compile_for(90)["ptx"]})
 
@@ -257,23 +205,9 @@ class MatmulKernel(CompiledKernel):
             self._run(self.config, args)
 
     def _tune(self, args) -> MatmulConfig:
-        tuner = self.tuner or Autotuner()
-        key = self.spec.key()
-        cached = tuner.lookup(key)
-        if cached is not None and cached in self.configs:
-            return cached
-        from triton.testing import do_bench
-
-        best, best_ms = self.configs[0], math.inf
-        for cfg in self.configs:
-            try:
-                ms = do_bench(lambda c=cfg: self._run(c, args), warmup=5, rep=20)
-            except Exception:  # e.g. out of shared memory for this config
-                continue
-            if ms < best_ms:
-                best, best_ms = cfg, ms
-        tuner.record(key, best)
-        return best
+        cfg = pick(f"matmul/{self.spec.key()}", [c.__dict__ for c in self.configs],
+                   lambda c: self._run(MatmulConfig(**c), args), self.tuner, self.bench)
+        return MatmulConfig(**cfg)
 
     def compile_for(self, arch: int = 90, config: MatmulConfig | None = None) -> dict[str, str]:
         """The ``"cuda"`` form compiled ahead of time for ``sm_<arch>`` with ``config``."""

@@ -463,14 +463,21 @@ def block_sizes(kernel: Kernel, schedule: Schedule) -> tuple[int, int]:
     return x, r
 
 
-def needs_int64(kernel: Kernel, xblock: int, rblock: int) -> bool:
-    """Whether some offset of the kernel (or of a masked-off lane) may pass 2**31 - 1."""
+# Masked-off lanes of the last block may compute offsets up to a block past the
+# end; blocks never exceed 2**20 elements (Triton's limit), whatever a tuner picks.
+BLOCK_SLACK = 1 << 20
+
+
+def needs_int64(kernel: Kernel) -> bool:
+    """Whether some offset of the kernel (or of a masked-off lane) may pass 2**31 - 1.
+
+    Independent of block sizes, so a tuner may change them without regenerating.
+    """
     dom = kernel.domain
     nouter = len(dom) - kernel.num_reduce
-    if max([b.size for b in kernel.inputs + kernel.outputs] + [0]) > INT32_MAX:
+    if max([b.size for b in kernel.inputs + kernel.outputs] + [0]) + BLOCK_SLACK > INT32_MAX:
         return True
-    outer, red = math.prod(dom[:nouter]), math.prod(dom[nouter:])
-    if math.prod(dom) + xblock > INT32_MAX or outer + xblock > INT32_MAX or red + rblock > INT32_MAX:
+    if math.prod(dom) + BLOCK_SLACK > INT32_MAX:
         return True
 
     def bound(acc: Access, dims) -> int:
@@ -480,7 +487,7 @@ def needs_int64(kernel: Kernel, xblock: int, rblock: int) -> bool:
     accs += [(i.attrs["access"], dom[:nouter]) for i in kernel.epilogue if i.op == "load"]
     accs += [(s.access, dom if (s.prologue or not kernel.num_reduce) else dom[:nouter])
              for s in kernel.stores]
-    return any(bound(a, d) > INT32_MAX for a, d in accs)
+    return any(bound(a, d) + BLOCK_SLACK > INT32_MAX for a, d in accs)
 
 
 class _Gen:
@@ -495,7 +502,7 @@ class _Gen:
         dom = kernel.domain
         self.nouter = len(dom) - kernel.num_reduce
         self.xblock, self.rblock = block_sizes(kernel, schedule)
-        self.i64 = needs_int64(kernel, self.xblock, self.rblock)
+        self.i64 = needs_int64(kernel)
         self.ity = "tl.int64" if self.i64 else "tl.int32"
         self.in_epilogue = False
         self.index_vars: dict[int, str] = {}
