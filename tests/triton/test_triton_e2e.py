@@ -117,3 +117,17 @@ def test_backend_is_unavailable_without_the_interpreter_on_cpu(monkeypatch):
         assert not ok and "TRITON_INTERPRET" in why
         with pytest.raises(BackendUnavailable, match="triton"):
             select("triton", {"cpu"})
+
+
+def test_dumps_and_explain_show_triton_source(tmp_path):
+    x = torch.randn(4, 16)
+    f = ember.compile(lambda t: torch.softmax(t, -1) @ t.T, backend="triton", dump_dir=str(tmp_path))
+    with torch.no_grad():
+        f(x)
+    dumped = sorted(p.name for p in tmp_path.rglob("kernels/*.py"))
+    assert dumped and all(n.endswith(".py") for n in dumped), dumped
+    text = (next(tmp_path.rglob("kernels/*.py"))).read_text()
+    assert "@triton.jit" in text and "import triton.language as tl" in text
+    report = ember.explain(f, x)
+    assert {k.backend for k in report.kernels} == {"triton"}
+    assert any("tl.dot" in k.source for k in report.kernels)
