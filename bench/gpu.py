@@ -3,6 +3,7 @@
     python bench/gpu.py                   # on a CUDA GPU
     python bench/gpu.py --no-inductor     # skip torch.compile's Inductor
     python bench/gpu.py --interpret       # tiny sizes on the CPU under TRITON_INTERPRET=1
+    python bench/gpu.py --only softmax    # the cases whose name contains "softmax"
 
 Every case is checked against eager first. GPU times come from
 ``triton.testing.do_bench`` (CUDA events, medians); ``--interpret`` only checks
@@ -110,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-inductor", action="store_true")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     p.add_argument("--reps", type=int, default=3, help="interpreter repetitions")
+    p.add_argument("--only", default="", help="run the cases whose name contains this")
     args = p.parse_args(argv)
     if args.interpret:
         os.environ["TRITON_INTERPRET"] = "1"
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     with torch.no_grad():
         for name, fn, fargs in cases(args.interpret, device, dtype):
+            if args.only not in name:
+                continue
             ref = fn(*fargs)
             compiled = ember.compile(fn, backend="triton")
             out = compiled(*fargs)

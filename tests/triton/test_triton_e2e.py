@@ -131,3 +131,18 @@ def test_dumps_and_explain_show_triton_source(tmp_path):
     report = ember.explain(f, x)
     assert {k.backend for k in report.kernels} == {"triton"}
     assert any("tl.dot" in k.source for k in report.kernels)
+
+
+def test_gpu_bench_interpret_mode_runs(capsys):
+    """bench/gpu.py --interpret, as CI runs it (two cases, one repetition)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "gpu.py"
+    spec = importlib.util.spec_from_file_location("ember_bench_gpu", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--interpret", "--only", "softmax", "--reps", "1"]) == 0
+    assert bench.main(["--interpret", "--only", "matmul", "--reps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "softmax 4x33" in out and "matmul 40^3" in out and "MISMATCH" not in out
