@@ -82,6 +82,15 @@ def test_views_slices_and_broadcasts():
     check(f, torch.randn(6, 5), torch.randn(4))
 
 
+def test_transposes_use_2d_tiles():
+    def f(x, y):
+        return x.t() * 2.0 + y, x.permute(1, 0).exp()
+
+    report = check(f, torch.randn(70, 45), torch.randn(45, 70))
+    assert any("[:, None]" in k.source and "tl.program_id(1)" in k.source
+               for k in report.kernels), "no 2-D tiled kernel"
+
+
 def test_int_and_bool_ops():
     def f(x, i):
         m = (x > 0) & (i != 3)

@@ -126,6 +126,10 @@ def test_backend_schedules():
     assert s.reduction == "loop" and s.block == (1, 2048) and s.accumulate == ("f32",)
     pw = CASES["ops1_f32"].kernel
     assert choose_schedule(pw, "cuda").block[0] == 64  # 47 points -> one 64-wide block
+    # a transposed read gets 2-D tiles; the contiguous normalize step of layer norm does not
+    assert choose_schedule(CASES["strided"].kernel, "cuda").block == (4, 4)
+    assert choose_schedule(CASES["permute3"].kernel, "cuda").block == (8, 4)
+    assert len(choose_schedule(CASES["iota"].kernel, "cuda").block) == 1
 
 
 def test_collapse_axes():
@@ -163,7 +167,7 @@ def test_collapse_axes():
     torch.testing.assert_close(out, x.view(6, 20).sum(1))
 
 
-@pytest.mark.parametrize("name,sched", [("ops1_f32", None), ("logsumexp", None),
+@pytest.mark.parametrize("name,sched", [("ops1_f32", None), ("logsumexp", None), ("strided", None),
                                         ("red_sum_2", None), ("red_max_1", LOOP_SMALL)])
 def test_every_tuning_candidate_is_correct(name, sched, tmp_path, monkeypatch):
     """What a GPU tuner may pick computes the same results (checked here under the interpreter)."""

@@ -233,6 +233,7 @@ add(Kernel("consts", (3,), 0, (), tuple(Buffer(f"c{i}", dt, 3) for i, (_, dt) in
            tuple(Store(i, i, A(0, 1)) for i in range(len(_CONSTS)))), [], _cexp, (0.0, 0.0))
 
 # ---------------------------------------------------------------- addressing
+TILE2D = Schedule(block=(2, 2))  # 2-D tiles with row and column tails
 _g = torch.Generator().manual_seed(1)
 _X = torch.randn(12, generator=_g)     # viewed as x.T (transposed 4x3 storage)
 _R = torch.randn(4, generator=_g)      # broadcast row
@@ -245,7 +246,7 @@ add(Kernel("strided", (3, 4), 0,
             Instr("mul", (0, 1), "f32"), Instr("add", (3, 2), "f32")),
            (Store(0, 4, A(0, 4, 1)), Store(1, 4, A(11, -4, -1)))),
     [_X, _R, _S], [_ref.reshape(-1), _ref.reshape(-1).flip(0)],
-    schedules=[None, Schedule(block=(4,), num_warps=1)])
+    schedules=[None, Schedule(block=(4,), num_warps=1), TILE2D])
 
 _a, _b = torch.tensor([1.5]), torch.tensor([0.0, 0.0, 3.0], dtype=torch.float64)
 add(Kernel("scalar0d", (), 0, (Buffer("a", "f32", 1), Buffer("b", "f64", 3)), (Buffer("o", "f64", 1),),
@@ -259,7 +260,7 @@ add(Kernel("iota", (3, 5), 0, (), (Buffer("o", "f32", 15), Buffer("oi", "i32", 1
             const(10, "i64"), Instr("mul", (0, 2), "i64"), Instr("add", (3, 1), "i64"),
             Instr("cast", (4,), "f32"), Instr("cast", (4,), "i32")),
            (Store(0, 5, A(0, 5, 1)), Store(1, 6, A(0, 5, 1)))),
-    [], [_io.float(), _io.int()], schedules=[None, Schedule(block=(4,))])
+    [], [_io.float(), _io.int()], schedules=[None, Schedule(block=(4,)), TILE2D])
 
 _x6 = torch.tensor([-1.0, 0.0, 0.3, NAN, -INF, 7.0])
 add(Kernel("size1", (1, 6, 1), 0, (Buffer("x", "f32", 6),),
@@ -267,7 +268,7 @@ add(Kernel("size1", (1, 6, 1), 0, (Buffer("x", "f32", 6),),
            (load(0, A(0, 0, 1, 0), "f32"), const(0.0, "f32"), Instr("gt", (0, 1), "b8"),
             Instr("relu", (0,), "f32"), Instr("cast", (3,), "bf16")),
            (Store(0, 4, A(0, 0, 1, 0)), Store(1, 2, A(0, 0, 1, 0)))),
-    [_x6], [torch.relu(_x6).to(torch.bfloat16), _x6 > 0])
+    [_x6], [torch.relu(_x6).to(torch.bfloat16), _x6 > 0], schedules=[None, TILE2D])
 
 # a 3-d permuted (0,2,1) read and a write into the middle of a larger buffer
 _P = torch.randn(2, 3, 4, generator=_g)
@@ -278,7 +279,7 @@ _pexp[3:27] = _pref.reshape(-1)
 add(Kernel("permute3", (2, 4, 3), 0, (Buffer("x", "f32", 24),), (Buffer("o", "f32", 30),),
            (load(0, A(0, 12, 1, 4), "f32"), const(2.0, "f32"), Instr("mul", (0, 1), "f32")),
            (Store(0, 2, A(3, 12, 3, 1)),)),
-    [_P.reshape(-1)], _pexp, outputs=[_pout], schedules=[None, Schedule(block=(8,))])
+    [_P.reshape(-1)], _pexp, outputs=[_pout], schedules=[None, Schedule(block=(8,)), TILE2D])
 
 
 # ---------------------------------------------------------------- reductions

@@ -14,6 +14,7 @@ from ..backend import Backend, CompiledKernel, register
 from ..kernel import DTYPES, FLOAT_DTYPES, Kernel
 from ..schedule import Schedule
 from . import available, interpreting
+from .collapse import collapse_axes
 
 # Reductions whose row fits one block of this many elements are persistent.
 PERSISTENT_MAX = 4096
@@ -29,10 +30,35 @@ def _pow2(n: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(n, 1))))
 
 
+def _tile2d(kernel: Kernel) -> tuple[int, int] | None:
+    """2-D tile sizes when a pointwise kernel reads or writes across its innermost axis.
+
+    After merging axes, an access whose unit stride is on another axis than the
+    innermost (a transpose) would make a 1-D block's reads (or writes) strided;
+    ``[rows, cols]`` tiles let Triton move both sides coalesced.
+    """
+    c = collapse_axes(kernel)
+    dom = c.domain
+    if len(dom) < 2 or dom[-1] < 2:
+        return None
+    accs = [i.attrs["access"] for i in c.body if i.op == "load"] + [s.access for s in c.stores]
+    across = any(abs(a.strides[-1]) != 1 and any(abs(st) == 1 and n > 1 for st, n in
+                                                 zip(a.strides[:-1], dom[:-1])) for a in accs)
+    if not across:
+        return None
+    rows, cols = math.prod(dom[:-1]), dom[-1]
+    r = min(_pow2(cols), 64)
+    x = min(_pow2(rows), 64)
+    if math.ceil(cols / r) > 65535:  # grid axis 1 limit
+        return None
+    return (x, r)
+
+
 def choose_schedule(kernel: Kernel, target: str) -> Schedule:
     """Block sizes, reduction strategy, warps and accumulators for ``kernel``.
 
-    Pointwise: a 1-D block over the flattened domain. Reductions: persistent
+    Pointwise: a 1-D block over the flattened domain, or 2-D tiles over
+    (leading axes, innermost axis) when an access runs across the innermost axis. Reductions: persistent
     when a row (the flattened reduce axes) fits ``PERSISTENT_MAX`` elements,
     with several rows per program when rows are short; looped over blocks of
     ``LOOP_RBLOCK`` otherwise. Float sums and products accumulate in f32 (f64
@@ -43,6 +69,9 @@ def choose_schedule(kernel: Kernel, target: str) -> Schedule:
                 for r in kernel.reductions)
     acc = acc if acc != tuple(r.dtype for r in kernel.reductions) else ()
     if not kernel.num_reduce:
+        tiles = _tile2d(kernel)
+        if tiles is not None:
+            return Schedule(block=tiles, num_warps=4)
         n = math.prod(kernel.domain)
         x = min(_pow2(n), POINTWISE_BLOCK[target])
         warps = 4 if x >= 512 else (2 if x >= 128 else 1)
@@ -67,7 +96,10 @@ def tuning_candidates(kernel: Kernel, schedule: Schedule) -> list[dict]:
     r = schedule.block[1] if len(schedule.block) > 1 else 1
     base = {"XBLOCK": x, "RBLOCK": r, "num_warps": schedule.num_warps}
     out = [base]
-    if not kernel.num_reduce:
+    if not kernel.num_reduce and len(schedule.block) == 2:
+        for xb, rb, w in ((32, 32, 4), (64, 64, 8), (16, 64, 4), (64, 16, 4)):
+            out.append({"XBLOCK": xb, "RBLOCK": rb, "num_warps": w})
+    elif not kernel.num_reduce:
         n = _pow2(math.prod(kernel.domain))
         for xb, w in ((256, 2), (512, 4), (1024, 4), (2048, 8), (4096, 8)):
             if xb <= max(n, 256):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import math
 import os
 import tempfile
 import threading
@@ -29,7 +28,7 @@ from ..backend import CompiledKernel
 from ..kernel import Kernel
 from ..schedule import Schedule
 from . import interpreting
-from .source import block_sizes, kernel_function_name, render, signature
+from .source import block_sizes, kernel_function_name, launch_grid, render, signature
 
 _LOCK = threading.RLock()
 _MODULES: dict[tuple[str, bool], Any] = {}
@@ -156,8 +155,7 @@ class TritonKernel(CompiledKernel):
         self.fn_name = kernel_function_name(kernel)
         self.source = render(kernel, schedule, target)
         xblock, rblock = block_sizes(kernel, schedule)
-        self.rows = math.prod(kernel.outer) if kernel.num_reduce else math.prod(kernel.domain)
-        self.grid = (math.ceil(self.rows / xblock),)
+        self.grid = launch_grid(kernel, schedule, xblock, rblock)
         self.constexprs = {"XBLOCK": xblock, "RBLOCK": rblock}
         self.num_warps = schedule.num_warps
         # on a GPU the first launch times tuning candidates (see tuning.py)
@@ -172,7 +170,7 @@ class TritonKernel(CompiledKernel):
 
     def launch(self, args: Sequence[torch.Tensor], stream: object | None = None) -> None:
         """Launches the grid on the current stream (``stream``: a torch stream to use instead)."""
-        if self.grid[0] == 0:
+        if 0 in self.grid:
             return
         if self.bools:  # bool buffers are bytes to the kernel
             args = list(args)
@@ -200,7 +198,7 @@ class TritonKernel(CompiledKernel):
         """Launch with ``cfg`` (``XBLOCK``, ``RBLOCK``, ``num_warps``) from now on."""
         self.constexprs = {"XBLOCK": cfg["XBLOCK"], "RBLOCK": cfg["RBLOCK"]}
         self.num_warps = cfg["num_warps"]
-        self.grid = (math.ceil(self.rows / cfg["XBLOCK"]),)
+        self.grid = launch_grid(self.kernel, self.schedule, cfg["XBLOCK"], cfg["RBLOCK"])
 
     def tune(self, args: Sequence[torch.Tensor], cache=None, bench=None) -> dict:
         """Times the tuning candidates on ``args`` (bool buffers as uint8), keeps the fastest.

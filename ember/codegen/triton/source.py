@@ -500,7 +500,11 @@ class _Gen:
         self.lines: list[str] = []
         self.depth = 1
         dom = kernel.domain
-        self.nouter = len(dom) - kernel.num_reduce
+        self.tile2d = is_tile2d(kernel, schedule)
+        # axes from ``split`` on are the "r" part: the reduce axes, or the
+        # innermost axis of a 2-D tiled pointwise kernel
+        self.split = 1 if self.tile2d else kernel.num_reduce
+        self.nouter = len(dom) - self.split
         self.xblock, self.rblock = block_sizes(kernel, schedule)
         self.i64 = needs_int64(kernel)
         self.ity = "tl.int64" if self.i64 else "tl.int32"
@@ -517,7 +521,7 @@ class _Gen:
 
     def _axes(self, part: str) -> list[int]:
         nd = len(self.kernel.domain)
-        if not self.kernel.num_reduce:
+        if not self.split:
             return list(range(nd)) if part == "x" else []
         return list(range(self.nouter)) if part == "x" else list(range(self.nouter, nd))
 
@@ -548,7 +552,7 @@ class _Gen:
         if acc.offset:
             terms.insert(0, str(acc.offset))
         expr = " + ".join(terms) if terms else "0"
-        if not self.kernel.num_reduce:
+        if not self.split:
             return expr, ("xmask" if parts["x"] else None)
         if parts["x"] and parts["r"]:
             return expr, "mask"
@@ -562,7 +566,7 @@ class _Gen:
         """The variable holding the domain index along ``axis`` (emitted once)."""
         if axis not in self.index_vars:
             dom = self.kernel.domain
-            part = "r" if self.kernel.num_reduce and axis >= self.nouter else "x"
+            part = "r" if self.split and axis >= self.nouter else "x"
             axes = self._axes(part)
             dims = [dom[a] for a in axes]
             flat = dict(zip(axes, self._flat_strides(dims)))[axis]
@@ -619,6 +623,8 @@ class _Gen:
         arange = "tl.arange(0, {b})" + (".to(tl.int64)" if self.i64 else "")
         if math.prod(k.domain[:self.nouter]) == 0:
             self.emit("pass  # empty domain: never launched")
+        elif self.tile2d:
+            self.render_pointwise2d(pid, arange)
         elif not k.num_reduce:
             self.render_pointwise(pid, arange)
         else:
@@ -639,6 +645,23 @@ class _Gen:
         zero = f"tl.full([XBLOCK], 0, {self.ity})"
         for st in k.stores:
             self.store(st, names, k.body, zero, rank_outer=False)
+
+    def render_pointwise2d(self, pid: str, arange: str) -> None:
+        # [XBLOCK rows of the leading axes, RBLOCK points of the innermost axis]:
+        # a transposed read and a contiguous write both move whole tiles
+        k = self.kernel
+        rows, cols = math.prod(k.domain[:-1]), k.domain[-1]
+        self.emit(f"xoffs = {pid} * XBLOCK + {arange.format(b='XBLOCK')}[:, None]")
+        self.emit(f"xmask = xoffs < {rows}")
+        pid1 = "tl.program_id(1).to(tl.int64)" if self.i64 else "tl.program_id(1)"
+        self.emit(f"roffs = {pid1} * RBLOCK + {arange.format(b='RBLOCK')}[None, :]")
+        self.emit(f"rmask = roffs < {cols}")
+        self.emit("mask = xmask & rmask")
+        self.full_mask = "mask"
+        names = self.instrs(k.body, "v")
+        full = f"tl.full([XBLOCK, RBLOCK], 0, {self.ity})"
+        for st in k.stores:
+            self.store(st, names, k.body, full, rank_outer=False)
 
     def render_reduction(self, pid: str, arange: str) -> None:
         k, sch = self.kernel, self.schedule
@@ -700,6 +723,22 @@ class _Gen:
         for st in k.stores:
             if not st.prologue:
                 self.store(st, names, k.epilogue, zero, rank_outer=True)
+
+
+def is_tile2d(kernel: Kernel, schedule: Schedule) -> bool:
+    """Whether a pointwise kernel runs as 2-D tiles (a two-entry ``block``) over its
+    merged domain (which then has at least two axes)."""
+    return (not kernel.num_reduce and len(schedule.block) == 2 and len(kernel.domain) >= 2)
+
+
+def launch_grid(kernel: Kernel, schedule: Schedule, xblock: int, rblock: int) -> tuple[int, ...]:
+    """Programs per launch for block sizes ``xblock``/``rblock``."""
+    if kernel.num_reduce:
+        return (math.ceil(math.prod(kernel.outer) / xblock),)
+    c = collapse_axes(kernel)
+    if is_tile2d(c, schedule):
+        return (math.ceil(math.prod(c.domain[:-1]) / xblock), math.ceil(c.domain[-1] / rblock))
+    return (math.ceil(math.prod(kernel.domain) / xblock),)
 
 
 def kernel_function_name(kernel: Kernel) -> str:
