@@ -83,6 +83,14 @@ def test_default_configs_compile_for_sm90():
         assert ".target sm_90" in ptx and "mma" in ptx
 
 
+def test_tf32_f32_matmul_compiles_for_sm90():
+    spec = spec_for("mm_tf32", "mm", {}, [((128, 64), "f32", (64, 1)), ((64, 96), "f32", (1, 64))],
+                    "tf32")
+    assert spec.precision == "tf32" and 'input_precision="tf32"' in MatmulKernel(spec, "interpret").source
+    ptx = MatmulKernel(spec, "interpret").compile_for(90)["ptx"]
+    assert ".target sm_90" in ptx and "tf32" in ptx
+
+
 def test_grouped_order_covers_every_tile_once():
     """GROUP_M ordering with more tile rows than a group, and a ragged last group."""
     a, b = _g(90, 20), _g(20, 40, seed=1)
@@ -120,8 +128,10 @@ def test_interpreter_uses_the_first_config_and_tuning_picks_the_fastest(tmp_path
     assert cache.lookup(f"matmul/{spec.key()}") is None
 
 
-def test_unsupported_dtypes_stay_library_calls():
+def test_unsupported_dtypes_and_huge_batches_stay_library_calls():
     assert spec_for("m", "mm", {}, [((2, 2), "i32", (2, 1)), ((2, 2), "i32", (2, 1))], "ieee") is None
+    big = [((70000, 2, 2), "f32", (4, 2, 1))] * 2
+    assert spec_for("m", "bmm", {}, big, "ieee") is None
 
 
 def test_matmuls_become_triton_kernels_end_to_end():

@@ -97,8 +97,10 @@ def tuning_candidates(kernel: Kernel, schedule: Schedule) -> list[dict]:
     base = {"XBLOCK": x, "RBLOCK": r, "num_warps": schedule.num_warps}
     out = [base]
     if not kernel.num_reduce and len(schedule.block) == 2:
+        cols = collapse_axes(kernel).domain[-1]
         for xb, rb, w in ((32, 32, 4), (64, 64, 8), (16, 64, 4), (64, 16, 4)):
-            out.append({"XBLOCK": xb, "RBLOCK": rb, "num_warps": w})
+            if math.ceil(cols / rb) <= 65535:  # grid axis 1 limit
+                out.append({"XBLOCK": xb, "RBLOCK": rb, "num_warps": w})
     elif not kernel.num_reduce:
         n = _pow2(math.prod(kernel.domain))
         for xb, w in ((256, 2), (512, 4), (1024, 4), (2048, 8), (4096, 8)):

@@ -237,6 +237,8 @@ def spec_for(name: str, op: str, attrs: dict, inputs: Sequence[tuple], precision
     if op == "bmm":
         (batch, m, k), n = ash, bsh[2]
         a_st, b_st = tuple(ast), tuple(bst)
+        if batch > 65535:  # the batch is grid axis 1
+            return None
     else:
         (m, k), n, batch = ash, bsh[1], 1
         a_st, b_st = (0,) + tuple(ast), (0,) + tuple(bst)
