@@ -6,7 +6,10 @@ per-instruction table ``source.LOWERINGS``); ``compile`` writes that text to a
 content-addressed file (Triton's JIT reads source files), imports it, and wraps
 the function in a launchable :class:`~ember.codegen.backend.CompiledKernel`;
 ``backend`` registers the :class:`~ember.codegen.backend.Backend` (name
-"triton", device "cuda"); ``matmul`` holds the ``tl.dot`` templates.
+"triton", device "cuda") and chooses schedules; ``matmul`` holds the
+``tl.dot`` template; ``tuning`` times launch configs on a GPU and remembers the
+fastest; ``collapse`` merges axes before index math is generated; ``prelude``
+holds the helper functions every module starts with.
 
 Two targets share everything but a few helper functions (see ``source.PRELUDES``):
 ``"cuda"`` (libdevice for expm1/log1p/tanh/pow, hardware bf16 rounding) and

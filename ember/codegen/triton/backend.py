@@ -154,8 +154,11 @@ class TritonBackend(Backend):
         if self.target == "cuda":
             import torch
 
-            major, minor = torch.cuda.get_device_capability()
-            arch = f"sm_{major}{minor}"
+            try:
+                major, minor = torch.cuda.get_device_capability()
+                arch = f"sm_{major}{minor}"
+            except Exception:  # no usable device: nothing will launch anyway
+                arch = "no-device"
         return f"triton-{version}/{arch}/ember-{__version__}"
 
     def native_ops(self) -> frozenset[str]:
