@@ -201,6 +201,9 @@ class _Builder:
         ck = self.backend.library_kernel(name, n.op, dict(n.attrs), ins)
         if ck is not None:
             self.info.kernels.append(KernelInfo(self.backend.name, name, ck.artifacts, self.g.name))
+            if self.dump:
+                for art, suffix in self.backend.artifact_suffixes.items():
+                    self.dump(f"kernels/{name}{suffix}", ck.artifacts[art])
         return ck
 
     def _call(self, n, free: list[int], kind: str):
