@@ -65,8 +65,9 @@ def compile(fn: Any = None, *, backend: str | None = None, fullgraph: bool = Fal
 
     Args:
         fn: the function or module.
-        backend: "auto" (pick by device), "cpu" (MLIR), "triton", or "eager" (capture and report
-            only); None takes ``EMBER_BACKEND`` (default "auto").
+        backend: "auto" (pick by device), "cpu" (MLIR), "triton" (CUDA tensors, or CPU
+            tensors under ``TRITON_INTERPRET=1``), or "eager" (capture and report only);
+            None takes ``EMBER_BACKEND`` (default "auto").
         fullgraph: raise on graph breaks instead of running the rest eagerly.
         **options: other :class:`ember.config.Config` fields (dump_dir, debug, ...);
             they override the ``EMBER_*`` variables.

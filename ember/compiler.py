@@ -179,6 +179,12 @@ class _Builder:
                         for o in n.outputs]
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs, outs,
                                          plan.frees[i], plan.reuse[i], self.device))
+            elif spec.kind == "library" and (lib := self._library_kernel(n)) is not None:
+                out = (tuple(n.out.shape), dtypes.to_torch(n.out.dtype),
+                       self.layouts[n.out].strides)
+                steps.append(kernel_step([lib], spec.inputs, spec.outputs, [out], plan.frees[i],
+                                         None, self.device))
+                infos[i].kind = "kernel"
             else:
                 steps.append(self._call(n, plan.frees[i], get_op(n.op).kind))
         input_specs = [(tuple(v.shape), self.layouts[v].strides, dtypes.to_torch(v.dtype))
@@ -204,6 +210,18 @@ class _Builder:
                         self.dump(f"kernels/{k.name}{suffix}", ck.artifacts[art])
             out.append(fns)
         return out
+
+    def _library_kernel(self, n):
+        """The backend's kernel for a library op (Triton's matmul template), or None."""
+        name = f"mm{len(self.info.kernels)}_{n.op}"
+        ins = [(tuple(v.shape), v.dtype, self.layouts[v].strides) for v in n.inputs]
+        ck = self.backend.library_kernel(name, n.op, dict(n.attrs), ins)
+        if ck is not None:
+            self.info.kernels.append(KernelInfo(self.backend.name, name, ck.artifacts, self.g.name))
+            if self.dump:
+                for art, suffix in self.backend.artifact_suffixes.items():
+                    self.dump(f"kernels/{name}{suffix}", ck.artifacts[art])
+        return ck
 
     def _call(self, n, free: list[int], kind: str):
         if kind is Kind.FALLBACK:

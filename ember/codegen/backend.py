@@ -102,6 +102,21 @@ class Backend:
         """Compiles a batch of kernels; one :class:`CompiledKernel` per item, in order."""
         raise NotImplementedError
 
+    def library_kernel(self, name: str, op: str, attrs: dict,
+                       inputs: Sequence[tuple[tuple[int, ...], str, tuple[int, ...]]]
+                       ) -> CompiledKernel | None:
+        """This backend's own kernel for a library op (``mm``/``bmm``/``addmm``), or None.
+
+        Args:
+            name: a name for the kernel.
+            op: the IR op; ``attrs`` its attributes.
+            inputs: ``(shape, dtype, strides)`` of each IR input, in order.
+        Returns:
+            A kernel launched with the inputs then the (fresh, contiguous) output,
+            or None to run the op through torch as a library step.
+        """
+        return None
+
 
 _REGISTRY: dict[str, Backend] = {}
 # name -> module that registers it (imported on first use)

@@ -218,7 +218,7 @@ def test_fallback_ops_option_forces_eager_ops():
 
 
 def test_bad_arguments_are_clear_errors():
-    with pytest.raises(ValueError, match="backend: 'tpu' is not one of 'auto', 'cpu', 'eager'"):
+    with pytest.raises(ValueError, match="backend: 'tpu' is not one of 'auto', 'cpu', 'triton', 'eager'"):
         ember.compile(lambda x: x, backend="tpu")
     with pytest.raises(TypeError, match="function or nn.Module"):
         ember.compile(42)

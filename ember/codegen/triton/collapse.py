@@ -1,0 +1,72 @@
+"""Kernel -> kernel: merge adjacent domain axes that every access walks as one.
+
+Two neighbouring axes ``d, d+1`` (both outer or both reduce) merge when, for
+every access, ``stride[d] == stride[d+1] * size[d+1]`` (or either axis has size
+1) and no ``index`` instruction reads either of them. The merged kernel computes
+exactly the same thing with fewer index divisions: a ``[2, 8, 32]`` domain read
+as ``(256, 32, 1)`` and ``(8, 1, 0)`` becomes ``[16, 32]``. Generic (nothing here
+is Triton's); it lives beside the Triton generator, its only user so far.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from ..kernel import Access, Instr, Kernel, Store
+
+
+def collapse_axes(k: Kernel) -> Kernel:
+    """``k`` with mergeable adjacent axes merged (``k`` itself when none are)."""
+    nd, nouter = len(k.domain), len(k.domain) - k.num_reduce
+    if nd < 2 or math.prod(k.domain) == 0:
+        return k
+    indexed = {i.attrs["axis"] for i in k.body + k.epilogue if i.op == "index"}
+    # every access as full-rank strides (outer-rank ones padded with zeros)
+    accesses = [i.attrs["access"] for i in k.body + k.epilogue if i.op == "load"]
+    accesses += [s.access for s in k.stores]
+    rows = [list(a.strides) + [0] * (nd - len(a.strides)) for a in accesses]
+
+    groups: list[list[int]] = [[0]]
+    sizes = [k.domain[0]]
+    strides = [[r[0]] for r in rows]  # per access, per group
+    for d in range(1, nd):
+        n = k.domain[d]
+        prev = groups[-1][-1]
+        mergeable = ((prev < nouter) == (d < nouter) and prev not in indexed
+                     and d not in indexed
+                     and (sizes[-1] == 1 or n == 1
+                          or all(st[-1] == r[d] * n for st, r in zip(strides, rows))))
+        if mergeable:
+            groups[-1].append(d)
+            if n > 1:  # the merged axis steps like its inner part
+                for st, r in zip(strides, rows):
+                    st[-1] = r[d]
+            sizes[-1] *= n
+        else:
+            groups.append([d])
+            sizes.append(n)
+            for st, r in zip(strides, rows):
+                st.append(r[d])
+    if len(groups) == nd:
+        return k
+    new_of = {d: g for g, ax in enumerate(groups) for d in ax}
+    new_outer = len({new_of[d] for d in range(nouter)}) if nouter else 0
+    new_access = {}
+    for a, st in zip(accesses, strides):
+        rank = len(groups) if len(a.strides) == nd else new_outer
+        new_access[id(a)] = Access(a.offset, tuple(st[:rank]))
+
+    def fix(instrs: tuple[Instr, ...]) -> tuple[Instr, ...]:
+        out = []
+        for i in instrs:
+            if i.op == "load":
+                i = replace(i, attrs=dict(i.attrs, access=new_access[id(i.attrs["access"])]))
+            elif i.op == "index":
+                i = replace(i, attrs=dict(i.attrs, axis=new_of[i.attrs["axis"]]))
+            out.append(i)
+        return tuple(out)
+
+    stores = tuple(Store(s.output, s.value, new_access[id(s.access)], s.prologue) for s in k.stores)
+    return replace(k, domain=tuple(sizes), num_reduce=len(groups) - new_outer,
+                   body=fix(k.body), epilogue=fix(k.epilogue), stores=stores)
