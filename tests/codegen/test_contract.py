@@ -45,9 +45,7 @@ def test_backend_covers_every_instruction_it_claims(name):
         b = backends.get_backend(name)
     except backends.BackendUnavailable as e:
         pytest.skip(str(e))
-    ok, why = b.available()
-    if not ok:
-        pytest.skip(why)
+    # The lowering table is checked whether or not the backend can run here.
     missing = (set(SCALAR_OPS) | LEAVES) - b.native_ops()
     assert not missing, f"{name} lacks lowerings for {sorted(missing)}"
     assert b.fingerprint() and b.dtypes()
