@@ -4,6 +4,7 @@
     ember bench [--no-inductor]  run bench/run.py (from a checkout)
     ember ir FILE.ir             parse, verify and reprint an IR dump (or a hand-written graph)
     ember ops                    list the IR op table and the ATen ops Ember imports
+    ember fuzz [--count N] [--seed S]  random programs compiled and compared with eager
     ember version
 
 Only what a command needs is imported, so ``ember --help`` does not load torch.
@@ -58,6 +59,24 @@ def _ops() -> int:
     return 0
 
 
+def _fuzz(count: int, seed: int, max_ops: int) -> int:
+    import logging
+
+    from .fuzz import check, generate, shrink
+
+    logging.getLogger("ember").setLevel(logging.ERROR)  # eager fallbacks are expected noise
+    for i, s in enumerate(range(seed, seed + count)):
+        p = generate(s, max_ops=max_ops)
+        err = check(p)
+        if err is not None:
+            print(f"seed {s}: {err}\n# shrunk reproducer:\n{shrink(p).script()}")
+            return 1
+        if (i + 1) % 100 == 0:
+            print(f"{i + 1}/{count} programs match eager", file=sys.stderr)
+    print(f"{count} programs (seeds {seed}..{seed + count - 1}): all match eager")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(prog="ember", description="Ember deep-learning compiler")
@@ -68,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     ir = sub.add_parser("ir", help="parse, verify and reprint an Ember IR file")
     ir.add_argument("file")
     sub.add_parser("ops", help="list the IR op table and the imported ATen ops")
+    fz = sub.add_parser("fuzz", help="compile random programs and compare them with eager")
+    fz.add_argument("--count", type=int, default=100)
+    fz.add_argument("--seed", type=int, default=0)
+    fz.add_argument("--max-ops", type=int, default=12)
     sub.add_parser("version", help="print the version")
     args, rest = p.parse_known_args(argv)
     if rest and args.cmd not in ("demo", "bench"):  # only these pass options through
@@ -88,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return _ir(args.file)
     if args.cmd == "ops":
         return _ops()
+    if args.cmd == "fuzz":
+        return _fuzz(args.count, args.seed, args.max_ops)
     from . import __version__
 
     print(__version__)

@@ -55,3 +55,10 @@ def test_script_is_a_runnable_reproducer():
     env: dict = {}
     exec(compile(p.script(), "<repro>", "exec"), env)  # prints 'match'
     assert callable(env["f"]) and isinstance(env["args"][0], torch.Tensor)
+
+
+def test_ember_fuzz_command(capsys):
+    from ember.cli import main
+
+    assert main(["fuzz", "--count", "3", "--seed", "5"]) == 0
+    assert "3 programs (seeds 5..7): all match eager" in capsys.readouterr().out
