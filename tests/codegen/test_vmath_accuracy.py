@@ -88,7 +88,7 @@ def test_trig_huge_arguments_take_libm(op):
     torch.testing.assert_close(got, REF[op](x), rtol=1e-6, atol=1e-6, equal_nan=True)
 
 
-@pytest.mark.parametrize("width", [4, 8])
+@pytest.mark.parametrize("width", [4])
 def test_narrower_vectors_agree(width):
     x = inputs(1 << 14)
     for op in REF:

@@ -49,6 +49,9 @@ MIN_PARALLEL_WORK = 1 << 16
 # most this many values; beyond, in f64 (a sequential f32 sum of n values
 # loses about log2(n) bits; eager sums pairwise).
 F32_SUM_LANE_LIMIT = 2048
+# registers of vector_bits per vector step (LLVM splits the wider vectors)
+REDUCE_UNROLL = 4
+POINTWISE_UNROLL = 2
 _TRANSCENDENTAL = frozenset({"exp", "exp2", "expm1", "log", "log2", "log1p", "tanh", "sigmoid",
                              "erf", "sin", "cos", "pow"})
 
@@ -57,9 +60,19 @@ def _wide(dtype: str) -> bool:
     return dtype in ("f64", "i64")
 
 
-def choose_schedule(kernel: Kernel, vector_bits: int, threads: int) -> Schedule:
-    """The CPU schedule of ``kernel``: vector axis and width, parallel axis,
-    accumulator dtypes (see docs/design.md, "CPU schedule")."""
+def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
+                    min_parallel_work: int = MIN_PARALLEL_WORK) -> Schedule:
+    """The CPU schedule of ``kernel``.
+
+    Vector axis: the innermost axis of a pointwise kernel; for a reduction, the
+    innermost reduce axis when its loads are contiguous (or broadcast), else the
+    innermost outer axis (column reductions: lanes are independent accumulators);
+    never an axis some store does not move along. Width: ``vector_bits`` of the
+    kernel's widest (32/64-bit) values, times an unroll, at most the axis size
+    rounded up to a power of two. Parallel axis: the first outer axis longer than
+    1, split over ``threads`` when the work is at least ``min_parallel_work``.
+    Float sums accumulate in f32 vectors while each lane adds few values, else f64.
+    """
     k = kernel
     nd, nouter = len(k.domain), len(k.domain) - k.num_reduce
     empty = any(n == 0 for n in k.domain)
@@ -93,7 +106,10 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int) -> Schedule:
     extra: list[tuple[str, object]] = []
     width = 1
     if va is not None:
-        width = min(lanes, 1 << max(1, math.ceil(math.log2(k.domain[va]))))
+        # several registers per step: independent accumulator chains (a max or a
+        # sum is latency-bound with one) and more instruction-level parallelism
+        unroll = REDUCE_UNROLL if k.num_reduce else POINTWISE_UNROLL
+        width = min(lanes * unroll, 1 << max(1, math.ceil(math.log2(k.domain[va]))))
         extra.append(("vector_axis", va))
 
     acc = []
@@ -112,7 +128,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int) -> Schedule:
         pa = next((d for d in range(nouter) if k.domain[d] > 1), None)
         heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
         work = math.prod(k.domain) * (1 + 4 * heavy)
-        if (pa is not None and work >= MIN_PARALLEL_WORK and stores_vary(pa)
+        if (pa is not None and work >= min_parallel_work and stores_vary(pa)
                 and k.domain[pa] >= (2 * width if pa == va else 2)):
             nthreads = threads
             extra.append(("parallel_axis", pa))

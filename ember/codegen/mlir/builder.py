@@ -11,7 +11,7 @@ pointer). The loop nest follows the kernel semantics literally::
 
 Vector code (``Schedule.vector_width`` > 1, axis ``vector_axis`` in
 ``Schedule.extra``): that axis runs ``VW`` lanes per iteration, then one
-masked iteration for the static remainder (``vector.constant_mask``; masked
+masked iteration for the static remainder (``vector.create_mask``; masked
 loads/stores/gathers, masked lanes of a reduction replaced by its identity).
 Values that do not vary along the vector axis (stride-0 loads, constants,
 indices of other axes, and everything computed only from them) stay scalar and
@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 
 from mlir import ir
-from mlir.dialects import arith, func, memref, scf, vector
+from mlir.dialects import arith, func, llvm, memref, scf, vector
 
 from ..kernel import DTYPES, Access, Kernel
 from ..schedule import Schedule
@@ -325,7 +325,15 @@ class KernelBuilder:
         return self._for(self._cidx(0), self._cidx(n), 1, accs, inner)
 
     def _tail(self, start: int, rem: int, accs: list, inner) -> list:
-        self.mask = vector.constant_mask(self.vtype(ir.IntegerType.get_signless(1)), [rem])
+        # The lane count goes through an empty inline asm so that LLVM never sees
+        # a constant mask: with one, LLVM 22's X86 backend turns a masked store
+        # of a truncated vector (i64 -> i32) into a full 8-byte store, writing a
+        # lane the mask excludes (a neighbour's element, a data race between
+        # threads). A run-time mask keeps real masked stores.
+        i64 = ir.IntegerType.get_signless(64)
+        n = llvm.inline_asm(i64, [arith.constant(i64, rem)], "", "=r,0")
+        n = arith.index_cast(ir.IndexType.get(), n)
+        self.mask = vector.create_mask(self.vtype(ir.IntegerType.get_signless(1)), [n])
         self.ivs.append(self._cidx(start))
         try:
             return inner(accs)
