@@ -43,8 +43,11 @@ def host_vector_bits() -> int:
 
 
 # Below this much work (domain points, weighted by transcendental ops) a kernel
-# runs on the calling thread: a dispatch to the pool costs some microseconds.
-MIN_PARALLEL_WORK = 1 << 16
+# runs on the calling thread. Handing a chunk to a pool thread costs a futex
+# wake-up and a GIL hand-off: about 10 us on an idle machine, 30-80 us measured
+# on a loaded 2-core one, so a chunk must be worth well over that (2**19 points
+# of a copy-like kernel take about 30 us per thread).
+MIN_PARALLEL_WORK = 1 << 19
 # Float sums accumulate in the input dtype while each accumulator lane adds at
 # most this many values; beyond, in f64 (a sequential f32 sum of n values
 # loses about log2(n) bits; eager sums pairwise).
