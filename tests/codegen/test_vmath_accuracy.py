@@ -29,7 +29,7 @@ REF = {
 }
 # measured maxima (see docs/vector_math.md) with a little headroom
 MAX_ULP = {"exp": 2, "exp2": 2, "expm1": 3, "log": 2, "log2": 2, "log1p": 3, "tanh": 3,
-           "sigmoid": 3, "erf": 3, "sin": 2, "cos": 2}
+           "sigmoid": 3, "erf": 3, "sin": 2, "cos": 2, "pow": 1}
 SPECIAL = [0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 1e-45, -1e-45, 1e-38, 1.17549435e-38,
            3.4028235e38, -3.4028235e38, 88.72283, 88.72284, 89.0, -87.3, -103.9, -104.0, -150.0,
            128.0, 127.99, 0.625, -0.625, 1e-7, -1e-7, 0.5, 3.92, -3.92, 4.0, 8192.0, 8193.0,
@@ -104,3 +104,50 @@ def test_negative_zero_and_tiny():
         ref = REF[op](x.double()).float()
         assert torch.equal(torch.signbit(got), torch.signbit(ref)), op
         torch.testing.assert_close(got, ref, rtol=1e-6, atol=0)
+
+
+def run2(op: str, x: torch.Tensor, y: torch.Tensor, width: int) -> torch.Tensor:
+    n = x.numel()
+    acc = Access(0, (1,))
+    k = Kernel(f"vm2_{op}", (n,), 0, (Buffer("x", "f32", n), Buffer("y", "f32", n)),
+               (Buffer("o", "f32", n),),
+               (Instr("load", (), "f32", {"buffer": 0, "access": acc}),
+                Instr("load", (), "f32", {"buffer": 1, "access": acc}), Instr(op, (0, 1), "f32")),
+               (Store(0, 2, acc),))
+    (ck,) = compile_kernels([k], schedules=[Schedule(vector_width=width)])
+    o = torch.empty_like(x)
+    ck(x.data_ptr(), y.data_ptr(), o.data_ptr())
+    return o
+
+
+POW_SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, 2.5, -2.5, math.inf, -math.inf,
+               math.nan, 1e-45, -1e-45, 3.4e38, 1e-30, 2.0**24, -(2.0**24) - 2, 0.75, 1.5, 16777217.0]
+
+
+def test_pow_special_values_match_torch():
+    pairs = [(a, b) for a in POW_SPECIAL for b in POW_SPECIAL]
+    x = torch.tensor([p[0] for p in pairs], dtype=torch.float32)
+    y = torch.tensor([p[1] for p in pairs], dtype=torch.float32)
+    got = run2("pow", x, y, 16)
+    ref = torch.pow(x.double(), y.double()).float()
+    bad = ~((got == ref) | (torch.isnan(got) & torch.isnan(ref)) |
+            ((got - ref).abs() <= 2e-6 * ref.abs()))
+    assert not bad.any(), list(zip(x[bad].tolist(), y[bad].tolist(), got[bad].tolist(), ref[bad].tolist()))[:10]
+    assert torch.equal(torch.signbit(got[~torch.isnan(got)]), torch.signbit(ref[~torch.isnan(ref)]))
+
+
+def test_pow_ulp_error():
+    g = torch.Generator().manual_seed(0)
+    n = 1 << 18
+    x = torch.exp(torch.randn(n, generator=g, dtype=torch.float64) * 20).float()
+    x = torch.where(torch.rand(n, generator=g) < 0.2, -x, x)
+    y = (torch.randn(n, generator=g) * 8)
+    y = torch.where(torch.rand(n, generator=g) < 0.3, torch.round(y), y)
+    got = run2("pow", x, y, 16)
+    ref = torch.pow(x.double(), y.double())
+    fin = torch.isfinite(ref.float()) & (ref.abs() > 2.0**-126)
+    assert torch.equal(torch.isnan(got), torch.isnan(ref.float()))
+    ulp = torch.exp2(torch.floor(torch.log2(ref[fin].abs())) - 23)
+    err = ((got[fin].double() - ref[fin]).abs() / ulp).max().item()
+    print("pow max ulp", err)
+    assert err <= MAX_ULP["pow"], err

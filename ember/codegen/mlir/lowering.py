@@ -458,6 +458,10 @@ def lower_pow(cx: OpCtx):
     x, y = cx.args
     e = _constant_of(y)
     r = _pow_by(x, e, dt) if e is not None else None
+    if r is None and dt != "f64" and is_vector(x.type):
+        from .vmath import v_pow
+
+        r = v_pow(x, y)
     return cx.result(r if r is not None else mmath.powf(x, y), dt)
 
 

@@ -330,3 +330,101 @@ VMATH = {
     "sin": v_sin, "cos": v_cos,
 }
 NEEDS_ENV = frozenset({"sin", "cos"})
+
+
+# pow: the core runs in f64, where log2 and exp2 by short series are accurate
+# to ~1e-13, so y*log2|x| keeps the ~2**-24 absolute accuracy a float32 result
+# needs even when |y log2 x| is ~100 (f32 log2 would lose ~7 bits there).
+_LN2 = _pymath.log(2.0)
+
+
+def _d(x, v: float):
+    return _f(x, v)
+
+
+def _log2_f64(a):
+    """log2(a) for an f64 value a > 0 (finite, normal); garbage otherwise."""
+    i64 = shaped(ir.IntegerType.get_signless(64), a)
+
+    def c(v):
+        attr = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), v)
+        return arith.constant(i64, ir.DenseElementsAttr.get_splat(i64, attr)) if is_vector(a.type) \
+            else arith.constant(i64, attr)
+
+    bits = arith.bitcast(i64, a)
+    e = arith.subi(arith.shrsi(bits, c(52)), c(1022))
+    mf = arith.bitcast(a.type, arith.ori(arith.andi(bits, c((1 << 52) - 1)), c(0x3FE << 52)))
+    small = arith.cmpf(CmpF.OLT, mf, _d(a, 0.7071067811865476))
+    e = _sel(small, arith.subi(e, c(1)), e)
+    mf = _sel(small, arith.addf(mf, mf), mf)            # mf in [sqrt(1/2), sqrt(2))
+    m = arith.subf(mf, _d(a, 1.0))
+    s = arith.divf(m, arith.addf(m, _d(a, 2.0)))         # log(1+m) = 2 atanh(s), |s| < 0.172
+    z = arith.mulf(s, s)
+    # 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...): 9 terms leave < 1e-15 relative
+    series = _horner(z, [2.0 / (2 * k + 1) for k in range(10)])
+    ln = arith.mulf(s, series)
+    return arith.addf(arith.sitofp(a.type, e), arith.mulf(ln, _d(a, 1.0 / _LN2)))
+
+
+def _exp2_f64(t):
+    """2**t for f64 t, clamped to [-160, 130] (beyond: 0 / inf after the f32 cast)."""
+    i64 = shaped(ir.IntegerType.get_signless(64), t)
+    t = _clamp(t, -160.0, 130.0)
+    n = mmath.roundeven(t)
+    g = arith.mulf(arith.subf(t, n), _d(t, _LN2))      # |g| <= ln2/2
+    # e**g by Taylor to g**13 / 13!: remainder < 1e-16
+    coeffs = [1.0 / _pymath.factorial(k) for k in range(14)]
+    p = _horner(g, coeffs)
+    ni = arith.fptosi(i64, n)
+    one = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), 1023)
+    bias = arith.constant(i64, ir.DenseElementsAttr.get_splat(i64, one)) if is_vector(t.type) \
+        else arith.constant(i64, one)
+    fifty2 = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), 52)
+    sh = arith.constant(i64, ir.DenseElementsAttr.get_splat(i64, fifty2)) if is_vector(t.type) \
+        else arith.constant(i64, fifty2)
+    scale = arith.bitcast(t.type, arith.shli(arith.addi(ni, bias), sh))
+    return arith.mulf(p, scale)
+
+
+def v_pow(x, y):
+    """x**y for f32 values with C99/torch special cases."""
+    f64 = shaped(ir.F64Type.get(), x)
+    ax = mmath.absf(x)
+    adx = arith.extf(f64, ax)
+    # log2|x| for finite nonzero |x|; 0 and inf get +-inf directly
+    safe = _sel(arith.cmpf(CmpF.ONE, adx, _d(adx, 0.0)), adx, _d(adx, 1.0))
+    safe = _sel(arith.cmpf(CmpF.OEQ, adx, _d(adx, _pymath.inf)), _d(adx, 1.0), safe)
+    safe = _sel(_isnan(adx), _d(adx, 1.0), safe)
+    lg = _log2_f64(safe)
+    lg = _sel(arith.cmpf(CmpF.OEQ, adx, _d(adx, 0.0)), _d(adx, -_pymath.inf), lg)
+    lg = _sel(arith.cmpf(CmpF.OEQ, adx, _d(adx, _pymath.inf)), _d(adx, _pymath.inf), lg)
+    lg = _sel(_isnan(adx), adx, lg)
+    t = arith.mulf(arith.extf(f64, y), lg)
+    r = _sel(_isnan(t), t, _exp2_f64(_sel(_isnan(t), _d(t, 0.0), t)))
+    r = arith.truncf(x.type, r)
+    # sign and domain: x < 0 (or -0, -inf) with an odd integer y gives -r;
+    # x < 0 finite with a non-integer y gives NaN
+    ty = mmath.trunc(y)
+    is_int = arith.cmpf(CmpF.OEQ, ty, y)
+    half = arith.mulf(y, _f(y, 0.5))
+    is_odd = arith.andi(is_int, arith.cmpf(CmpF.ONE, mmath.trunc(half), half))
+    neg = arith.cmpi(CmpI.slt, _bits(x), _i(x, 0))
+    r = _sel(arith.andi(neg, is_odd), arith.negf(r), r)
+    bad = arith.andi(arith.cmpf(CmpF.OLT, x, _f(x, 0.0)),
+                     arith.andi(arith.cmpf(CmpF.ONE, x, _f(x, -_pymath.inf)),
+                                arith.xori(is_int, _true(x))))
+    r = _sel(bad, _f(x, _pymath.nan), r)
+    # |x| == 1 with y = +-inf, x == 1 with anything, y == 0 with anything: 1
+    one = _f(x, 1.0)
+    r = _sel(arith.andi(arith.cmpf(CmpF.OEQ, ax, one),
+                        arith.cmpf(CmpF.OEQ, mmath.absf(y), _f(y, _pymath.inf))), one, r)
+    r = _sel(arith.cmpf(CmpF.OEQ, x, one), one, r)
+    return _sel(arith.cmpf(CmpF.OEQ, y, _f(y, 0.0)), one, r)
+
+
+def _true(x):
+    i1 = ir.IntegerType.get_signless(1)
+    t = shaped(i1, x)
+    attr = ir.IntegerAttr.get(i1, 1)
+    return arith.constant(t, ir.DenseElementsAttr.get_splat(t, attr)) if is_vector(t) \
+        else arith.constant(t, attr)
