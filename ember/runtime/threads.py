@@ -56,17 +56,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def run_chunks(fn: Callable[..., None], args: Sequence, bounds: Sequence[tuple[int, int]]) -> None:
-    """Calls ``fn(*args, lo, hi)`` for every ``(lo, hi)`` in ``bounds``, in parallel;
-    returns when all are done (re-raising the first error)."""
+def run_chunks(fn: Callable[..., None], args: Sequence, bounds: Sequence[tuple[int, ...]]) -> None:
+    """Calls ``fn(*args, *b)`` for every ``b`` (e.g. ``(lo, hi)``) in ``bounds``, in
+    parallel; returns when all are done (re-raising the first error)."""
     if len(bounds) == 1:
         fn(*args, *bounds[0])
         return
     tasks = _tasks if _tasks is not None and len(_workers) >= len(bounds) - 1 \
         else _ensure(len(bounds) - 1)
     done: queue.SimpleQueue = queue.SimpleQueue()
-    for lo, hi in bounds[1:]:
-        tasks.put((fn, (*args, lo, hi), done))
+    for b in bounds[1:]:
+        tasks.put((fn, (*args, *b), done))
     err = None
     try:
         fn(*args, *bounds[0])

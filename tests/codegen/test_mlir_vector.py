@@ -321,3 +321,58 @@ def test_end_to_end_matches_eager(name):
     exp = exp if isinstance(exp, tuple) else (exp,)
     for a, b in zip(got, exp):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
+# ------------------------------------------------------------ split reductions
+def whole_reduce(shape, kind: str, dt: str = "f32", acc: str | None = None) -> Kernel:
+    """kind over all of x (as a (1, *shape) domain), epilogue adds x[0], prologue x*2."""
+    acc = acc or dt
+    n = math.prod(shape)
+    strides = tuple(math.prod(shape[i + 1:]) for i in range(len(shape)))
+    body = (load(0, Access(0, (0,) + strides), dt), Instr("cast", (0,), acc),
+            Instr("add", (1, 1), acc))
+    return Kernel(f"wr_{kind}_{'x'.join(map(str, shape))}_{dt}", (1,) + tuple(shape), len(shape),
+                  (Buffer("x", dt, n),), (Buffer("o", acc, 1), Buffer("p", acc, n)), body,
+                  (Store(0, 3, A(0, 0)), Store(1, 2, Access(0, (0,) + strides), prologue=True)),
+                  (Reduction(kind, 1, acc),),
+                  (Instr("reduced", (), acc, {"index": 0}), load(0, A(0, 0), dt),
+                   Instr("cast", (1,), acc), Instr("add", (0, 2), acc)))
+
+
+@pytest.mark.parametrize("threads", [2, 3, 5])
+def test_split_whole_reductions(threads):
+    g = torch.Generator().manual_seed(5)
+    cases = []
+    for shape in ((1000,), (3, 333), (77, 5), (2, 3)):
+        for kind in ("sum", "max", "min", "prod"):
+            x = torch.randn(*shape, generator=g) * (0.9 if kind == "prod" else 1)
+            if kind in ("max", "min") and x.numel() > 6:
+                x.view(-1)[x.numel() - 2] = NAN
+            cases.append((whole_reduce(shape, kind), x))
+    xi = torch.randint(-1000, 1000, (999,), generator=g, dtype=torch.int32)
+    cases.append((whole_reduce((999,), "sum", "i32", "i64"), xi))
+    xb = torch.zeros(500, dtype=torch.bool)
+    xb[321] = True
+    cases.append((whole_reduce((500,), "max", "b8"), xb))
+    ks = [c[0] for c in cases]
+    ss = [sched(k, 512 if 512 in BITS else BITS[-1], threads) for k in ks]
+    cks = compile_kernels(ks, schedules=ss)
+    split_seen = 0
+    for (k, x), ck, s in zip(cases, cks, ss):
+        split_seen += ck.chunks is not None
+        got = _run(ck, k, [x.reshape(-1)])
+        kind = k.reductions[0].kind
+        acc_dt = TORCH_DTYPES[k.outputs[0].dtype]
+        xa = x.reshape(-1).to(acc_dt)
+        red = {"sum": torch.sum, "prod": torch.prod, "max": torch.amax, "min": torch.amin}[kind]
+        if acc_dt == torch.bool:
+            r = xa.any() if kind == "max" else xa.all()
+            exp = r | xa[0]
+        else:
+            exp = red(xa) + xa[0]
+        _close(got[0], exp.reshape(1), f"{k.name} [{s.text()}]", rtol=2e-5)
+        _close(got[1], xa + xa if acc_dt != torch.bool else xa, f"{k.name} [{s.text()}] prologue")
+        # the single-threaded entry agrees
+        one = _run(ck.fn, k, [x.reshape(-1)])
+        _close(one[0], got[0], f"{k.name} single vs split", rtol=2e-5)
+    assert split_seen >= len(cases) // 2

@@ -135,6 +135,17 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
                 and k.domain[pa] >= (2 * width if pa == va else 2)):
             nthreads = threads
             extra.append(("parallel_axis", pa))
+    if threads > 1 and nthreads == 1 and not empty and k.reductions and all(
+            n == 1 for n in k.outer):
+        # one outer point (a whole-tensor reduction): split the first long reduce
+        # axis; each chunk accumulates into its own slot, combined in order
+        sa = next((d for d in range(nouter, nd) if k.domain[d] > 1), None)
+        heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
+        work = math.prod(k.domain) * (1 + 4 * heavy)
+        if (sa is not None and work >= min_parallel_work
+                and k.domain[sa] >= (2 * width if sa == va else 2)):
+            nthreads = threads
+            extra.append(("split_reduce", sa))
     return Schedule(
         parallel_axes=1 if nthreads > 1 else 0, threads=nthreads, vector_width=width,
         accumulate=tuple(acc) if tuple(acc) != tuple(r.dtype for r in k.reductions) else (),

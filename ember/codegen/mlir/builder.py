@@ -44,9 +44,12 @@ from ..kernel import DTYPES, Access, Kernel
 from ..schedule import Schedule
 from . import LoweringError
 from .lowering import (
-    LOWERINGS, OpCtx, compute_type, convert, is_float, is_vector, reduce_combine, reduce_identity,
-    storage_type, to_storage,
+    LOWERINGS, OpCtx, compute_type, convert, from_storage, is_float, is_vector, reduce_combine,
+    reduce_identity, storage_type, to_storage,
 )
+
+# scratch slots of a split reduction (one per thread chunk), statically sized
+_MAX_SLOTS = 256
 
 _CK = vector.CombiningKind
 
@@ -96,25 +99,51 @@ class ModuleBuilder:
         # lets LLVM hoist/vectorize the call, as convert-math-to-libm does
         f.attributes["llvm.readnone"] = ir.UnitAttr.get()
 
-    def add(self, kernel: Kernel, schedule: Schedule | None = None) -> tuple[str, str, str | None]:
-        """Adds ``kernel``; returns (symbol, MLIR text of its functions, symbol of
-        the ranged entry or None)."""
+    def add(self, kernel: Kernel, schedule: Schedule | None = None) -> tuple[str, str, dict]:
+        """Adds ``kernel``; returns (symbol, MLIR text of its functions, the
+        symbols of its extra entries: ``range``, or ``partial`` and ``finish``)."""
         sym = self.symbol_for(kernel.name)
-        kb = KernelBuilder(self, kernel, sym, schedule or Schedule())
+        schedule = schedule or Schedule()
+        kb = KernelBuilder(self, kernel, sym, schedule)
         fns = kb.build()
+        extra = {"range": kb.range_symbol} if kb.range_symbol else {}
+        sa = schedule_option(schedule, "split_reduce")
+        if sa is not None and kb.pa is None and _splittable(kernel, sa):
+            for mode in ("partial", "finish"):
+                kbm = KernelBuilder(self, kernel, f"{sym}_{mode}", schedule, mode=mode)
+                fns += kbm.build()
+                extra[mode] = f"{sym}_{mode}"
         for fn in fns:
             try:
                 fn.operation.verify()
             except ir.MLIRError as e:  # a bug here, but never hand it to the JIT
                 raise LoweringError(f"kernel {kernel.name!r}: built invalid MLIR: {e}") from None
-        return sym, "\n".join(str(fn) for fn in fns), kb.range_symbol
+        return sym, "\n".join(str(fn) for fn in fns), extra
+
+
+def _splittable(kernel: Kernel, axis: int) -> bool:
+    """Whether reduce axis ``axis`` can be split across threads: one outer point
+    (partial accumulators are combined once) and a non-empty domain."""
+    nouter = len(kernel.domain) - kernel.num_reduce
+    return (nouter <= axis < len(kernel.domain) and kernel.domain[axis] > 1
+            and all(n == 1 for n in kernel.domain[:nouter]) and all(kernel.domain)
+            and bool(kernel.reductions))
 
 
 class KernelBuilder:
-    """Emits one kernel; also the ``env`` that lowering functions call back."""
+    """Emits one kernel; also the ``env`` that lowering functions call back.
 
-    def __init__(self, mb: ModuleBuilder, kernel: Kernel, symbol: str, schedule: Schedule):
+    ``mode`` "partial" (split reductions) builds ``(buffers..., scratch...,
+    lo, hi, slot)``: the reductions over ``[lo, hi)`` of the split reduce axis,
+    prologue stores included, written to ``scratch[k][slot]``; "finish" builds
+    ``(buffers..., scratch..., nslots)``: combines the slots in order, then the
+    epilogue and its stores.
+    """
+
+    def __init__(self, mb: ModuleBuilder, kernel: Kernel, symbol: str, schedule: Schedule,
+                 mode: str = "full"):
         self.mb, self.k, self.symbol, self.schedule = mb, kernel, symbol, schedule
+        self.mode = mode
         self.acc_dtypes = [schedule.accumulator(kernel, i) for i in range(len(kernel.reductions))]
         self.kernel_name = kernel.name
         self.ivs: list = []  # per domain axis: induction variable or None (size 1)
@@ -134,7 +163,13 @@ class KernelBuilder:
         pa = schedule_option(schedule, "parallel_axis")
         nouter = nd - kernel.num_reduce
         self.pa = pa if pa is not None and 0 <= pa < nouter else None
-        self.range_symbol = symbol + "_range" if self.pa is not None else None
+        if mode == "partial":
+            self.pa = schedule_option(schedule, "split_reduce")
+        elif mode == "finish":
+            self.pa = None
+        self.range_symbol = symbol + "_range" if self.pa is not None and mode == "full" else None
+        self.scratch: list = []
+        self.slot = None
         self.lo = self.hi = None
         self.vec = False        # emitting inside the vector axis
         self.lane_mode = False  # the instruction being lowered is a vector one
@@ -254,15 +289,25 @@ class KernelBuilder:
         fns = []
         name = self.range_symbol or self.symbol
         extra = [idx, idx] if self.range_symbol else []
+        if self.mode != "full":
+            extra = [ir.MemRefType.get([_MAX_SLOTS], storage_type(dt)) for dt in self.acc_dtypes]
+            extra += [idx, idx, idx] if self.mode == "partial" else [idx]
         with ir.InsertionPoint(self.mb.module.body):
             fn = func.FuncOp(name, ir.FunctionType.get(types + extra, []))
         fns.append(fn)
         entry = self._entry = fn.add_entry_block()
         args = list(entry.arguments)
+        nb = len(k.inputs) + len(k.outputs)
         self.in_args = args[: len(k.inputs)]
-        self.out_args = args[len(k.inputs): len(k.inputs) + len(k.outputs)]
+        self.out_args = args[len(k.inputs): nb]
         if self.range_symbol:
             self.lo, self.hi = args[-2], args[-1]
+        if self.mode != "full":
+            self.scratch = args[nb: nb + len(self.acc_dtypes)]
+        if self.mode == "partial":
+            self.lo, self.hi, self.slot = args[-3], args[-2], args[-1]
+        elif self.mode == "finish":
+            self.slot = args[-1]  # the number of slots
         with ir.InsertionPoint(entry):
             nouter = len(k.domain) - k.num_reduce
             # an empty outer domain runs nothing: no store may happen
@@ -301,13 +346,16 @@ class KernelBuilder:
             if d == self.pa:
                 hi = arith.minsi(self.hi, self._cidx(main)) if rem else self.hi
                 if main:
-                    self._for(self.lo, hi, vw, [], inner)
-                if rem:  # the parallel axis is outer: no accumulators here
+                    accs = self._for(self.lo, hi, vw, accs, inner)
+                if rem:  # only the chunk that ends the axis runs the remainder
                     cond = arith.cmpi(arith.CmpIPredicate.eq, self.hi, self._cidx(n))
-                    branch = scf.IfOp(cond)
+                    branch = scf.IfOp(cond, [a.type for a in accs], has_else=bool(accs))
                     with ir.InsertionPoint(branch.then_block):
-                        self._tail(main, rem, [], inner)
-                        scf.yield_([])
+                        scf.yield_(self._tail(main, rem, accs, inner))
+                    if accs:
+                        with ir.InsertionPoint(branch.else_block):
+                            scf.yield_(accs)
+                        accs = list(branch.results)
             else:
                 if main:
                     accs = self._for(self._cidx(0), self._cidx(main), vw, accs, inner)
@@ -398,6 +446,9 @@ class KernelBuilder:
         for r, dt in zip(k.reductions, self.acc_dtypes):  # Kernel.validate does not check these
             if r.dtype not in DTYPES or dt not in DTYPES:
                 raise LoweringError(f"kernel {self.kernel_name!r}: reduction {r} has bad dtype")
+        if self.mode == "finish":
+            self._finish_point()
+            return
         nouter = len(k.domain) - k.num_reduce
         inner_vec = self.va is not None and self.va >= nouter
         self.vacc = self.vec or inner_vec
@@ -412,10 +463,28 @@ class KernelBuilder:
             self.accs = [self._horizontal(r.kind, dt, acc)
                          for r, dt, acc in zip(k.reductions, self.acc_dtypes, self.accs)]
             self.vacc = False
+        if self.mode == "partial":
+            for acc, dt, buf in zip(self.accs, self.acc_dtypes, self.scratch):
+                memref.store(to_storage(acc, dt), buf, [self.slot])
+            return
         # self.ivs is back to the outer axes: epilogue accesses have that rank
         values, _ = self._eval(k.epilogue)
         self._store(values, k.epilogue)
         self.vacc = False
+
+    def _finish_point(self) -> None:
+        k = self.k
+        accs = [reduce_identity(r.kind, dt) for r, dt in zip(k.reductions, self.acc_dtypes)]
+        loop = scf.ForOp(self._cidx(0), self.slot, self._cidx(1), iter_args=accs)
+        with ir.InsertionPoint(loop.body):
+            i = loop.induction_variable
+            scf.yield_([
+                reduce_combine(r.kind, dt, acc, from_storage(memref.load(buf, [i]), dt))
+                for r, dt, acc, buf in zip(k.reductions, self.acc_dtypes,
+                                           list(loop.inner_iter_args), self.scratch)])
+        self.accs = list(loop.results)
+        values, _ = self._eval(k.epilogue)
+        self._store(values, k.epilogue)
 
     def _horizontal(self, kind: str, dtype: str, acc):
         fm = ir.Attribute.parse("#arith.fastmath<reassoc>") if is_float(dtype) else None
