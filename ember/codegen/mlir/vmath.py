@@ -1,5 +1,7 @@
 """Polynomial f32 math for vector code (no libm calls inside vector loops).
 
+(``pow`` computes its core in f64; see :func:`v_pow`.)
+
 LLVM turns ``llvm.exp.v16f32`` and friends into one scalar libm call per lane,
 and these MLIR wheels register no ``math-polynomial-approximation`` pass, so
 vector loops get their transcendental functions here: range reduction plus a
@@ -338,10 +340,6 @@ NEEDS_ENV = frozenset({"sin", "cos"})
 _LN2 = _pymath.log(2.0)
 
 
-def _d(x, v: float):
-    return _f(x, v)
-
-
 def _log2_f64(a):
     """log2(a) for an f64 value a > 0 (finite, normal); garbage otherwise."""
     i64 = shaped(ir.IntegerType.get_signless(64), a)
@@ -354,16 +352,16 @@ def _log2_f64(a):
     bits = arith.bitcast(i64, a)
     e = arith.subi(arith.shrsi(bits, c(52)), c(1022))
     mf = arith.bitcast(a.type, arith.ori(arith.andi(bits, c((1 << 52) - 1)), c(0x3FE << 52)))
-    small = arith.cmpf(CmpF.OLT, mf, _d(a, 0.7071067811865476))
+    small = arith.cmpf(CmpF.OLT, mf, _f(a, 0.7071067811865476))
     e = _sel(small, arith.subi(e, c(1)), e)
     mf = _sel(small, arith.addf(mf, mf), mf)            # mf in [sqrt(1/2), sqrt(2))
-    m = arith.subf(mf, _d(a, 1.0))
-    s = arith.divf(m, arith.addf(m, _d(a, 2.0)))         # log(1+m) = 2 atanh(s), |s| < 0.172
+    m = arith.subf(mf, _f(a, 1.0))
+    s = arith.divf(m, arith.addf(m, _f(a, 2.0)))         # log(1+m) = 2 atanh(s), |s| < 0.172
     z = arith.mulf(s, s)
     # 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...): 9 terms leave < 1e-15 relative
     series = _horner(z, [2.0 / (2 * k + 1) for k in range(10)])
     ln = arith.mulf(s, series)
-    return arith.addf(arith.sitofp(a.type, e), arith.mulf(ln, _d(a, 1.0 / _LN2)))
+    return arith.addf(arith.sitofp(a.type, e), arith.mulf(ln, _f(a, 1.0 / _LN2)))
 
 
 def _exp2_f64(t):
@@ -371,7 +369,7 @@ def _exp2_f64(t):
     i64 = shaped(ir.IntegerType.get_signless(64), t)
     t = _clamp(t, -160.0, 130.0)
     n = mmath.roundeven(t)
-    g = arith.mulf(arith.subf(t, n), _d(t, _LN2))      # |g| <= ln2/2
+    g = arith.mulf(arith.subf(t, n), _f(t, _LN2))      # |g| <= ln2/2
     # e**g by Taylor to g**13 / 13!: remainder < 1e-16
     coeffs = [1.0 / _pymath.factorial(k) for k in range(14)]
     p = _horner(g, coeffs)
@@ -392,15 +390,15 @@ def v_pow(x, y):
     ax = mmath.absf(x)
     adx = arith.extf(f64, ax)
     # log2|x| for finite nonzero |x|; 0 and inf get +-inf directly
-    safe = _sel(arith.cmpf(CmpF.ONE, adx, _d(adx, 0.0)), adx, _d(adx, 1.0))
-    safe = _sel(arith.cmpf(CmpF.OEQ, adx, _d(adx, _pymath.inf)), _d(adx, 1.0), safe)
-    safe = _sel(_isnan(adx), _d(adx, 1.0), safe)
+    safe = _sel(arith.cmpf(CmpF.ONE, adx, _f(adx, 0.0)), adx, _f(adx, 1.0))
+    safe = _sel(arith.cmpf(CmpF.OEQ, adx, _f(adx, _pymath.inf)), _f(adx, 1.0), safe)
+    safe = _sel(_isnan(adx), _f(adx, 1.0), safe)
     lg = _log2_f64(safe)
-    lg = _sel(arith.cmpf(CmpF.OEQ, adx, _d(adx, 0.0)), _d(adx, -_pymath.inf), lg)
-    lg = _sel(arith.cmpf(CmpF.OEQ, adx, _d(adx, _pymath.inf)), _d(adx, _pymath.inf), lg)
+    lg = _sel(arith.cmpf(CmpF.OEQ, adx, _f(adx, 0.0)), _f(adx, -_pymath.inf), lg)
+    lg = _sel(arith.cmpf(CmpF.OEQ, adx, _f(adx, _pymath.inf)), _f(adx, _pymath.inf), lg)
     lg = _sel(_isnan(adx), adx, lg)
     t = arith.mulf(arith.extf(f64, y), lg)
-    r = _sel(_isnan(t), t, _exp2_f64(_sel(_isnan(t), _d(t, 0.0), t)))
+    r = _sel(_isnan(t), t, _exp2_f64(_sel(_isnan(t), _f(t, 0.0), t)))
     r = arith.truncf(x.type, r)
     # sign and domain: x < 0 (or -0, -inf) with an odd integer y gives -r;
     # x < 0 finite with a non-integer y gives NaN
