@@ -249,6 +249,21 @@ def test_threaded_equals_single_threaded():
                 assert torch.equal(a.view(torch.uint8), b.view(torch.uint8)), k.name
 
 
+def test_parallel_axis_can_be_an_inner_outer_axis():
+    k = pointwise_chain(1001)  # domain (3, 1001): 3 rows balance 2 threads badly
+    s = sched(k, 512 if 512 in BITS else BITS[-1], 2)
+    assert dict(s.extra)["parallel_axis"] == 1
+    (ck,) = compile_kernels([k], schedules=[s])
+    assert ck.chunks and ck.chunks[0][1] % s.vector_width == 0
+    g = torch.Generator().manual_seed(6)
+    ins = [torch.randn(b.size, generator=g) for b in k.inputs]
+    got = _run(ck, k, ins)
+    one = _run(ck.fn, k, ins)
+    for a, b, r in zip(got, one, _interp(k, ins)):
+        assert torch.equal(a, b)
+        _close(a, r, "pw parallel axis 1")
+
+
 def test_index_and_where_in_vector_lanes():
     n = 37
     k = Kernel("iota_v", (2, n), 0, (Buffer("x", "f32", 2 * n),),

@@ -72,8 +72,10 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
     innermost outer axis (column reductions: lanes are independent accumulators);
     never an axis some store does not move along. Width: ``vector_bits`` of the
     kernel's widest (32/64-bit) values, times an unroll, at most the axis size
-    rounded up to a power of two. Parallel axis: the first outer axis longer than
-    1, split over ``threads`` when the work is at least ``min_parallel_work``.
+    rounded up to a power of two. Parallel axis: the outermost axis with at least
+    4 chunks' worth of iterations per thread (else the longest), split over
+    ``threads`` when the work is at least ``min_parallel_work``; a reduction with
+    one outer point splits its first long reduce axis instead.
     Float sums accumulate in f32 vectors while each lane adds few values, else f64.
     """
     k = kernel
@@ -128,11 +130,17 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
 
     nthreads = 1
     if threads > 1 and not empty and nouter:
-        pa = next((d for d in range(nouter) if k.domain[d] > 1), None)
+        # the outermost axis with enough iterations to balance the threads (any
+        # outer axis works: the axes outside it loop fully inside each chunk),
+        # else the longest one
+        ok = [d for d in range(nouter) if stores_vary(d)
+              and k.domain[d] >= (2 * width if d == va else 2)]
+        units = {d: k.domain[d] // (width if d == va else 1) for d in ok}
+        pa = next((d for d in ok if units[d] >= 4 * threads),
+                  max(ok, key=lambda d: units[d], default=None))
         heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
         work = math.prod(k.domain) * (1 + 4 * heavy)
-        if (pa is not None and work >= min_parallel_work and stores_vary(pa)
-                and k.domain[pa] >= (2 * width if pa == va else 2)):
+        if pa is not None and work >= min_parallel_work:
             nthreads = threads
             extra.append(("parallel_axis", pa))
     if threads > 1 and nthreads == 1 and not empty and k.reductions and all(
