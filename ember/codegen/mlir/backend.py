@@ -42,12 +42,16 @@ def host_vector_bits() -> int:
     return 128
 
 
-# Below this much work (domain points, weighted by transcendental ops) a kernel
-# runs on the calling thread. Handing a chunk to a pool thread costs a futex
-# wake-up and a GIL hand-off: about 10 us on an idle machine, 30-80 us measured
-# on a loaded 2-core one, so a chunk must be worth well over that (2**19 points
-# of a copy-like kernel take about 30 us per thread).
-MIN_PARALLEL_WORK = 1 << 19
+# Below this much work a kernel runs on the calling thread. Work is domain
+# points weighted by (1 + 3 * transcendental ops): about 0.05 ns per weighted
+# point single-threaded here (a copy-like pass 0.05 ns per point, an exp 0.15 ns
+# more). Handing a chunk to a pool thread costs a futex wake-up and a GIL
+# hand-off, 7 us at best and 15-25 us typically on the shared 2-core machine,
+# so threads start at about 100 us of single-threaded work (2**21 weighted
+# points). There, softmax 4096x1024 went from 2.95 to 1.35 ms (best of 50) on
+# two threads, while softmax 256x1024's 42 us kernels got slower; a quiet
+# machine could go lower.
+MIN_PARALLEL_WORK = 1 << 21
 # Float sums accumulate in the input dtype while each accumulator lane adds at
 # most this many values; beyond, in f64 (a sequential f32 sum of n values
 # loses about log2(n) bits; eager sums pairwise).
@@ -139,7 +143,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
         pa = next((d for d in ok if units[d] >= 4 * threads),
                   max(ok, key=lambda d: units[d], default=None))
         heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
-        work = math.prod(k.domain) * (1 + 4 * heavy)
+        work = math.prod(k.domain) * (1 + 3 * heavy)
         if pa is not None and work >= min_parallel_work:
             nthreads = threads
             extra.append(("parallel_axis", pa))
@@ -149,7 +153,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
         # axis; each chunk accumulates into its own slot, combined in order
         sa = next((d for d in range(nouter, nd) if k.domain[d] > 1), None)
         heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
-        work = math.prod(k.domain) * (1 + 4 * heavy)
+        work = math.prod(k.domain) * (1 + 3 * heavy)
         if (sa is not None and work >= min_parallel_work
                 and k.domain[sa] >= (2 * width if sa == va else 2)):
             nthreads = threads
