@@ -1,9 +1,14 @@
 """MLIR CPU code generator: :class:`~ember.codegen.kernel.Kernel` -> native code.
 
-Pipeline: ``builder`` turns each kernel into a ``func.func`` of scf loops over
-static-shape memrefs (scalar ops come from the ``lowering`` table), ``jit``
-lowers the module to the LLVM dialect with upstream passes and compiles it with
-MLIR's ExecutionEngine at ``-O3``. A batch of kernels shares one module and one
+Pipeline: ``backend.choose_schedule`` picks each kernel's vector axis and width
+(from the host's vector registers), parallel axis and accumulators; ``builder``
+turns each kernel into a ``func.func`` of scf loops over static-shape memrefs,
+vector code along the vector axis (ops come from the ``lowering`` table, generic
+over scalars and vectors; f32 transcendental functions in vector code from
+``vmath``'s polynomials), ``jit`` lowers the module to the LLVM dialect with
+upstream passes, compiles it with MLIR's ExecutionEngine at ``-O3`` and wraps
+kernels with a parallel axis in a threaded entry (``ember.runtime.threads``).
+See docs/vector_math.md. A batch of kernels shares one module and one
 engine, so JIT start-up is paid once per batch.
 
 This package must import without the MLIR wheels: ``mlir`` is only imported

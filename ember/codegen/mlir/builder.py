@@ -9,6 +9,26 @@ pointer). The loop nest follows the kernel semantics literally::
       epilogue; memref.store ...
     }
 
+Vector code (``Schedule.vector_width`` > 1, axis ``vector_axis`` in
+``Schedule.extra``): that axis runs ``VW`` lanes per iteration, then one
+masked iteration for the static remainder (``vector.create_mask``; masked
+loads/stores/gathers, masked lanes of a reduction replaced by its identity).
+Values that do not vary along the vector axis (stride-0 loads, constants,
+indices of other axes, and everything computed only from them) stay scalar and
+are broadcast where they meet a vector, so broadcast operands cost one scalar
+load per iteration (hoisted by LICM where invariant). Contiguous accesses are
+``vector.load``/``store``; other strides are gathers/scatters. When the vector
+axis is a reduction axis the accumulators are vectors, reduced horizontally
+(``vector.reduction``) once after the reduce loops; when it is an outer axis
+(column reductions) each lane is its own accumulator and the epilogue and
+stores are vector code too.
+
+Threads (``parallel_axis`` in ``Schedule.extra``): the function ``<sym>_range``
+takes two more ``index`` arguments ``[lo, hi)`` bounding that outer axis, and
+``<sym>`` calls it on the whole range. When the parallel axis is also the vector
+axis, callers pass bounds that are multiples of ``VW`` (or the axis end); the
+masked remainder runs in the chunk whose ``hi`` is the end.
+
 Flat offsets are ``offset + sum(stride * iv)`` in ``index`` arithmetic; the
 canonicalizer and CSE in ``jit.py`` fold the constants and share terms.
 """
@@ -18,15 +38,39 @@ from __future__ import annotations
 import re
 
 from mlir import ir
-from mlir.dialects import arith, func, memref, scf
+from mlir.dialects import arith, func, llvm, memref, scf, vector
 
 from ..kernel import DTYPES, Access, Kernel
 from ..schedule import Schedule
 from . import LoweringError
 from .lowering import (
-    LOWERINGS, OpCtx, compute_type, convert, reduce_combine, reduce_identity,
-    storage_type, to_storage,
+    LOWERINGS, OpCtx, compute_type, convert, from_storage, is_float, is_vector, reduce_combine,
+    reduce_identity, storage_type, to_storage,
 )
+
+# scratch slots of a split reduction (one per thread chunk), statically sized
+_MAX_SLOTS = 256
+
+_CK = vector.CombiningKind
+
+
+def schedule_option(schedule: Schedule, key: str, default=None):
+    """A backend-specific entry of ``Schedule.extra``."""
+    for k, v in schedule.extra:
+        if k == key:
+            return v
+    return default
+
+
+def horizontal_kind(kind: str, dtype: str):
+    """The ``vector.reduction`` kind finishing a ``kind`` reduction in ``dtype``."""
+    if is_float(dtype):
+        return {"sum": _CK.ADD, "prod": _CK.MUL, "max": _CK.MAXIMUMF, "min": _CK.MINIMUMF}[kind]
+    if dtype == "b8":
+        return {"sum": _CK.OR, "prod": _CK.AND, "max": _CK.OR, "min": _CK.AND}[kind]
+    if dtype == "u8":
+        return {"sum": _CK.ADD, "prod": _CK.MUL, "max": _CK.MAXUI, "min": _CK.MINUI}[kind]
+    return {"sum": _CK.ADD, "prod": _CK.MUL, "max": _CK.MAXSI, "min": _CK.MINSI}[kind]
 
 
 class ModuleBuilder:
@@ -55,22 +99,51 @@ class ModuleBuilder:
         # lets LLVM hoist/vectorize the call, as convert-math-to-libm does
         f.attributes["llvm.readnone"] = ir.UnitAttr.get()
 
-    def add(self, kernel: Kernel, schedule: Schedule | None = None) -> tuple[str, str]:
-        """Adds ``kernel``; returns (symbol, MLIR text of its function)."""
+    def add(self, kernel: Kernel, schedule: Schedule | None = None) -> tuple[str, str, dict]:
+        """Adds ``kernel``; returns (symbol, MLIR text of its functions, the
+        symbols of its extra entries: ``range``, or ``partial`` and ``finish``)."""
         sym = self.symbol_for(kernel.name)
-        fn = KernelBuilder(self, kernel, sym, schedule or Schedule()).build()
-        try:
-            fn.operation.verify()
-        except ir.MLIRError as e:  # a bug here, but never hand it to the JIT
-            raise LoweringError(f"kernel {kernel.name!r}: built invalid MLIR: {e}") from None
-        return sym, str(fn)
+        schedule = schedule or Schedule()
+        kb = KernelBuilder(self, kernel, sym, schedule)
+        fns = kb.build()
+        extra = {"range": kb.range_symbol} if kb.range_symbol else {}
+        sa = schedule_option(schedule, "split_reduce")
+        if sa is not None and kb.pa is None and _splittable(kernel, sa):
+            for mode in ("partial", "finish"):
+                kbm = KernelBuilder(self, kernel, f"{sym}_{mode}", schedule, mode=mode)
+                fns += kbm.build()
+                extra[mode] = f"{sym}_{mode}"
+        for fn in fns:
+            try:
+                fn.operation.verify()
+            except ir.MLIRError as e:  # a bug here, but never hand it to the JIT
+                raise LoweringError(f"kernel {kernel.name!r}: built invalid MLIR: {e}") from None
+        return sym, "\n".join(str(fn) for fn in fns), extra
+
+
+def _splittable(kernel: Kernel, axis: int) -> bool:
+    """Whether reduce axis ``axis`` can be split across threads: one outer point
+    (partial accumulators are combined once) and a non-empty domain."""
+    nouter = len(kernel.domain) - kernel.num_reduce
+    return (nouter <= axis < len(kernel.domain) and kernel.domain[axis] > 1
+            and all(n == 1 for n in kernel.domain[:nouter]) and all(kernel.domain)
+            and bool(kernel.reductions))
 
 
 class KernelBuilder:
-    """Emits one kernel; also the ``env`` that lowering functions call back."""
+    """Emits one kernel; also the ``env`` that lowering functions call back.
 
-    def __init__(self, mb: ModuleBuilder, kernel: Kernel, symbol: str, schedule: Schedule):
+    ``mode`` "partial" (split reductions) builds ``(buffers..., scratch...,
+    lo, hi, slot)``: the reductions over ``[lo, hi)`` of the split reduce axis,
+    prologue stores included, written to ``scratch[k][slot]``; "finish" builds
+    ``(buffers..., scratch..., nslots)``: combines the slots in order, then the
+    epilogue and its stores.
+    """
+
+    def __init__(self, mb: ModuleBuilder, kernel: Kernel, symbol: str, schedule: Schedule,
+                 mode: str = "full"):
         self.mb, self.k, self.symbol, self.schedule = mb, kernel, symbol, schedule
+        self.mode = mode
         self.acc_dtypes = [schedule.accumulator(kernel, i) for i in range(len(kernel.reductions))]
         self.kernel_name = kernel.name
         self.ivs: list = []  # per domain axis: induction variable or None (size 1)
@@ -79,6 +152,29 @@ class KernelBuilder:
         self.out_args: list = []
         self._entry = None
         self._idx_consts: dict[int, ir.Value] = {}
+        nd = len(kernel.domain)
+        self.vw = max(1, int(schedule.vector_width))
+        va = schedule_option(schedule, "vector_axis")
+        if self.vw > 1 and va is None:
+            va = nd - 1  # the innermost axis by default
+        if self.vw == 1 or va is None or not 0 <= va < nd:
+            self.vw, va = 1, None
+        self.va = va
+        pa = schedule_option(schedule, "parallel_axis")
+        nouter = nd - kernel.num_reduce
+        self.pa = pa if pa is not None and 0 <= pa < nouter else None
+        if mode == "partial":
+            self.pa = schedule_option(schedule, "split_reduce")
+        elif mode == "finish":
+            self.pa = None
+        self.range_symbol = symbol + "_range" if self.pa is not None and mode == "full" else None
+        self.scratch: list = []
+        self.slot = None
+        self.lo = self.hi = None
+        self.vec = False        # emitting inside the vector axis
+        self.lane_mode = False  # the instruction being lowered is a vector one
+        self.mask = None        # the tail iteration's lane mask
+        self.vacc = False       # accumulators are vectors
 
     def _cidx(self, v: int):
         """Index constants live once at function entry (keeps `source` terse)."""
@@ -87,6 +183,21 @@ class KernelBuilder:
             c = self._idx_consts[v] = arith.constant(
                 ir.IndexType.get(), v, ip=ir.InsertionPoint.at_block_begin(self._entry))
         return c
+
+    def vtype(self, t: ir.Type) -> ir.Type:
+        return ir.VectorType.get([self.vw], t)
+
+    def bcast(self, v):
+        return vector.broadcast(self.vtype(v.type), v)
+
+    def _lane_offsets(self, stride: int):
+        t = self.vtype(ir.IntegerType.get_signless(64))
+        vals = ", ".join(str(stride * i) for i in range(self.vw))
+        return arith.constant(t, ir.Attribute.parse(f"dense<[{vals}]> : {t}"))
+
+    def _full_mask(self):
+        return self.mask if self.mask is not None else vector.constant_mask(
+            self.vtype(ir.IntegerType.get_signless(1)), [self.vw])
 
     # -- env hooks used by lowering.py ------------------------------------
     def buffer_dtype(self, i: int) -> str:
@@ -101,7 +212,11 @@ class KernelBuilder:
                 f"kernel {self.kernel_name!r}: op 'index' axis {axis} is not an axis "
                 f"here (rank {len(self.ivs)})")
         iv = self.ivs[axis]
-        return self._cidx(0) if iv is None else iv
+        iv = self._cidx(0) if iv is None else iv
+        if self.lane_mode and axis == self.va:
+            vt = self.vtype(ir.IndexType.get())
+            return arith.addi(vector.broadcast(vt, iv), vector.step(vt))
+        return iv
 
     def reduced(self, k: int):
         return self.accs[k], self.acc_dtypes[k]
@@ -131,62 +246,188 @@ class KernelBuilder:
 
     def load(self, buffer: int, access: Access):
         b = self.k.inputs[buffer]
-        return memref.load(self.in_args[buffer], [self.offset(access, b.size, f"load of {b.name}")])
+        off = self.offset(access, b.size, f"load of {b.name}")
+        mem = self.in_args[buffer]
+        if not self.lane_mode:
+            return memref.load(mem, [off])
+        vt = self.vtype(storage_type(b.dtype))
+        stride = access.strides[self.va]
+        if stride == 1 and self.mask is None:
+            return vector.load(vt, mem, [off])
+        zero = arith.constant(vt, ir.DenseElementsAttr.get_splat(
+            vt, _zero_attr(storage_type(b.dtype))))
+        if stride == 1:
+            return vector.maskedload(vt, mem, [off], self.mask, zero)
+        return vector.gather(vt, mem, [off], self._lane_offsets(stride), self._full_mask(), zero)
+
+    def _store_value(self, v, out_index: int, access: Access) -> None:
+        out = self.k.outputs[out_index]
+        off = self.offset(access, out.size, f"store to {out.name}")
+        mem = self.out_args[out_index]
+        if not self.vec:
+            memref.store(v, mem, [off])
+            return
+        if not is_vector(v.type):
+            v = self.bcast(v)
+        stride = access.strides[self.va]
+        if stride == 0:  # the schedule never vectorizes such an axis
+            raise LoweringError(f"kernel {self.kernel_name!r}: store {access} does not "
+                                f"vary along vector axis {self.va}")
+        if stride == 1:
+            if self.mask is None:
+                vector.store(v, mem, [off])
+            else:
+                vector.maskedstore(mem, [off], self.mask, v)
+        else:
+            vector.scatter(None, mem, [off], self._lane_offsets(stride), self._full_mask(), v)
 
     # -- emission ---------------------------------------------------------
-    def build(self) -> func.FuncOp:
+    def build(self) -> list:
         k = self.k
         types = [ir.MemRefType.get([b.size], storage_type(b.dtype)) for b in k.inputs + k.outputs]
+        idx = ir.IndexType.get()
+        fns = []
+        name = self.range_symbol or self.symbol
+        extra = [idx, idx] if self.range_symbol else []
+        if self.mode != "full":
+            extra = [ir.MemRefType.get([_MAX_SLOTS], storage_type(dt)) for dt in self.acc_dtypes]
+            extra += [idx, idx, idx] if self.mode == "partial" else [idx]
         with ir.InsertionPoint(self.mb.module.body):
-            fn = func.FuncOp(self.symbol, ir.FunctionType.get(types, []))
+            fn = func.FuncOp(name, ir.FunctionType.get(types + extra, []))
+        fns.append(fn)
         entry = self._entry = fn.add_entry_block()
         args = list(entry.arguments)
-        self.in_args, self.out_args = args[: len(k.inputs)], args[len(k.inputs):]
+        nb = len(k.inputs) + len(k.outputs)
+        self.in_args = args[: len(k.inputs)]
+        self.out_args = args[len(k.inputs): nb]
+        if self.range_symbol:
+            self.lo, self.hi = args[-2], args[-1]
+        if self.mode != "full":
+            self.scratch = args[nb: nb + len(self.acc_dtypes)]
+        if self.mode == "partial":
+            self.lo, self.hi, self.slot = args[-3], args[-2], args[-1]
+        elif self.mode == "finish":
+            self.slot = args[-1]  # the number of slots
         with ir.InsertionPoint(entry):
             nouter = len(k.domain) - k.num_reduce
             # an empty outer domain runs nothing: no store may happen
             if all(n > 0 for n in k.domain[:nouter]):
-                if k.num_reduce == 0:
-                    self._outer(0, nouter, self._pointwise_point)
-                else:
-                    self._outer(0, nouter, self._reduction_point)
+                point = self._pointwise_point if k.num_reduce == 0 else self._reduction_point
+                self._outer(0, nouter, point)
             func.return_([])
-        return fn
+        if self.range_symbol:
+            with ir.InsertionPoint(self.mb.module.body):
+                w = func.FuncOp(self.symbol, ir.FunctionType.get(types, []))
+            fns.insert(0, w)
+            b = w.add_entry_block()
+            with ir.InsertionPoint(b):
+                n = k.domain[self.pa]
+                func.call([], self.range_symbol, list(b.arguments) + [
+                    arith.constant(idx, 0), arith.constant(idx, n)])
+                func.return_([])
+        return fns
+
+    def _for(self, lo, hi, step: int, accs: list, inner) -> list:
+        loop = scf.ForOp(lo, hi, self._cidx(step), iter_args=accs)
+        with ir.InsertionPoint(loop.body):
+            self.ivs.append(loop.induction_variable)
+            scf.yield_(inner(list(loop.inner_iter_args)))
+            self.ivs.pop()
+        return list(loop.results)
+
+    def _axis(self, d: int, accs: list, inner) -> list:
+        """Loops over axis ``d`` around ``inner(accs) -> accs`` (vector axis:
+        main loop plus a masked tail; parallel axis: over ``[lo, hi)``)."""
+        n = self.k.domain[d]
+        if d == self.va:
+            vw = self.vw
+            main, rem = n - n % vw, n % vw
+            self.vec = True
+            if d == self.pa:
+                hi = arith.minsi(self.hi, self._cidx(main)) if rem else self.hi
+                if main:
+                    accs = self._for(self.lo, hi, vw, accs, inner)
+                if rem:  # only the chunk that ends the axis runs the remainder
+                    cond = arith.cmpi(arith.CmpIPredicate.eq, self.hi, self._cidx(n))
+                    branch = scf.IfOp(cond, [a.type for a in accs], has_else=bool(accs))
+                    with ir.InsertionPoint(branch.then_block):
+                        scf.yield_(self._tail(main, rem, accs, inner))
+                    if accs:
+                        with ir.InsertionPoint(branch.else_block):
+                            scf.yield_(accs)
+                        accs = list(branch.results)
+            else:
+                if main:
+                    accs = self._for(self._cidx(0), self._cidx(main), vw, accs, inner)
+                if rem:
+                    accs = self._tail(main, rem, accs, inner)
+            self.vec = False
+            return accs
+        if d == self.pa:
+            return self._for(self.lo, self.hi, 1, accs, inner)
+        if n == 1:
+            self.ivs.append(None)
+            accs = inner(accs)
+            self.ivs.pop()
+            return accs
+        return self._for(self._cidx(0), self._cidx(n), 1, accs, inner)
+
+    def _tail(self, start: int, rem: int, accs: list, inner) -> list:
+        # The lane count goes through an empty inline asm so that LLVM never sees
+        # a constant mask: with one, LLVM 22's X86 backend turns a masked store
+        # of a truncated vector (i64 -> i32) into a full 8-byte store, writing a
+        # lane the mask excludes (a neighbour's element, a data race between
+        # threads). A run-time mask keeps real masked stores.
+        i64 = ir.IntegerType.get_signless(64)
+        n = llvm.inline_asm(i64, [arith.constant(i64, rem)], "", "=r,0")
+        n = arith.index_cast(ir.IndexType.get(), n)
+        self.mask = vector.create_mask(self.vtype(ir.IntegerType.get_signless(1)), [n])
+        self.ivs.append(self._cidx(start))
+        try:
+            return inner(accs)
+        finally:
+            self.ivs.pop()
+            self.mask = None
 
     def _outer(self, d: int, nouter: int, point) -> None:
         if d == nouter:
             point()
             return
-        n = self.k.domain[d]
-        if n == 1:
-            self.ivs.append(None)
-            self._outer(d + 1, nouter, point)
-        else:
-            loop = scf.ForOp(self._cidx(0), self._cidx(n), self._cidx(1))
-            with ir.InsertionPoint(loop.body):
-                self.ivs.append(loop.induction_variable)
-                self._outer(d + 1, nouter, point)
-                scf.yield_([])
-        self.ivs.pop()
+        self._axis(d, [], lambda accs: (self._outer(d + 1, nouter, point), [])[1])
 
-    def _eval(self, instrs) -> list:
+    def _eval(self, instrs) -> tuple[list, list]:
         values: list = []
+        varying: list = []
+        va = self.va
         for ins in instrs:
             lower = LOWERINGS.get(ins.op)
             if lower is None:
                 raise LoweringError(f"kernel {self.kernel_name!r}: unknown op {ins.op!r} ({ins})")
-            args = [values[a] for a in ins.args]
+            var = self.vec and (
+                (ins.op == "load" and ins.attrs["access"].strides[va] != 0)
+                or (ins.op == "index" and ins.attrs["axis"] == va)
+                or (ins.op == "reduced" and self.vacc)
+                or any(varying[a] for a in ins.args))
+            args = [values[a] if not var or varying[a] else self.bcast(values[a])
+                    for a in ins.args]
             cx = OpCtx(ins, args, [instrs[a].dtype for a in ins.args], self)
+            self.lane_mode = var
             try:
                 v = lower(cx)
             except LoweringError:
                 raise
             except Exception as e:  # binding-level type errors: name the op
                 raise cx.fail(f"{type(e).__name__}: {e}") from None
-            if v.type != compute_type(ins.dtype):
-                raise cx.fail(f"lowered to {v.type}, expected {compute_type(ins.dtype)}")
+            finally:
+                self.lane_mode = False
+            want = compute_type(ins.dtype)
+            if var:
+                want = self.vtype(want)
+            if v.type != want:
+                raise cx.fail(f"lowered to {v.type}, expected {want}")
             values.append(v)
-        return values
+            varying.append(var)
+        return values, varying
 
     def _store(self, values, instrs, prologue: bool = False) -> None:
         for s in self.k.stores:
@@ -194,11 +435,10 @@ class KernelBuilder:
                 continue
             out = self.k.outputs[s.output]
             v = convert(values[s.value], instrs[s.value].dtype, out.dtype)
-            off = self.offset(s.access, out.size, f"store to {out.name}")
-            memref.store(to_storage(v, out.dtype), self.out_args[s.output], [off])
+            self._store_value(to_storage(v, out.dtype), s.output, s.access)
 
     def _pointwise_point(self) -> None:
-        values = self._eval(self.k.body)
+        values, _ = self._eval(self.k.body)
         self._store(values, self.k.body)
 
     def _reduction_point(self) -> None:
@@ -206,43 +446,78 @@ class KernelBuilder:
         for r, dt in zip(k.reductions, self.acc_dtypes):  # Kernel.validate does not check these
             if r.dtype not in DTYPES or dt not in DTYPES:
                 raise LoweringError(f"kernel {self.kernel_name!r}: reduction {r} has bad dtype")
-        self.accs = [reduce_identity(r.kind, dt) for r, dt in zip(k.reductions, self.acc_dtypes)]
+        if self.mode == "finish":
+            self._finish_point()
+            return
+        nouter = len(k.domain) - k.num_reduce
+        inner_vec = self.va is not None and self.va >= nouter
+        self.vacc = self.vec or inner_vec
+        like = self.vtype(ir.F32Type.get()) if self.vacc else None
+        self.accs = [reduce_identity(r.kind, dt, like) for r, dt in zip(k.reductions, self.acc_dtypes)]
         # body values feed reductions and prologue stores; with neither (or an
         # empty reduce domain) the identities are already the result
         has_prologue = any(s.prologue for s in k.stores)
         if (k.reductions or has_prologue) and all(n > 0 for n in k.reduce):
-            self.accs = self._reduce(len(k.domain) - k.num_reduce, self.accs)
+            self.accs = self._reduce(nouter, self.accs)
+        if inner_vec:
+            self.accs = [self._horizontal(r.kind, dt, acc)
+                         for r, dt, acc in zip(k.reductions, self.acc_dtypes, self.accs)]
+            self.vacc = False
+        if self.mode == "partial":
+            for acc, dt, buf in zip(self.accs, self.acc_dtypes, self.scratch):
+                memref.store(to_storage(acc, dt), buf, [self.slot])
+            return
         # self.ivs is back to the outer axes: epilogue accesses have that rank
-        values = self._eval(k.epilogue)
+        values, _ = self._eval(k.epilogue)
         self._store(values, k.epilogue)
+        self.vacc = False
+
+    def _finish_point(self) -> None:
+        k = self.k
+        accs = [reduce_identity(r.kind, dt) for r, dt in zip(k.reductions, self.acc_dtypes)]
+        loop = scf.ForOp(self._cidx(0), self.slot, self._cidx(1), iter_args=accs)
+        with ir.InsertionPoint(loop.body):
+            i = loop.induction_variable
+            scf.yield_([
+                reduce_combine(r.kind, dt, acc, from_storage(memref.load(buf, [i]), dt))
+                for r, dt, acc, buf in zip(k.reductions, self.acc_dtypes,
+                                           list(loop.inner_iter_args), self.scratch)])
+        self.accs = list(loop.results)
+        values, _ = self._eval(k.epilogue)
+        self._store(values, k.epilogue)
+
+    def _horizontal(self, kind: str, dtype: str, acc):
+        fm = ir.Attribute.parse("#arith.fastmath<reassoc>") if is_float(dtype) else None
+        return vector.reduction(compute_type(dtype), horizontal_kind(kind, dtype), acc,
+                                fastmath=fm)
 
     def _reduce(self, d: int, accs: list) -> list:
         k = self.k
         if d == len(k.domain):
-            values = self._eval(k.body)
+            values, varying = self._eval(k.body)
             self._store(values, k.body, prologue=True)
-            return [
-                reduce_combine(r.kind, dt, acc,
-                               convert(values[r.value], k.body[r.value].dtype, dt))
-                for r, dt, acc in zip(k.reductions, self.acc_dtypes, accs)
-            ]
-        n = k.domain[d]
-        if n == 1:
-            self.ivs.append(None)
-            res = self._reduce(d + 1, accs)
-            self.ivs.pop()
-            return res
-        loop = scf.ForOp(self._cidx(0), self._cidx(n), self._cidx(1), iter_args=accs)
-        with ir.InsertionPoint(loop.body):
-            self.ivs.append(loop.induction_variable)
-            scf.yield_(self._reduce(d + 1, list(loop.inner_iter_args)))
-            self.ivs.pop()
-        return list(loop.results)
+            out = []
+            for r, dt, acc in zip(k.reductions, self.acc_dtypes, accs):
+                v = convert(values[r.value], k.body[r.value].dtype, dt)
+                if self.vacc and not varying[r.value]:
+                    v = self.bcast(v)
+                if self.vacc and self.mask is not None and self.va >= len(k.domain) - k.num_reduce:
+                    v = arith.select(self.mask, v, reduce_identity(r.kind, dt, v))
+                out.append(reduce_combine(r.kind, dt, acc, v))
+            return out
+        return self._axis(d, accs, lambda a: self._reduce(d + 1, a))
+
+
+def _zero_attr(t: ir.Type):
+    if t.typeid == ir.IntegerType.static_typeid:
+        return ir.IntegerAttr.get(t, 0)
+    return ir.FloatAttr.get(t, 0.0)
 
 
 def build_module(kernels: list[Kernel], schedules: list[Schedule] | None = None
-                 ) -> tuple[ir.Module, list[tuple[str, str]]]:
-    """All ``kernels`` in one module; also (symbol, source text) per kernel."""
+                 ) -> tuple[ir.Module, list[tuple[str, str, str | None]]]:
+    """All ``kernels`` in one module; also (symbol, source text, ranged entry
+    symbol or None) per kernel."""
     mb = ModuleBuilder()
     schedules = schedules or [Schedule()] * len(kernels)
     return mb.module, [mb.add(k, s) for k, s in zip(kernels, schedules)]

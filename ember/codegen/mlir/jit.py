@@ -35,6 +35,7 @@ PIPELINE = ",".join([
     "convert-scf-to-cf",
     "convert-math-to-llvm{approximate-log1p=false}",
     "convert-math-to-libm",
+    "convert-vector-to-llvm",
     "finalize-memref-to-llvm",
     "convert-arith-to-llvm",
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}",
@@ -114,26 +115,46 @@ class _Artifacts(dict):
 class CompiledKernel(_backend.CompiledKernel):
     """A JIT-compiled kernel: ``ck(*ptrs)`` with input then output data pointers.
 
-    ``fn`` is the raw ctypes function (same arguments); calling it directly
-    skips one Python frame.
+    ``fn`` is the raw ctypes function (same arguments, one thread); calling it
+    directly skips one Python frame. A kernel scheduled with a parallel axis
+    also has ``range_fn`` (the same plus ``lo, hi`` bounds of that axis) and
+    ``chunks``, the bounds its calls split the axis into across threads
+    (:mod:`ember.runtime.threads`); ``pointer_entry()`` is then the threaded
+    callable.
     """
 
     def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
-                 batch: _Batch):
+                 batch: _Batch, range_addr: int | None = None,
+                 chunks: list[tuple[int, int]] | None = None,
+                 split: tuple[int, int, int] | None = None):
         self.name, self.source, self.symbol = name, source, symbol
         self.num_args = num_args
-        self.fn = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * num_args))(addr)
+        ptr, i64 = ctypes.c_void_p, ctypes.c_int64
+        self.fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args))(addr)
+        self.range_fn = None
+        self.chunks = chunks if (range_addr or split) and chunks and len(chunks) > 1 else None
+        self._entry = self.fn
+        if self.chunks and range_addr:
+            self.range_fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args), i64, i64)(range_addr)
+            self._entry = _threaded(self.range_fn, self.chunks)
+        elif self.chunks and split:
+            partial_addr, finish_addr, nred = split
+            nargs = num_args + nred
+            partial = ctypes.CFUNCTYPE(None, *([ptr] * nargs), i64, i64, i64)(partial_addr)
+            finish = ctypes.CFUNCTYPE(None, *([ptr] * nargs), i64)(finish_addr)
+            self.range_fn = (partial, finish)
+            self._entry = _split(partial, finish, self.chunks, nred)
         self._batch = batch
         self.artifacts = _Artifacts(self)
 
     def __call__(self, *ptrs: int) -> None:
-        self.fn(*ptrs)
+        self._entry(*ptrs)
 
     def launch(self, args, stream=None) -> None:
-        self.fn(*[t.data_ptr() for t in args])
+        self._entry(*[t.data_ptr() for t in args])
 
     def pointer_entry(self):
-        return self.fn
+        return self._entry
 
     @property
     def llvm(self) -> str:
@@ -144,6 +165,50 @@ class CompiledKernel(_backend.CompiledKernel):
 
     def __repr__(self) -> str:
         return f"<CompiledKernel {self.name} ({self.num_args} args)>"
+
+
+def _threaded(range_fn, chunks):
+    from ...runtime.threads import run_chunks
+
+    def call(*ptrs: int) -> None:
+        run_chunks(range_fn, ptrs, chunks)
+
+    return call
+
+
+def _split(partial, finish, chunks, nred: int):
+    """Entry of a split reduction: partial accumulators per chunk on the pool
+    (into per-call scratch slots), then one combine + epilogue."""
+    from ...runtime.threads import run_chunks
+
+    bounds = [(lo, hi, i) for i, (lo, hi) in enumerate(chunks)]
+    nslots = len(chunks)
+    slots_t = ctypes.c_double * nslots  # 8 bytes, 8-aligned: any accumulator dtype
+
+    def call(*ptrs: int) -> None:
+        bufs = [slots_t() for _ in range(nred)]
+        args = (*ptrs, *(ctypes.addressof(b) for b in bufs))
+        run_chunks(partial, args, bounds)
+        finish(*args, nslots)
+
+    return call
+
+
+def _chunks(kernel: Kernel, schedule) -> list[tuple[int, int]] | None:
+    from ...runtime.threads import split
+    from .builder import _MAX_SLOTS, schedule_option
+
+    if schedule is None or schedule.threads <= 1:
+        return None
+    pa = schedule_option(schedule, "parallel_axis")
+    if pa is None:
+        pa = schedule_option(schedule, "split_reduce")
+        if pa is None:
+            return None
+        align = schedule.vector_width if schedule_option(schedule, "vector_axis") == pa else 1
+        return split(kernel.domain[pa], min(schedule.threads, _MAX_SLOTS), max(1, align))
+    align = schedule.vector_width if schedule_option(schedule, "vector_axis") == pa else 1
+    return split(kernel.domain[pa], schedule.threads, max(1, align))
 
 
 def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLock,
@@ -157,18 +222,25 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
             pm.run(module.operation)
         except ir.MLIRError as e:
             raise LoweringError(f"lowering to LLVM failed for kernel(s) {names}: {e}") from None
-        _append_address_table(module, [sym for sym, _ in built])
+        symbols = [sym for sym, _, _ in built] + [s for _, _, ex in built for s in ex.values()]
+        _append_address_table(module, symbols)
         try:
             engine = ExecutionEngine(module, opt_level=opt_level)
         except Exception as e:
             raise LoweringError(f"JIT failed for kernel(s) {names}: {e}") from None
-        addrs = _read_address_table(engine, len(kernels))
+        addrs = _read_address_table(engine, len(symbols))
         if addrs is None:
             raise LoweringError(f"JIT failed for kernel(s) {names} (unresolved symbol?)")
     batch = _Batch(module, engine, lock)
+    by_symbol = dict(zip(symbols, addrs))
+    schedules = schedules or [None] * len(kernels)
     return [
-        CompiledKernel(k.name, src, sym, addr, len(k.inputs) + len(k.outputs), batch)
-        for k, (sym, src), addr in zip(kernels, built, addrs)
+        CompiledKernel(k.name, src, sym, by_symbol[sym], len(k.inputs) + len(k.outputs), batch,
+                       range_addr=by_symbol[ex["range"]] if "range" in ex else None,
+                       chunks=_chunks(k, sc) if ex else None,
+                       split=(by_symbol[ex["partial"]], by_symbol[ex["finish"]], len(k.reductions))
+                       if "partial" in ex else None)
+        for k, (sym, src, ex), sc in zip(kernels, built, schedules)
     ]
 
 

@@ -16,7 +16,7 @@ import math as _pymath
 from typing import Any, Callable
 
 from mlir import ir
-from mlir.dialects import arith, func
+from mlir.dialects import arith, func, vector
 from mlir.dialects import math as mmath
 
 from ..kernel import FLOAT_DTYPES, SCALAR_OPS, Instr
@@ -52,6 +52,28 @@ def compute_type(dtype: str) -> ir.Type:
 
 def is_float(dtype: str) -> bool:
     return dtype in FLOAT_DTYPES
+
+
+def is_vector(t: ir.Type) -> bool:
+    return t.typeid == ir.VectorType.static_typeid
+
+
+def shaped(t: ir.Type, like) -> ir.Type:
+    """``t``, or a vector of ``t`` with the shape of ``like`` if that is a vector
+    (value or type): lowerings are generic over scalars and vectors."""
+    if like is None:
+        return t
+    lt = like if isinstance(like, ir.Type) else like.type
+    if is_vector(lt):
+        return ir.VectorType.get(ir.VectorType(lt).shape, t)
+    return t
+
+
+def splat(value, t: ir.Type):
+    """A constant of type ``t`` (scalar, or every lane of a vector) from an attribute."""
+    if is_vector(t):
+        return arith.constant(t, ir.DenseElementsAttr.get_splat(t, value))
+    return arith.constant(t, value)
 
 
 class OpCtx:
@@ -90,24 +112,26 @@ class OpCtx:
 # constants and conversions
 
 
-def const(dtype: str, value: Any):
-    """``value`` as a constant of ``dtype``, in its compute type."""
+def const(dtype: str, value: Any, like=None):
+    """``value`` as a constant of ``dtype``, in its compute type (a splat vector
+    when ``like`` is a vector value or type)."""
+    ct = compute_type(dtype)
     if dtype == "b8":
-        return arith.constant(compute_type(dtype), 1 if bool(value) else 0)
+        return splat(ir.IntegerAttr.get(ct, 1 if bool(value) else 0), shaped(ct, like))
     if is_float(dtype):
         v = float(value)
         if dtype in HALF_DTYPES:
             # torch rounds a double to half through float; so do we.
             v = ir.FloatAttr.get(ir.F32Type.get(), v).value
             v = ir.FloatAttr.get(storage_type(dtype), v).value
-        return arith.constant(compute_type(dtype), v)
+        return splat(ir.FloatAttr.get(ct, v), shaped(ct, like))
     if isinstance(value, float):
         if not _pymath.isfinite(value):
             raise LoweringError(f"non-finite constant {value} for integer dtype {dtype}")
         value = int(value)  # truncation toward zero, like a cast
     w = INT_WIDTH[dtype]
     v = ((int(value) + (1 << (w - 1))) % (1 << w)) - (1 << (w - 1))
-    return arith.constant(compute_type(dtype), v)
+    return splat(ir.IntegerAttr.get(ct, v), shaped(ct, like))
 
 
 def to_bool(v, dtype: str):
@@ -115,13 +139,13 @@ def to_bool(v, dtype: str):
     if dtype == "b8":
         return v
     if is_float(dtype):
-        return arith.cmpf(CmpF.UNE, v, const(dtype, 0.0))
-    return arith.cmpi(CmpI.ne, v, const(dtype, 0))
+        return arith.cmpf(CmpF.UNE, v, const(dtype, 0.0, v))
+    return arith.cmpi(CmpI.ne, v, const(dtype, 0, v))
 
 
 def _round_half(v, dtype: str):
     """Round an f32 value to f16/bf16 precision, staying in f32."""
-    return arith.extf(ir.F32Type.get(), arith.truncf(storage_type(dtype), v))
+    return arith.extf(shaped(ir.F32Type.get(), v), arith.truncf(shaped(storage_type(dtype), v), v))
 
 
 def convert(v, src: str, dst: str):
@@ -130,49 +154,50 @@ def convert(v, src: str, dst: str):
         return v
     if dst == "b8":
         return to_bool(v, src)
-    f32 = ir.F32Type.get()
+    f32 = shaped(ir.F32Type.get(), v)
+    tgt = shaped(compute_type(dst), v)
     if is_float(src):
         if is_float(dst):
             if src == "f64":
                 v = arith.truncf(f32, v)  # f64->half goes through f32, like torch
             if dst == "f64":
-                return arith.extf(ir.F64Type.get(), v)
+                return arith.extf(tgt, v)
             return _round_half(v, dst) if dst in HALF_DTYPES else v
         w = INT_WIDTH[dst]
         if w < 32:
             # C-style: convert to int32 then wrap (torch gives 255 for -1.0 -> u8)
-            return arith.trunci(compute_type(dst), arith.fptosi(ir.IntegerType.get_signless(32), v))
-        return arith.fptosi(compute_type(dst), v)
+            return arith.trunci(tgt, arith.fptosi(shaped(ir.IntegerType.get_signless(32), v), v))
+        return arith.fptosi(tgt, v)
     unsigned = src in UNSIGNED_DTYPES
     if is_float(dst):
         # half targets: int -> f32 -> half, the double rounding torch does
-        tgt = compute_type(dst)
         r = arith.uitofp(tgt, v) if unsigned else arith.sitofp(tgt, v)
         return _round_half(r, dst) if dst in HALF_DTYPES else r
     ws, wd = INT_WIDTH[src], INT_WIDTH[dst]
     if ws == wd:
         return v  # i8 <-> u8 reinterpret
     if ws < wd:
-        return arith.extui(compute_type(dst), v) if unsigned else arith.extsi(compute_type(dst), v)
-    return arith.trunci(compute_type(dst), v)
+        return arith.extui(tgt, v) if unsigned else arith.extsi(tgt, v)
+    return arith.trunci(tgt, v)
 
 
 def to_storage(v, dtype: str):
     """Compute-type value -> memref element value."""
     if dtype in HALF_DTYPES:
-        return arith.truncf(storage_type(dtype), v)
+        return arith.truncf(shaped(storage_type(dtype), v), v)
     if dtype == "b8":
-        return arith.extui(storage_type(dtype), v)
+        return arith.extui(shaped(storage_type(dtype), v), v)
     return v
 
 
 def from_storage(v, dtype: str):
     """Memref element value -> compute-type value."""
     if dtype in HALF_DTYPES:
-        return arith.extf(ir.F32Type.get(), v)
+        return arith.extf(shaped(ir.F32Type.get(), v), v)
     if dtype == "b8":
         # compare rather than trunci: a stray byte like 2 must still read as true
-        return arith.cmpi(CmpI.ne, v, arith.constant(storage_type("b8"), 0))
+        t = shaped(storage_type("b8"), v)
+        return arith.cmpi(CmpI.ne, v, splat(ir.IntegerAttr.get(storage_type("b8"), 0), t))
     return v
 
 
@@ -195,7 +220,7 @@ def lower_const(cx: OpCtx):
 
 def lower_index(cx: OpCtx):
     iv = cx.env.index(cx.instr.attrs["axis"])
-    return convert(arith.index_cast(ir.IntegerType.get_signless(64), iv), "i64", cx.dtype)
+    return convert(arith.index_cast(shaped(ir.IntegerType.get_signless(64), iv), iv), "i64", cx.dtype)
 
 
 def lower_reduced(cx: OpCtx):
@@ -211,12 +236,25 @@ def lower_cast(cx: OpCtx):
 # unary
 
 
+def _vmath(cx: OpCtx, name: str, dt: str):
+    """The polynomial f32 lowering of ``name`` for a vector operand, else None."""
+    if dt == "f64" or not is_vector(cx.args[0].type):
+        return None
+    from .vmath import NEEDS_ENV, VMATH
+
+    f = VMATH.get(name)
+    if f is None:
+        return None
+    return f(cx.args[0], cx.env) if name in NEEDS_ENV else f(cx.args[0])
+
+
 def _float_unary(name: str, op: Callable) -> Callable[[OpCtx], Any]:
     def lower(cx: OpCtx):
         dt = cx.same_dtype_args()
         if not is_float(dt):
             raise cx.fail(f"{name} needs a float operand")
-        return cx.result(op(cx.args[0]), dt)
+        v = _vmath(cx, name, dt)
+        return cx.result(v if v is not None else op(cx.args[0]), dt)
 
     lower.__name__ = f"lower_{name}"
     return lower
@@ -227,10 +265,20 @@ def _libm(cx: OpCtx, stem: str):
     dt = cx.same_dtype_args()
     if not is_float(dt):
         raise cx.fail(f"{stem} needs a float operand")
+    v = _vmath(cx, stem, dt)
+    if v is not None:
+        return cx.result(v, dt)
     t = compute_type(dt)
     name = stem if dt == "f64" else stem + "f"
     cx.env.libm_decl(name, t)
-    return cx.result(func.call([t], name, [cx.args[0]]), dt)
+    x = cx.args[0]
+    if not is_vector(x.type):
+        return cx.result(func.call([t], name, [x]), dt)
+    r = x  # f64 vectors: one libm call per lane
+    for lane in range(ir.VectorType(x.type).shape[0]):
+        e = vector.extract(x, [], [lane])
+        r = vector.insert(func.call([t], name, [e]), r, [], [lane])
+    return cx.result(r, dt)
 
 
 def lower_neg(cx: OpCtx):
@@ -239,7 +287,7 @@ def lower_neg(cx: OpCtx):
         return cx.result(arith.negf(cx.args[0]), dt)
     if dt == "b8":
         raise cx.fail("negation of a bool is not defined (torch raises)")
-    return cx.result(arith.subi(const(dt, 0), cx.args[0]), dt)
+    return cx.result(arith.subi(const(dt, 0, cx.args[0]), cx.args[0]), dt)
 
 
 def lower_abs(cx: OpCtx):
@@ -258,7 +306,7 @@ def lower_relu(cx: OpCtx):
     x = cx.args[0]
     if dt in UNSIGNED_DTYPES:
         return cx.result(x, dt)
-    zero = const(dt, 0)
+    zero = const(dt, 0, x)
     neg = arith.cmpf(CmpF.OLT, x, zero) if is_float(dt) else arith.cmpi(CmpI.slt, x, zero)
     return cx.result(arith.select(neg, zero, x), dt)
 
@@ -266,7 +314,7 @@ def lower_relu(cx: OpCtx):
 def lower_logical_not(cx: OpCtx):
     dt = cx.arg_dtypes[0]
     b = to_bool(cx.args[0], dt)
-    return cx.result(arith.xori(b, const("b8", True)), "b8")
+    return cx.result(arith.xori(b, const("b8", True, b)), "b8")
 
 
 def lower_expm1(cx: OpCtx):
@@ -276,7 +324,7 @@ def lower_expm1(cx: OpCtx):
 
 
 def _recip(x, dt):
-    return arith.divf(const(dt, 1.0), x)
+    return arith.divf(const(dt, 1.0, x), x)
 
 
 lower_exp = _float_unary("exp", mmath.exp)
@@ -296,9 +344,12 @@ def lower_sigmoid(cx: OpCtx):
     dt = cx.same_dtype_args()
     if not is_float(dt):
         raise cx.fail("sigmoid needs a float operand")
+    v = _vmath(cx, "sigmoid", dt)
+    if v is not None:
+        return cx.result(v, dt)
     x = cx.args[0]
     e = mmath.exp(arith.negf(x))
-    return cx.result(_recip(arith.addf(const(dt, 1.0), e), dt), dt)
+    return cx.result(_recip(arith.addf(const(dt, 1.0, x), e), dt), dt)
 
 
 def lower_rsqrt(cx: OpCtx):
@@ -358,7 +409,60 @@ lower_add = _arith_binary("add", arith.addf, arith.addi, arith.ori)
 lower_sub = _arith_binary("sub", arith.subf, arith.subi)
 lower_mul = _arith_binary("mul", arith.mulf, arith.muli, arith.andi)
 lower_div = _arith_binary("div", arith.divf, None)
-lower_pow = _arith_binary("pow", mmath.powf, None)
+def _constant_of(v):
+    """The float a value is a constant (or a broadcast constant) of, else None."""
+    op = v.owner
+    for _ in range(2):
+        if not isinstance(op, ir.Operation) and hasattr(op, "operation"):
+            op = op.operation
+        if not isinstance(op, ir.Operation):
+            return None
+        if op.name == "vector.broadcast":
+            op = op.operands[0].owner
+            continue
+        if op.name == "arith.constant":
+            a = op.attributes["value"]
+            try:
+                if isinstance(a, ir.DenseElementsAttr) or "dense" in str(a):
+                    a = ir.DenseFPElementsAttr(a).get_splat_value()
+                return ir.FloatAttr(a).value
+            except Exception:
+                return None
+        return None
+    return None
+
+
+def _pow_by(x, e: float, dt: str):
+    """x ** e for the exponents torch itself special-cases, else None."""
+    if e == 1.0:
+        return x
+    if e == 2.0:
+        return arith.mulf(x, x)
+    if e == 3.0:
+        return arith.mulf(arith.mulf(x, x), x)
+    if e == 0.5:
+        return mmath.sqrt(x)
+    if e == -1.0:
+        return _recip(x, dt)
+    if e == -2.0:
+        return _recip(arith.mulf(x, x), dt)
+    if e == -0.5:
+        return _recip(mmath.sqrt(x), dt)
+    return None
+
+
+def lower_pow(cx: OpCtx):
+    dt = cx.same_dtype_args()
+    if not is_float(dt):
+        raise cx.fail("pow needs float operands")
+    x, y = cx.args
+    e = _constant_of(y)
+    r = _pow_by(x, e, dt) if e is not None else None
+    if r is None and dt != "f64" and is_vector(x.type):
+        from .vmath import v_pow
+
+        r = v_pow(x, y)
+    return cx.result(r if r is not None else mmath.powf(x, y), dt)
 
 
 def _minmax(name: str, fop, sop, uop) -> Callable[[OpCtx], Any]:
@@ -443,18 +547,19 @@ assert set(SCALAR_OPS) <= set(LOWERINGS), set(SCALAR_OPS) - set(LOWERINGS)
 # reductions
 
 
-def reduce_identity(kind: str, dtype: str):
-    """Neutral element of ``kind`` for an accumulator of ``dtype``."""
+def reduce_identity(kind: str, dtype: str, like=None):
+    """Neutral element of ``kind`` for an accumulator of ``dtype`` (a splat
+    vector when ``like`` is a vector)."""
     if kind == "sum":
-        return const(dtype, 0)
+        return const(dtype, 0, like)
     if kind == "prod":
-        return const(dtype, 1)
+        return const(dtype, 1, like)
     if is_float(dtype):
-        return const(dtype, -_pymath.inf if kind == "max" else _pymath.inf)
+        return const(dtype, -_pymath.inf if kind == "max" else _pymath.inf, like)
     if dtype in UNSIGNED_DTYPES:
-        return const(dtype, 0 if kind == "max" else (1 << INT_WIDTH[dtype]) - 1)
+        return const(dtype, 0 if kind == "max" else (1 << INT_WIDTH[dtype]) - 1, like)
     w = INT_WIDTH[dtype]
-    return const(dtype, -(1 << (w - 1)) if kind == "max" else (1 << (w - 1)) - 1)
+    return const(dtype, -(1 << (w - 1)) if kind == "max" else (1 << (w - 1)) - 1, like)
 
 
 def reduce_combine(kind: str, dtype: str, acc, v):
