@@ -306,7 +306,8 @@ def test_ok_buffer_reuse_chain_with_fallbacks_and_views():
         s = x.sum(1)
         v = s.as_strided((3,), (2,))  # a fallback whose output aliases a kernel output
         d = torch.cumsum(x, 1).amax(1)
-        e = (d * 2).exp()
+        # well-conditioned: sin of a cumsum of exp(2d) amplifies a 1-ulp exp difference
+        e = (d * 0.5).tanh()
         return v, torch.cumsum(e, 0).sin()
 
     check(h, torch.randn(6, 6))

@@ -10,6 +10,7 @@ from typing import Sequence
 
 from ... import __version__
 from ..backend import Backend, CompiledKernel, register
+from ...ir.ops import TRANSCENDENTAL
 from ..kernel import FLOAT_DTYPES, Kernel
 from ..schedule import Schedule
 
@@ -59,8 +60,6 @@ F32_SUM_LANE_LIMIT = 2048
 # registers of vector_bits per vector step (LLVM splits the wider vectors)
 REDUCE_UNROLL = 4
 POINTWISE_UNROLL = 2
-_TRANSCENDENTAL = frozenset({"exp", "exp2", "expm1", "log", "log2", "log1p", "tanh", "sigmoid",
-                             "erf", "sin", "cos", "pow"})
 
 
 def _wide(dtype: str) -> bool:
@@ -142,7 +141,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
         units = {d: k.domain[d] // (width if d == va else 1) for d in ok}
         pa = next((d for d in ok if units[d] >= 4 * threads),
                   max(ok, key=lambda d: units[d], default=None))
-        heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
+        heavy = sum(1 for i in instrs if i.op in TRANSCENDENTAL)
         work = math.prod(k.domain) * (1 + 3 * heavy)
         if pa is not None and work >= min_parallel_work:
             nthreads = threads
@@ -152,7 +151,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
         # one outer point (a whole-tensor reduction): split the first long reduce
         # axis; each chunk accumulates into its own slot, combined in order
         sa = next((d for d in range(nouter, nd) if k.domain[d] > 1), None)
-        heavy = sum(1 for i in instrs if i.op in _TRANSCENDENTAL)
+        heavy = sum(1 for i in instrs if i.op in TRANSCENDENTAL)
         work = math.prod(k.domain) * (1 + 3 * heavy)
         if (sa is not None and work >= min_parallel_work
                 and k.domain[sa] >= (2 * width if sa == va else 2)):
