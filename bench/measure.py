@@ -1,0 +1,309 @@
+"""How the bench measures: timing, copy bandwidth, correctness, per-kernel profile.
+
+Timing (:func:`time_interleaved`): every callable is warmed up, then one *sample*
+times ``inner`` back-to-back calls (``inner`` is calibrated so a sample lasts at
+least ``min_sample_s``, which matters only for microsecond-scale calls) and
+divides. The callables are sampled in rounds, one sample each per round, in a
+rotating order, so a change of machine load during the run hits them all alike.
+The figure is the median sample; p25/p75 and min are kept for the spread.
+
+Bytes moved are bytes read plus bytes written, for the copy (2 x its size) as
+for a kernel (its inputs, each counted once, plus its output), so a kernel's
+GB/s and the copy's are the same kind of figure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import statistics
+import time
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import torch
+
+
+@dataclass
+class Timing:
+    median_ms: float
+    p25_ms: float
+    p75_ms: float
+    min_ms: float
+    samples: int
+    inner: int  # calls per sample
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    pos = q * (len(xs) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def summarize(seconds: list[float], inner: int) -> Timing:
+    ms = [s * 1e3 for s in seconds]
+    return Timing(statistics.median(ms), _quantile(ms, 0.25), _quantile(ms, 0.75), min(ms),
+                  len(ms), inner)
+
+
+def calibrate(fn: Callable[[], Any], min_sample_s: float, cap: int = 10_000) -> int:
+    """Calls per sample so that one sample lasts at least ``min_sample_s``.
+
+    The quickest of three calls decides, so one preempted call does not set it.
+    """
+    dt = math.inf
+    for _ in range(3 if min_sample_s > 0 else 0):
+        t0 = time.perf_counter()
+        fn()
+        dt = min(dt, time.perf_counter() - t0)
+    if dt >= min_sample_s:
+        return 1
+    return min(cap, max(1, math.ceil(min_sample_s / max(dt, 1e-7))))
+
+
+def time_interleaved(fns: dict[str, Callable[[], Any]], reps: int, warmup: int = 3,
+                     min_sample_s: float = 2e-3,
+                     tick: Callable[[], None] | None = None) -> dict[str, Timing]:
+    """Median-of-``reps`` timing of each zero-argument callable, sampled in rotating rounds.
+
+    Args:
+        fns: name -> callable (already compiled; its first call is not timed here).
+        reps: samples per callable.
+        warmup: untimed calls of each callable first.
+        min_sample_s: a sample times enough calls to last at least this long.
+        tick: called after every round (progress).
+    """
+    names = list(fns)
+    for name in names:
+        for _ in range(warmup):
+            fns[name]()
+    inner = {name: calibrate(fns[name], min_sample_s) for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    perf = time.perf_counter
+    for r in range(reps):
+        for j in range(len(names)):
+            name = names[(r + j) % len(names)]
+            fn, n = fns[name], inner[name]
+            t0 = perf()
+            for _ in range(n):
+                fn()
+            samples[name].append((perf() - t0) / n)
+        if tick:
+            tick()
+    return {name: summarize(samples[name], inner[name]) for name in names}
+
+
+def time_one(fn: Callable[[], Any], reps: int, warmup: int = 2,
+             min_sample_s: float = 2e-3) -> Timing:
+    return time_interleaved({"f": fn}, reps, warmup, min_sample_s)["f"]
+
+
+# -- copy bandwidth ---------------------------------------------------------------------
+def copy_bandwidth(mbytes: int = 256, reps: int = 20) -> dict:
+    """Median GB/s of ``dst.copy_(src)`` on ``mbytes`` MiB of float32 (read + write)."""
+    n = mbytes * 1024 * 1024 // 4
+    src = torch.rand(n)
+    dst = torch.empty_like(src)
+    t = time_one(lambda: dst.copy_(src), reps, warmup=3, min_sample_s=0.0)
+    moved = 2 * n * 4
+    return {"mbytes": mbytes, "threads": torch.get_num_threads(), "median_ms": t.median_ms,
+            "gbps": moved / (t.median_ms * 1e-3) / 1e9,
+            "gbps_best": moved / (t.min_ms * 1e-3) / 1e9}
+
+
+# -- correctness ------------------------------------------------------------------------
+def flat_tensors(out: Any) -> list[torch.Tensor]:
+    """The tensors of an output: a tensor, nested tuples/lists/dicts (ModelOutput too)."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, dict):
+        return [t for v in out.values() for t in flat_tensors(v)]
+    if isinstance(out, (tuple, list)):
+        return [t for v in out for t in flat_tensors(v)]
+    return []
+
+
+@dataclass
+class Check:
+    ok: bool
+    max_abs_err: float
+    detail: str = ""
+
+
+def compare(out: Any, ref: Any, rtol: float, atol: float) -> Check:
+    """allclose (NaN equal to NaN) of every output tensor against eager's."""
+    outs, refs = flat_tensors(out), flat_tensors(ref)
+    if len(outs) != len(refs):
+        return Check(False, math.inf, f"{len(outs)} outputs, eager has {len(refs)}")
+    worst = 0.0
+    for i, (o, r) in enumerate(zip(outs, refs)):
+        if o.shape != r.shape or o.dtype != r.dtype:
+            return Check(False, math.inf, f"output {i}: {o.dtype}{list(o.shape)}, eager has "
+                                          f"{r.dtype}{list(r.shape)}")
+        if o.numel() == 0:
+            continue
+        d = (o.double() - r.double()).abs()
+        both_nan = o.isnan() & r.isnan()
+        d = torch.where(both_nan, torch.zeros_like(d), d)
+        err = float(d.nan_to_num(math.inf).max())
+        worst = max(worst, err)
+        if not torch.allclose(o, r, rtol=rtol, atol=atol, equal_nan=True):
+            return Check(False, worst, f"output {i}: max |diff| {err:.3g} "
+                                       f"(rtol {rtol:g}, atol {atol:g})")
+    return Check(True, worst)
+
+
+# -- fresh function objects -------------------------------------------------------------
+def fresh(fn: Any) -> Any:
+    """A function with a new code object, so Dynamo's per-code caches start empty.
+
+    Modules are returned as they are: the bench resets Dynamo between cases.
+    """
+    if isinstance(fn, types.FunctionType):
+        g = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__,
+                               fn.__defaults__, fn.__closure__)
+        g.__kwdefaults__ = fn.__kwdefaults__
+        g.__qualname__ = fn.__qualname__
+        return g
+    return fn
+
+
+def nbytes(args: Any) -> int:
+    """Bytes of the distinct tensors in ``args`` (each storage span counted once)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for t in flat_tensors(list(args) if isinstance(args, tuple) else args):
+        key = (t.data_ptr(), t.numel())
+        if key not in seen:
+            seen.add(key)
+            total += t.numel() * t.element_size()
+    return total
+
+
+# -- Ember internals: graph inputs, per-step bytes, profile --------------------------------
+@contextlib.contextmanager
+def record_graph_inputs() -> Iterator[dict[int, tuple]]:
+    """Records the arguments each Ember CompiledGraph is called with (id -> args).
+
+    These are the graph's inputs in IR argument order (module parameters
+    included), which ``CompiledGraph.profile`` and a direct call need. The hook
+    wraps the class's ``__call__`` only inside this block.
+    """
+    from ember.runtime.executor import CompiledGraph
+
+    seen: dict[int, tuple] = {}
+    orig = CompiledGraph.__call__
+
+    def recording(self, *args):
+        seen.setdefault(id(self), args)
+        return orig(self, *args)
+
+    CompiledGraph.__call__ = recording
+    try:
+        yield seen
+    finally:
+        CompiledGraph.__call__ = orig
+
+
+def step_bytes(final_ir: str) -> list[int | None]:
+    """Bytes moved by each runtime step of a graph, from its IR after the passes.
+
+    One entry per non-constant node, in order (the order of ``CompiledGraph.infos``
+    and of ``profile``). A step reads each distinct input once and writes its
+    outputs; an input that is a view (expand, slice, ...) counts the smaller of
+    the view and the tensor it views, so a broadcast operand is not overcounted.
+    None for every step when the IR cannot be parsed.
+    """
+    from ember.ir import dtypes, parse
+    from ember.ir.ops import get_op
+
+    try:
+        g = parse(final_ir)
+    except Exception:  # noqa: BLE001  (no bytes is better than no bench)
+        return []
+
+    def size(v) -> int:
+        n = v.type.numel
+        p = v.producer
+        while p is not None and get_op(p.op).kind == "view" and p.inputs:
+            v = p.inputs[0]
+            n = min(n, v.type.numel)
+            p = v.producer
+        return n * dtypes.itemsize(v.dtype)
+
+    out = []
+    for n in g.nodes:
+        kind = get_op(n.op).kind
+        if kind == "constant":
+            continue
+        if kind == "view":  # a runtime view moves no data
+            out.append(0)
+            continue
+        ins = list(dict.fromkeys(n.inputs))
+        out.append(sum(size(v) for v in ins) +
+                   sum(o.type.numel * dtypes.itemsize(o.dtype) for o in n.outputs))
+    return out
+
+
+@dataclass
+class GraphProfile:
+    graph: str
+    exec_ms: float  # the CompiledGraph called directly (executor + steps)
+    steps: list[dict] = field(default_factory=list)  # kind, name, ms, bytes, gbps
+
+
+def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, tuple],
+                   reps: int, min_sample_s: float = 2e-3) -> tuple[float, list[GraphProfile]]:
+    """Times the compiled function's call and each compiled graph called directly (in
+    rotating rounds, so they see the same load), then each graph per step
+    (``CompiledGraph.profile``). Returns the call's median ms and the graphs.
+    """
+    graphs = [g for g in report.graphs
+              if g.compiled is not None and id(g.compiled) in graph_args]
+
+    def direct(cg, args):
+        return lambda: cg(*args)
+
+    fns = {"call": call}
+    fns.update({g.name: direct(g.compiled, graph_args[id(g.compiled)]) for g in graphs})
+    times = time_interleaved(fns, reps, warmup=2, min_sample_s=min_sample_s)
+    out = []
+    for g in graphs:
+        cg = g.compiled
+        args = graph_args[id(cg)]
+        prof = cg.profile(*args, reps=reps)
+        sizes = step_bytes(g.final_ir)
+        if len(sizes) != len(prof):
+            sizes = [None] * len(prof)
+        steps = []
+        for (kind, name, sec), b in zip(prof, sizes):
+            steps.append({"kind": kind, "name": name, "ms": sec * 1e3, "bytes": b,
+                          "gbps": (b / sec / 1e9) if b and sec > 0 else None})
+        out.append(GraphProfile(g.name, times[g.name].median_ms, steps))
+    return times["call"].median_ms, out
+
+
+def overhead_split(call_ms: float, graphs: list[GraphProfile]) -> dict:
+    """Where one call of the compiled function goes, in ms.
+
+    ``guards_wrappers``: the call minus the graphs run directly (Dynamo guards,
+    aot_autograd and ``ember.compile`` wrappers, and any Python between graphs);
+    ``executor``: a graph run directly minus its steps (Ember's Python per step);
+    then the steps by kind (Ember kernels, library calls such as matmul, views
+    and eager fallbacks).
+    """
+    exec_ms = sum(g.exec_ms for g in graphs)
+    by_kind: dict[str, float] = {}
+    for g in graphs:
+        for s in g.steps:
+            by_kind[s["kind"]] = by_kind.get(s["kind"], 0.0) + s["ms"]
+    steps_ms = sum(by_kind.values())
+    return {"call": call_ms, "guards_wrappers": call_ms - exec_ms,
+            "executor": exec_ms - steps_ms, "kernels": by_kind.pop("kernel", 0.0),
+            "library": by_kind.pop("library", 0.0),
+            "other_steps": sum(by_kind.values())}
