@@ -250,6 +250,9 @@ def step_bytes(final_ir: str) -> list[int | None]:
     return out
 
 
+SPLIT_PARTS = ("call", "guards_wrappers", "executor", "kernels", "library", "other_steps")
+
+
 @dataclass
 class GraphProfile:
     graph: str
@@ -258,10 +261,25 @@ class GraphProfile:
 
 
 def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, tuple],
-                   reps: int, min_sample_s: float = 2e-3) -> tuple[float, list[GraphProfile]]:
-    """Times the compiled function's call and each compiled graph called directly (in
-    rotating rounds, so they see the same load), then each graph per step
-    (``CompiledGraph.profile``). Returns the call's median ms and the graphs.
+                   reps: int, min_sample_s: float = 2e-3) -> tuple[dict, list[GraphProfile]]:
+    """Per-step times of the compiled graphs and where one call of ``call`` goes.
+
+    Each of ``reps`` rounds times the compiled function's call, each compiled
+    graph called directly (executor + steps), and one ``CompiledGraph.profile``
+    pass per graph (every step timed). The split is computed *per round* and its
+    median taken, so a change of load between rounds does not tear the parts
+    apart (a difference of medians taken at different times can go negative on a
+    loaded machine).
+
+    Returns:
+        (split, graphs). split, in ms: ``call`` (the compiled function),
+        ``guards_wrappers`` (the call minus its graphs run directly: Dynamo guards,
+        the aot_autograd and ``ember.compile`` wrappers, Python between graphs),
+        ``executor`` (graphs run directly minus their steps: Ember's Python per
+        step), and the steps by kind: ``kernels`` (Ember's), ``library`` (matmul
+        through torch), ``other_steps`` (views, eager fallbacks); each the median
+        over rounds, and ``best``: the same parts from each quantity's quickest
+        round. graphs: each step's median ms, bytes moved and GB/s.
     """
     graphs = [g for g in report.graphs
               if g.compiled is not None and id(g.compiled) in graph_args]
@@ -271,39 +289,67 @@ def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, t
 
     fns = {"call": call}
     fns.update({g.name: direct(g.compiled, graph_args[id(g.compiled)]) for g in graphs})
-    times = time_interleaved(fns, reps, warmup=2, min_sample_s=min_sample_s)
+    names = list(fns)
+    for name in names:
+        for _ in range(2):
+            fns[name]()
+    inner = {name: calibrate(fns[name], min_sample_s) for name in names}
+    perf = time.perf_counter
+    per_round: dict[str, list[float]] = {}
+    step_ms: dict[str, list[list[float]]] = {}
+    for r in range(reps):
+        sample: dict[str, float] = {}
+        for j in range(len(names)):
+            name = names[(r + j) % len(names)]
+            fn, n = fns[name], inner[name]
+            t0 = perf()
+            for _ in range(n):
+                fn()
+            sample[name] = (perf() - t0) / n * 1e3
+        by_kind: dict[str, float] = {}
+        for g in graphs:
+            prof = g.compiled.profile(*graph_args[id(g.compiled)], reps=inner[g.name])
+            cols = step_ms.setdefault(g.name, [[] for _ in prof])
+            for col, (kind, _, sec) in zip(cols, prof):
+                col.append(sec * 1e3)
+                by_kind[kind] = by_kind.get(kind, 0.0) + sec * 1e3
+        exec_ms = sum(sample[g.name] for g in graphs)
+        parts = {"call": sample["call"], "guards_wrappers": sample["call"] - exec_ms,
+                 "executor": exec_ms - sum(by_kind.values()),
+                 "kernels": by_kind.pop("kernel", 0.0), "library": by_kind.pop("library", 0.0),
+                 "other_steps": sum(by_kind.values())}
+        for k, v in parts.items():
+            per_round.setdefault(k, []).append(v)
+        for g in graphs:
+            per_round.setdefault("exec:" + g.name, []).append(sample[g.name])
+    med = {k: statistics.median(v) for k, v in per_round.items()}
+    # From each quantity's quickest round: noise only adds time, so on a loaded machine
+    # this is the steadier estimate of the parts (shown when the medians disagree).
+    best: dict[str, float] = {"call": min(per_round["call"])}
+    exec_best = sum(min(per_round["exec:" + g.name]) for g in graphs)
+    kind_best: dict[str, float] = {}
+    for g in graphs:
+        named = [i for i in g.compiled.infos if i.kind != "constant"]
+        for info, col in zip(named, step_ms.get(g.name, [])):
+            kind_best[info.kind] = kind_best.get(info.kind, 0.0) + min(col)
+    best.update({"guards_wrappers": best["call"] - exec_best,
+                 "executor": exec_best - sum(kind_best.values()),
+                 "kernels": kind_best.pop("kernel", 0.0),
+                 "library": kind_best.pop("library", 0.0),
+                 "other_steps": sum(kind_best.values())})
     out = []
     for g in graphs:
         cg = g.compiled
-        args = graph_args[id(cg)]
-        prof = cg.profile(*args, reps=reps)
         sizes = step_bytes(g.final_ir)
-        if len(sizes) != len(prof):
-            sizes = [None] * len(prof)
+        named = [i for i in cg.infos if i.kind != "constant"]
+        if len(sizes) != len(named):
+            sizes = [None] * len(named)
         steps = []
-        for (kind, name, sec), b in zip(prof, sizes):
-            steps.append({"kind": kind, "name": name, "ms": sec * 1e3, "bytes": b,
-                          "gbps": (b / sec / 1e9) if b and sec > 0 else None})
-        out.append(GraphProfile(g.name, times[g.name].median_ms, steps))
-    return times["call"].median_ms, out
-
-
-def overhead_split(call_ms: float, graphs: list[GraphProfile]) -> dict:
-    """Where one call of the compiled function goes, in ms.
-
-    ``guards_wrappers``: the call minus the graphs run directly (Dynamo guards,
-    aot_autograd and ``ember.compile`` wrappers, and any Python between graphs);
-    ``executor``: a graph run directly minus its steps (Ember's Python per step);
-    then the steps by kind (Ember kernels, library calls such as matmul, views
-    and eager fallbacks).
-    """
-    exec_ms = sum(g.exec_ms for g in graphs)
-    by_kind: dict[str, float] = {}
-    for g in graphs:
-        for s in g.steps:
-            by_kind[s["kind"]] = by_kind.get(s["kind"], 0.0) + s["ms"]
-    steps_ms = sum(by_kind.values())
-    return {"call": call_ms, "guards_wrappers": call_ms - exec_ms,
-            "executor": exec_ms - steps_ms, "kernels": by_kind.pop("kernel", 0.0),
-            "library": by_kind.pop("library", 0.0),
-            "other_steps": sum(by_kind.values())}
+        for info, col, b in zip(named, step_ms.get(g.name, []), sizes):
+            ms = statistics.median(col)
+            steps.append({"kind": info.kind, "name": info.name, "ms": ms, "bytes": b,
+                          "gbps": (b / (ms * 1e-3) / 1e9) if b and ms > 0 else None})
+        out.append(GraphProfile(g.name, med["exec:" + g.name], steps))
+    split = {k: med.get(k, 0.0) for k in SPLIT_PARTS}
+    split["best"] = best
+    return split, out

@@ -171,18 +171,26 @@ def format_profile(case: dict, copy_gbps: float) -> str:
     sp = prof["split"]
     call = sp["call"] or float("nan")
 
-    def part(k, label):
-        return f"{label} {sp[k] * 1e3:.0f} us ({100 * sp[k] / call:.0f}%)"
+    def parts(d: dict) -> str:
+        return ", ".join(f"{label} {d[k] * 1e3:.0f} us ({100 * d[k] / call:.0f}%)" for k, label in
+                         (("guards_wrappers", "Dynamo guards+wrappers"), ("executor", "executor"),
+                          ("kernels", "kernels"), ("library", "library (matmul)"),
+                          ("other_steps", "views/fallbacks")))
 
-    lines = [f"== {case['name']}: Ember call {call * 1e3:.0f} us = "
-             + ", ".join([part("guards_wrappers", "Dynamo guards+wrappers"),
-                          part("executor", "executor"), part("kernels", "kernels"),
-                          part("library", "library (matmul)"),
-                          part("other_steps", "views/fallbacks")])]
-    steps = [(g["graph"], s) for g in prof["graphs"] for s in g["steps"]]
+    lines = [f"== {case['name']}: Ember call {call * 1e3:.0f} us (median) = " + parts(sp)]
+    best = sp.get("best")
+    if best and any(sp[k] < 0 for k in ("guards_wrappers", "executor")):
+        lines.append(f"   (noisy: the medians disagree; from each part's quickest round: call "
+                     f"{best['call'] * 1e3:.0f} us = {parts(best)})")
+    steps = [(g["graph"], s) for g in prof["graphs"] for s in g["steps"] if s["kind"] != "view"]
+    views = [s for g in prof["graphs"] for s in g["steps"] if s["kind"] == "view"]
+    if views:  # runtime views move no data: one line for all of them
+        steps.append(("*", {"kind": "view", "name": f"{len(views)} views (all graphs)",
+                            "ms": sum(s["ms"] for s in views), "bytes": None, "gbps": None}))
     steps.sort(key=lambda gs: -gs[1]["ms"])
     lines.append(f"   {'graph':7s} {'kind':8s} {'step':44s} {'ms':>8s} {'%call':>6s} "
-                 f"{'MB':>8s} {'GB/s':>7s} {'%copy':>6s}")
+                 f"{'MB':>8s} {'GB/s':>7s} {'%copy':>6s}   (MB read + written; %copy of "
+                 f"{copy_gbps:.1f} GB/s)")
     for graph, s in steps:
         b, gbps = s["bytes"], s["gbps"]
         lines.append(
@@ -225,6 +233,7 @@ def write_png(path: str, doc: dict) -> str | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except Exception as e:  # noqa: BLE001
         return f"no PNG: matplotlib unavailable ({type(e).__name__}: {e})"
     cases = doc["cases"]
@@ -238,32 +247,41 @@ def write_png(path: str, doc: dict) -> str | None:
     for k, (mode, label, color) in enumerate(series):
         off = (k - (len(series) - 1) / 2) * width
         vals = [c["speedup"][mode] for c in cases]
-        bars = ax.bar([x + off for x in xs], [v or 0 for v in vals], width, label=label,
-                      color=color)
+        # Bars grow from 1x, up when faster than eager and down when slower.
+        bars = ax.bar([x + off for x in xs], [(v - 1.0) if v else 0.0 for v in vals], width,
+                      bottom=1.0, label=label, color=color)
         for bar, v, c in zip(bars, vals, cases):
             m = c.get(mode) or {}
-            text = f"{v:.2f}" if v else ""
+            text = (f"{v:.2f}" if v >= 0.1 else f"{v:.2g}") if v else ""
             if m.get("status") not in (None, "ok"):
                 text = m["status"].upper()
                 bar.set_hatch("//")
                 bar.set_edgecolor("red")
             if text:
-                ax.annotate(text, (bar.get_x() + bar.get_width() / 2, v or 1),
-                            ha="center", va="bottom", fontsize=7,
+                ax.annotate(text, (bar.get_x() + bar.get_width() / 2, v or 1.0),
+                            ha="center", va="bottom" if (v or 1.0) >= 1 else "top", fontsize=7,
                             color="red" if m.get("status") != "ok" else "black")
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log", base=2)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(
+        lambda y, _: f"{y:.3g}x"))
+    lo = min([v for c in cases for v in (c["speedup"]["ember"], c["speedup"]["inductor"]) if v]
+             + [1.0])
+    hi = max([v for c in cases for v in (c["speedup"]["ember"], c["speedup"]["inductor"]) if v]
+             + [1.0])
+    ax.set_ylim(lo / 1.6, hi * 1.6)
     ax.set_xticks(xs)
     ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("speedup over eager (x, log scale; >1 faster)")
+    ax.set_ylabel("speedup over eager (log scale; >1 faster)")
     meta = doc["meta"]
     summ = doc["summary"]["groups"].get("suite") or next(iter(doc["summary"]["groups"].values()),
                                                          {})
-    gm = [f"{lab} geomean {summ.get(k):.2f}x" for lab, k in
+    gm = [f"{lab} {summ.get(k):.2f}x" for lab, k in
           (("Ember", "geomean_ember_vs_eager"), ("Inductor", "geomean_inductor_vs_eager"))
           if summ.get(k)]
-    ax.set_title(f"ember bench: {meta['threads']} threads, median of {meta['reps']}; "
-                 + ", ".join(gm), fontsize=9)
+    ax.set_title(f"ember bench, {meta['time_utc']}: {meta['threads']} threads, median of "
+                 f"{meta['reps']}\ngeomean speedup over eager: " + (", ".join(gm) or "-"),
+                 fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
