@@ -302,8 +302,13 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
     if not args.no_inductor:
         import torch._inductor.config as inductor_config
 
+        import torch._functorch.config as functorch_config
+
+        # Again here: under `ember bench`, ember (and so Inductor's config) is imported
+        # before this file sets the environment.
         inductor_config.compile_threads = 1
         inductor_config.fx_graph_cache = False
+        functorch_config.enable_autograd_cache = False
     todo, notes = select_cases(args, extra_cases)
     for n in notes:
         print(n, file=sys.stderr)
