@@ -186,9 +186,17 @@ def nbytes(args: Any) -> int:
 
 
 # -- Ember internals: graph inputs, per-step bytes, profile --------------------------------
+@dataclass
+class GraphCalls:
+    """What Ember's compiled graphs were called with during one call (by CompiledGraph id)."""
+
+    args: dict[int, tuple] = field(default_factory=dict)  # the first call's arguments
+    calls: dict[int, int] = field(default_factory=dict)  # how many times each ran
+
+
 @contextlib.contextmanager
-def record_graph_inputs() -> Iterator[dict[int, tuple]]:
-    """Records the arguments each Ember CompiledGraph is called with (id -> args).
+def record_graph_inputs() -> Iterator[GraphCalls]:
+    """Records the arguments each Ember CompiledGraph is called with, and how often.
 
     These are the graph's inputs in IR argument order (module parameters
     included), which ``CompiledGraph.profile`` and a direct call need. The hook
@@ -196,11 +204,12 @@ def record_graph_inputs() -> Iterator[dict[int, tuple]]:
     """
     from ember.runtime.executor import CompiledGraph
 
-    seen: dict[int, tuple] = {}
+    seen = GraphCalls()
     orig = CompiledGraph.__call__
 
     def recording(self, *args):
-        seen.setdefault(id(self), args)
+        seen.args.setdefault(id(self), args)
+        seen.calls[id(self)] = seen.calls.get(id(self), 0) + 1
         return orig(self, *args)
 
     CompiledGraph.__call__ = recording
@@ -258,10 +267,11 @@ class GraphProfile:
     graph: str
     exec_ms: float  # the CompiledGraph called directly (executor + steps)
     steps: list[dict] = field(default_factory=list)  # kind, name, ms, bytes, gbps
+    calls: int = 1  # times the graph runs per call of the compiled function
 
 
-def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, tuple],
-                   reps: int, min_sample_s: float = 2e-3) -> tuple[dict, list[GraphProfile]]:
+def profile_graphs(call: Callable[[], Any], report: Any, seen: GraphCalls, reps: int,
+                   min_sample_s: float = 2e-3) -> tuple[dict, list[GraphProfile]]:
     """Per-step times of the compiled graphs and where one call of ``call`` goes.
 
     Each of ``reps`` rounds times the compiled function's call, each compiled
@@ -269,7 +279,8 @@ def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, t
     pass per graph (every step timed). The split is computed *per round* and its
     median taken, so a change of load between rounds does not tear the parts
     apart (a difference of medians taken at different times can go negative on a
-    loaded machine).
+    loaded machine). A graph that runs n times per call (recorded by
+    :func:`record_graph_inputs`) counts n times in the split.
 
     Returns:
         (split, graphs). split, in ms: ``call`` (the compiled function),
@@ -281,8 +292,10 @@ def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, t
         over rounds, and ``best``: the same parts from each quantity's quickest
         round. graphs: each step's median ms, bytes moved and GB/s.
     """
+    graph_args = seen.args
     graphs = [g for g in report.graphs
               if g.compiled is not None and id(g.compiled) in graph_args]
+    times_per_call = {g.name: seen.calls.get(id(g.compiled), 1) for g in graphs}
 
     def direct(cg, args):
         return lambda: cg(*args)
@@ -312,8 +325,8 @@ def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, t
             cols = step_ms.setdefault(g.name, [[] for _ in prof])
             for col, (kind, _, sec) in zip(cols, prof):
                 col.append(sec * 1e3)
-                by_kind[kind] = by_kind.get(kind, 0.0) + sec * 1e3
-        exec_ms = sum(sample[g.name] for g in graphs)
+                by_kind[kind] = by_kind.get(kind, 0.0) + sec * 1e3 * times_per_call[g.name]
+        exec_ms = sum(sample[g.name] * times_per_call[g.name] for g in graphs)
         parts = {"call": sample["call"], "guards_wrappers": sample["call"] - exec_ms,
                  "executor": exec_ms - sum(by_kind.values()),
                  "kernels": by_kind.pop("kernel", 0.0), "library": by_kind.pop("library", 0.0),
@@ -326,12 +339,13 @@ def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, t
     # From each quantity's quickest round: noise only adds time, so on a loaded machine
     # this is the steadier estimate of the parts (shown when the medians disagree).
     best: dict[str, float] = {"call": min(per_round["call"])}
-    exec_best = sum(min(per_round["exec:" + g.name]) for g in graphs)
+    exec_best = sum(min(per_round["exec:" + g.name]) * times_per_call[g.name] for g in graphs)
     kind_best: dict[str, float] = {}
     for g in graphs:
         named = [i for i in g.compiled.infos if i.kind != "constant"]
         for info, col in zip(named, step_ms.get(g.name, [])):
-            kind_best[info.kind] = kind_best.get(info.kind, 0.0) + min(col)
+            kind_best[info.kind] = (kind_best.get(info.kind, 0.0) +
+                                    min(col) * times_per_call[g.name])
     best.update({"guards_wrappers": best["call"] - exec_best,
                  "executor": exec_best - sum(kind_best.values()),
                  "kernels": kind_best.pop("kernel", 0.0),
@@ -349,7 +363,8 @@ def profile_graphs(call: Callable[[], Any], report: Any, graph_args: dict[int, t
             ms = statistics.median(col)
             steps.append({"kind": info.kind, "name": info.name, "ms": ms, "bytes": b,
                           "gbps": (b / (ms * 1e-3) / 1e9) if b and ms > 0 else None})
-        out.append(GraphProfile(g.name, med["exec:" + g.name], steps))
+        out.append(GraphProfile(g.name, med["exec:" + g.name], steps,
+                                times_per_call[g.name]))
     split = {k: med.get(k, 0.0) for k in SPLIT_PARTS}
     split["best"] = best
     return split, out

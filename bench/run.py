@@ -119,8 +119,8 @@ def _error(e: BaseException) -> dict:
             "gbps": None}
 
 
-def _compile_ember(fn: Any, inputs: tuple, ref: Any, case: bench_cases.Case) -> tuple[dict, Any,
-                                                                                      dict]:
+def _compile_ember(fn: Any, inputs: tuple, ref: Any,
+                   case: bench_cases.Case) -> tuple[dict, Any, measure.GraphCalls]:
     em = ember.compile(measure.fresh(fn))
     with measure.record_graph_inputs() as seen:
         out, first_ms = _first_call(em, inputs)
@@ -163,7 +163,7 @@ def run_case(case: bench_cases.Case, args: argparse.Namespace, progress: Progres
     ember.compiler.clear_cache()
     callables: dict[str, Callable[[], Any]] = {"eager": lambda: fn(*inputs)}
     progress.phase(f"{case.name}: Ember compile")
-    em, seen = None, {}
+    em, seen = None, measure.GraphCalls()
     try:
         res["ember"], em, seen = _compile_ember(fn, inputs, ref, case)
         if res["ember"]["status"] != "mismatch":
@@ -205,8 +205,8 @@ def run_case(case: bench_cases.Case, args: argparse.Namespace, progress: Progres
             split, graphs = measure.profile_graphs(callables["ember"], em.ember_report, seen,
                                                    args.reps)
             res["ember"]["profile"] = {
-                "graphs": [{"graph": g.graph, "exec_ms": g.exec_ms, "steps": g.steps}
-                           for g in graphs],
+                "graphs": [{"graph": g.graph, "calls": g.calls, "exec_ms": g.exec_ms,
+                            "steps": g.steps} for g in graphs],
                 "split": split}
         except Exception as e:  # noqa: BLE001  (the timings stand without the profile)
             res["ember"]["profile"] = None

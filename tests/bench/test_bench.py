@@ -24,11 +24,19 @@ def _main(argv, extra=None):
     return code, out.getvalue()
 
 
+def _two_graphs(x):
+    y = torch.sigmoid(x) * 2
+    torch._dynamo.graph_break()
+    return y + x.exp()
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     d = tmp_path_factory.mktemp("bench")
-    code, out = _main(TINY + ["--cases", "rmsnorm,tiny pointwise", "--profile",
-                              "--json", str(d / "b.json"), "--png", str(d / "b.png")])
+    brk = bench_cases.Case("graph break", lambda: (_two_graphs, (torch.randn(16, 16),)))
+    code, out = _main(TINY + ["--cases", "rmsnorm,tiny pointwise,graph break", "--profile",
+                              "--json", str(d / "b.json"), "--png", str(d / "b.png")],
+                      extra=[brk])
     return code, out, d
 
 
@@ -40,7 +48,7 @@ def test_runs_and_writes_json(tiny_run):
     assert doc["meta"]["reps"] == 3 and doc["meta"]["threads"] == torch.get_num_threads()
     assert doc["copy_bandwidth"]["gbps"] > 0
     names = [c["name"] for c in doc["cases"]]
-    assert names == ["rmsnorm+residual 32x64", "tiny pointwise 64x64"]
+    assert names == ["rmsnorm+residual 32x64", "tiny pointwise 64x64", "graph break"]
     for c in doc["cases"]:
         assert c["ember"]["status"] == "ok" and c["inductor"] is None
         for mode in ("eager", "ember"):
@@ -48,16 +56,28 @@ def test_runs_and_writes_json(tiny_run):
             assert t["samples"] == 3 and 0 < t["min_ms"] <= t["median_ms"]
         assert c["ember"]["first_call_ms"] > 0 and c["ember"]["kernels"] >= 1
         assert c["speedup"]["ember"] > 0 and c["speedup"]["inductor"] is None
-        assert c["memory_bound"] and c["ember"]["gbps"] > 0
+        assert c["memory_bound"] == (c["name"] != "graph break")
         split = c["ember"]["profile"]["split"]
-        assert set(split) == {"call", "guards_wrappers", "executor", "kernels", "library",
-                              "other_steps"}
+        parts = {"call", "guards_wrappers", "executor", "kernels", "library", "other_steps"}
+        assert set(split) == parts | {"best"} and set(split["best"]) == parts
         assert split["kernels"] > 0
     g = doc["summary"]["groups"]["suite"]
     assert g["geomean_ember_vs_eager"] > 0 and g["geomean_inductor_vs_eager"] is None
     assert g["worst_ember_vs_eager"][0] in names
     assert doc["summary"]["problems"] == []
     assert "geomean speedup over eager: Ember" in out
+
+
+def test_graph_break_profiles_both_graphs(tiny_run):
+    _, _, d = tiny_run
+    c = json.loads((d / "b.json").read_text())["cases"][2]
+    assert c["ember"]["graphs"] == 2 and c["ember"]["graph_breaks"] == 1
+    graphs = c["ember"]["profile"]["graphs"]
+    assert [g["graph"] for g in graphs] == ["graph0", "graph1"]
+    assert all(g["calls"] == 1 and g["exec_ms"] > 0 for g in graphs)
+    # sigmoid(x) * 2 reads x and writes y; y + exp(x) reads both and writes the result.
+    assert [[(s["kind"], s["bytes"]) for s in g["steps"]] for g in graphs] == [
+        [("kernel", 2 * 16 * 16 * 4)], [("kernel", 3 * 16 * 16 * 4)]]
 
 
 def test_profile_bytes_per_kernel(tiny_run):
