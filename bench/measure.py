@@ -289,8 +289,8 @@ def profile_graphs(call: Callable[[], Any], report: Any, seen: GraphCalls, reps:
         ``executor`` (graphs run directly minus their steps: Ember's Python per
         step), and the steps by kind: ``kernels`` (Ember's), ``library`` (matmul
         through torch), ``other_steps`` (views, eager fallbacks); each the median
-        over rounds, and ``best``: the same parts from each quantity's quickest
-        round. graphs: each step's median ms, bytes moved and GB/s.
+        over rounds, and ``best``: the parts of the quickest round. graphs: each
+        step's median ms, bytes moved and GB/s.
     """
     graph_args = seen.args
     graphs = [g for g in report.graphs
@@ -336,21 +336,14 @@ def profile_graphs(call: Callable[[], Any], report: Any, seen: GraphCalls, reps:
         for g in graphs:
             per_round.setdefault("exec:" + g.name, []).append(sample[g.name])
     med = {k: statistics.median(v) for k, v in per_round.items()}
-    # From each quantity's quickest round: noise only adds time, so on a loaded machine
-    # this is the steadier estimate of the parts (shown when the medians disagree).
-    best: dict[str, float] = {"call": min(per_round["call"])}
-    exec_best = sum(min(per_round["exec:" + g.name]) * times_per_call[g.name] for g in graphs)
-    kind_best: dict[str, float] = {}
-    for g in graphs:
-        named = [i for i in g.compiled.infos if i.kind != "constant"]
-        for info, col in zip(named, step_ms.get(g.name, [])):
-            kind_best[info.kind] = (kind_best.get(info.kind, 0.0) +
-                                    min(col) * times_per_call[g.name])
-    best.update({"guards_wrappers": best["call"] - exec_best,
-                 "executor": exec_best - sum(kind_best.values()),
-                 "kernels": kind_best.pop("kernel", 0.0),
-                 "library": kind_best.pop("library", 0.0),
-                 "other_steps": sum(kind_best.values())})
+    # The least disturbed round (the smallest call + graphs + steps) as a whole: noise
+    # only adds time, so on a loaded machine its parts are the steadier estimate
+    # (shown when the medians disagree).
+    totals = [per_round["call"][r] + sum(per_round["exec:" + g.name][r] for g in graphs)
+              + sum(per_round[k][r] for k in ("kernels", "library", "other_steps"))
+              for r in range(reps)]
+    quick = totals.index(min(totals))
+    best = {k: per_round[k][quick] for k in SPLIT_PARTS}
     out = []
     for g in graphs:
         cg = g.compiled

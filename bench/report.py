@@ -180,7 +180,7 @@ def format_profile(case: dict, copy_gbps: float) -> str:
     lines = [f"== {case['name']}: Ember call {call * 1e3:.0f} us (median) = " + parts(sp)]
     best = sp.get("best")
     if best and any(sp[k] < 0 for k in ("guards_wrappers", "executor")):
-        lines.append(f"   (noisy: the medians disagree; from each part's quickest round: call "
+        lines.append(f"   (noisy: the medians disagree; the quickest round: call "
                      f"{best['call'] * 1e3:.0f} us = {parts(best)})")
     steps = [(g["graph"], s) for g in prof["graphs"] for s in g["steps"] if s["kind"] != "view"]
     views = [s for g in prof["graphs"] for s in g["steps"] if s["kind"] == "view"]
