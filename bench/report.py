@@ -30,7 +30,7 @@ def summarize(doc: dict) -> dict:
     """Per group: geomean speedups, the worst case, cold compile; and the large kernels."""
     copy = doc["copy_bandwidth"]["gbps"]
     groups: dict[str, Any] = {}
-    for group in sorted({c["group"] for c in doc["cases"]}):
+    for group in dict.fromkeys(c["group"] for c in doc["cases"]):
         cases = [c for c in doc["cases"] if c["group"] == group]
         em = [(c["name"], c["speedup"]["ember"]) for c in cases if _ok(c["ember"])]
         ind = [(c["name"], c["speedup"]["inductor"]) for c in cases
@@ -96,8 +96,10 @@ def _spread(c: dict) -> float | None:
 def format_table(doc: dict) -> str:
     meta = doc["meta"]
     cb = doc["copy_bandwidth"]
+    load = meta.get("loadavg_start")
     lines = [f"ember bench: threads={meta['threads']}  reps={meta['reps']} (median; "
-             f"warm-up {meta['warmup']})  torch {meta['torch']}  {meta['time_utc']}",
+             f"warm-up {meta['warmup']})  torch {meta['torch']}  {meta['time_utc']}"
+             + (f"  load average {load[0]:.1f}" if load else ""),
              f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['mbytes']} MiB copy, "
              f"{cb['threads']} threads; best {cb['gbps_best']:.1f})",
              "times: median ms per call; x = speedup over eager (>1 faster); "
@@ -274,14 +276,20 @@ def write_png(path: str, doc: dict) -> str | None:
     ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("speedup over eager (log scale; >1 faster)")
     meta = doc["meta"]
-    summ = doc["summary"]["groups"].get("suite") or next(iter(doc["summary"]["groups"].values()),
-                                                         {})
-    gm = [f"{lab} {summ.get(k):.2f}x" for lab, k in
-          (("Ember", "geomean_ember_vs_eager"), ("Inductor", "geomean_inductor_vs_eager"))
-          if summ.get(k)]
+    gm = []
+    for group, g in doc["summary"]["groups"].items():
+        parts = [f"{lab} {g[k]:.2f}x" for lab, k in (("Ember", "geomean_ember_vs_eager"),
+                                                     ("Inductor", "geomean_inductor_vs_eager"))
+                 if g.get(k)]
+        gm.append(f"{group}: " + (", ".join(parts) or "-"))
+    # Where the groups change (suite | model), a dotted line.
+    for i in range(1, len(cases)):
+        if cases[i]["group"] != cases[i - 1]["group"]:
+            ax.axvline(i - 0.5, color="grey", linestyle=":", linewidth=0.8)
+    load = meta.get("loadavg_start")
     ax.set_title(f"ember bench, {meta['time_utc']}: {meta['threads']} threads, median of "
-                 f"{meta['reps']}\ngeomean speedup over eager: " + (", ".join(gm) or "-"),
-                 fontsize=9)
+                 f"{meta['reps']}" + (f", load average {load[0]:.1f}" if load else "")
+                 + "\ngeomean speedup over eager, " + "; ".join(gm), fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
