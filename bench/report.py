@@ -137,8 +137,9 @@ def format_summary(doc: dict) -> str:
     for group, g in s["groups"].items():
         def gm(x):
             return "-" if x is None else f"{x:.2f}x"
-        lines.append(f"[{group}] geomean speedup over eager: Ember {gm(g['geomean_ember_vs_eager'])}"
-                     f", Inductor {gm(g['geomean_inductor_vs_eager'])}; "
+        lines.append(f"[{group}] geomean speedup over eager: "
+                     f"Ember {gm(g['geomean_ember_vs_eager'])}, "
+                     f"Inductor {gm(g['geomean_inductor_vs_eager'])}; "
                      f"Ember vs Inductor {gm(g['geomean_ember_vs_inductor'])}")
         if g["worst_ember_vs_eager"]:
             name, x = g["worst_ember_vs_eager"]

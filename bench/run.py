@@ -1,9 +1,10 @@
 """ember bench: eager vs Ember vs Inductor (torch.compile) on the CPU, in one process.
 
-    python bench/run.py                     # the suite, with Inductor (also: ember bench, make bench)
+    python bench/run.py                     # the suite, with Inductor (also: ember bench)
     python bench/run.py --models            # and GPT-2/BERT/Llama from transformers configs
     python bench/run.py --cases softmax,rms --reps 20 --profile
     python bench/run.py --no-inductor       # skip Inductor (its C++ compile is slow)
+    make bench                              # the suite and the models (installs the extras)
 
 Each case is checked against eager (allclose, tolerances per case) before it is
 timed; a wrong result, an error, or an Ember graph that ran eagerly is shown in
