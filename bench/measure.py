@@ -15,6 +15,7 @@ GB/s and the copy's are the same kind of figure.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import statistics
 import time
@@ -85,17 +86,31 @@ def time_interleaved(fns: dict[str, Callable[[], Any]], reps: int, warmup: int =
     inner = {name: calibrate(fns[name], min_sample_s) for name in names}
     samples: dict[str, list[float]] = {name: [] for name in names}
     perf = time.perf_counter
-    for r in range(reps):
-        for j in range(len(names)):
-            name = names[(r + j) % len(names)]
-            fn, n = fns[name], inner[name]
-            t0 = perf()
-            for _ in range(n):
-                fn()
-            samples[name].append((perf() - t0) / n)
-        if tick:
-            tick()
+    with no_gc():
+        for r in range(reps):
+            for j in range(len(names)):
+                name = names[(r + j) % len(names)]
+                fn, n = fns[name], inner[name]
+                t0 = perf()
+                for _ in range(n):
+                    fn()
+                samples[name].append((perf() - t0) / n)
+            if tick:
+                tick()
     return {name: summarize(samples[name], inner[name]) for name in names}
+
+
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Python's cyclic GC off while timing (as timeit does): its pauses are not the program's."""
+    gc.collect()
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def time_one(fn: Callable[[], Any], reps: int, warmup: int = 2,
@@ -270,6 +285,37 @@ class GraphProfile:
     calls: int = 1  # times the graph runs per call of the compiled function
 
 
+def _profile_rounds(reps, names, fns, inner, graphs, graph_args, times_per_call, per_round,
+                    step_ms) -> None:
+    """The rounds of :func:`profile_graphs`, filling ``per_round`` and ``step_ms``."""
+    perf = time.perf_counter
+    for r in range(reps):
+        sample: dict[str, float] = {}
+        for j in range(len(names)):
+            name = names[(r + j) % len(names)]
+            fn, n = fns[name], inner[name]
+            t0 = perf()
+            for _ in range(n):
+                fn()
+            sample[name] = (perf() - t0) / n * 1e3
+        by_kind: dict[str, float] = {}
+        for g in graphs:
+            prof = g.compiled.profile(*graph_args[id(g.compiled)], reps=inner[g.name])
+            cols = step_ms.setdefault(g.name, [[] for _ in prof])
+            for col, (kind, _, sec) in zip(cols, prof):
+                col.append(sec * 1e3)
+                by_kind[kind] = by_kind.get(kind, 0.0) + sec * 1e3 * times_per_call[g.name]
+        exec_ms = sum(sample[g.name] * times_per_call[g.name] for g in graphs)
+        parts = {"call": sample["call"], "guards_wrappers": sample["call"] - exec_ms,
+                 "executor": exec_ms - sum(by_kind.values()),
+                 "kernels": by_kind.pop("kernel", 0.0), "library": by_kind.pop("library", 0.0),
+                 "other_steps": sum(by_kind.values())}
+        for k, v in parts.items():
+            per_round.setdefault(k, []).append(v)
+        for g in graphs:
+            per_round.setdefault("exec:" + g.name, []).append(sample[g.name])
+
+
 def profile_graphs(call: Callable[[], Any], report: Any, seen: GraphCalls, reps: int,
                    min_sample_s: float = 2e-3) -> tuple[dict, list[GraphProfile]]:
     """Per-step times of the compiled graphs and where one call of ``call`` goes.
@@ -307,34 +353,12 @@ def profile_graphs(call: Callable[[], Any], report: Any, seen: GraphCalls, reps:
         for _ in range(2):
             fns[name]()
     inner = {name: calibrate(fns[name], min_sample_s) for name in names}
-    perf = time.perf_counter
     per_round: dict[str, list[float]] = {}
     step_ms: dict[str, list[list[float]]] = {}
-    for r in range(reps):
-        sample: dict[str, float] = {}
-        for j in range(len(names)):
-            name = names[(r + j) % len(names)]
-            fn, n = fns[name], inner[name]
-            t0 = perf()
-            for _ in range(n):
-                fn()
-            sample[name] = (perf() - t0) / n * 1e3
-        by_kind: dict[str, float] = {}
-        for g in graphs:
-            prof = g.compiled.profile(*graph_args[id(g.compiled)], reps=inner[g.name])
-            cols = step_ms.setdefault(g.name, [[] for _ in prof])
-            for col, (kind, _, sec) in zip(cols, prof):
-                col.append(sec * 1e3)
-                by_kind[kind] = by_kind.get(kind, 0.0) + sec * 1e3 * times_per_call[g.name]
-        exec_ms = sum(sample[g.name] * times_per_call[g.name] for g in graphs)
-        parts = {"call": sample["call"], "guards_wrappers": sample["call"] - exec_ms,
-                 "executor": exec_ms - sum(by_kind.values()),
-                 "kernels": by_kind.pop("kernel", 0.0), "library": by_kind.pop("library", 0.0),
-                 "other_steps": sum(by_kind.values())}
-        for k, v in parts.items():
-            per_round.setdefault(k, []).append(v)
-        for g in graphs:
-            per_round.setdefault("exec:" + g.name, []).append(sample[g.name])
+    with no_gc():
+        _profile_rounds(reps, names, fns, inner, graphs, graph_args, times_per_call, per_round,
+                        step_ms)
+
     med = {k: statistics.median(v) for k, v in per_round.items()}
     # The least disturbed round (the smallest call + graphs + steps) as a whole: noise
     # only adds time, so on a loaded machine its parts are the steadier estimate

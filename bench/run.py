@@ -216,6 +216,15 @@ def run_case(case: bench_cases.Case, args: argparse.Namespace, progress: Progres
     return res
 
 
+def _broken_case(case: bench_cases.Case, e: BaseException) -> dict:
+    """A case that failed outside the compilers (inputs, eager reference, timing)."""
+    err = _error(e)
+    return {"name": case.name, "group": case.group, "memory_bound": case.memory_bound,
+            "rtol": case.rtol, "atol": case.atol, "bytes": None, "inputs": [],
+            "eager": dict(err), "ember": dict(err), "inductor": None,
+            "speedup": {"ember": None, "inductor": None, "ember_vs_inductor": None}}
+
+
 # -- the run ----------------------------------------------------------------------------
 def _git(*cmd: str) -> str | None:
     try:
@@ -329,7 +338,11 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
             doc["meta"]["process_first_compile_ms"] = _warm_process(args)
             doc["cases"] = []
             for case in todo:
-                doc["cases"].append(run_case(case, args, progress))
+                try:
+                    doc["cases"].append(run_case(case, args, progress))
+                except Exception as e:  # noqa: BLE001  (building or running eagerly failed)
+                    traceback.print_exc(file=sys.stderr)
+                    doc["cases"].append(_broken_case(case, e))
             progress.phase("copy bandwidth (end)")
             end = measure.copy_bandwidth(args.copy_mb)
     finally:

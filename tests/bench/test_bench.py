@@ -122,6 +122,18 @@ def test_mismatch_is_reported_and_fails(tmp_path):
     assert em["timing"] is None and doc["cases"][0]["speedup"]["ember"] is None
 
 
+def test_broken_case_is_reported_and_the_rest_run():
+    def make():
+        raise RuntimeError("cannot build")
+
+    broken = bench_cases.Case("broken on purpose", make)
+    code, out = _main(TINY + ["--cases", "broken on purpose,tiny pointwise", "--json", "",
+                              "--png", ""], extra=[broken])
+    assert code == 1
+    assert "PROBLEM broken on purpose: ember error (RuntimeError: cannot build)" in out
+    assert "tiny pointwise 64x64" in out
+
+
 def test_no_matching_case():
     assert _main(TINY + ["--cases", "no such case"])[0] == 2
 
