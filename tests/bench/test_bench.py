@@ -97,7 +97,7 @@ def test_profile_bytes_per_kernel(tiny_run):
 
 
 def test_png(tiny_run):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", exc_type=ImportError)
     _, out, d = tiny_run
     assert (d / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "png:" in out
@@ -146,7 +146,7 @@ def test_models_skip_without_transformers(monkeypatch):
 
 
 def test_models_listed_with_transformers():
-    pytest.importorskip("transformers")
+    pytest.importorskip("transformers", exc_type=ImportError)
     todo, _ = run.select_cases(run.parse_args(["--models", "--tiny", "--cases", "gpt2,llama"]))
     assert [c.group for c in todo] == ["model", "model"]
 
