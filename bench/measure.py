@@ -62,6 +62,8 @@ def calibrate(fn: Callable[[], Any], min_sample_s: float, cap: int = 10_000) -> 
         t0 = time.perf_counter()
         fn()
         dt = min(dt, time.perf_counter() - t0)
+        if dt >= min_sample_s:
+            break
     if dt >= min_sample_s:
         return 1
     return min(cap, max(1, math.ceil(min_sample_s / max(dt, 1e-7))))
