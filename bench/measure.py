@@ -240,10 +240,11 @@ def step_bytes(final_ir: str) -> list[int | None]:
     """Bytes moved by each runtime step of a graph, from its IR after the passes.
 
     One entry per non-constant node, in order (the order of ``CompiledGraph.infos``
-    and of ``profile``). A step reads each distinct input once and writes its
-    outputs; an input that is a view (expand, slice, ...) counts the smaller of
+    and of ``profile``); None for a runtime view (nothing moves unless torch has
+    to copy, which the IR does not say). A step reads each distinct input once
+    and writes its outputs; an input that is a view (expand, slice, ...) counts the smaller of
     the view and the tensor it views, so a broadcast operand is not overcounted.
-    None for every step when the IR cannot be parsed.
+    An empty list when the IR cannot be parsed.
     """
     from ember.ir import dtypes, parse
     from ember.ir.ops import get_op
@@ -267,8 +268,8 @@ def step_bytes(final_ir: str) -> list[int | None]:
         kind = get_op(n.op).kind
         if kind == "constant":
             continue
-        if kind == "view":  # a runtime view moves no data
-            out.append(0)
+        if kind == "view":  # no data, unless a reshape of a strided tensor copies: unknown
+            out.append(None)
             continue
         ins = list(dict.fromkeys(n.inputs))
         out.append(sum(size(v) for v in ins) +

@@ -185,10 +185,15 @@ def format_profile(case: dict, copy_gbps: float) -> str:
     if best and any(sp[k] < 0 for k in ("guards_wrappers", "executor")):
         lines.append(f"   (noisy: the medians disagree; the quickest round: call "
                      f"{best['call'] * 1e3:.0f} us = {parts(best)})")
-    steps = [(g["graph"], s) for g in prof["graphs"] for s in g["steps"] if s["kind"] != "view"]
-    views = [s for g in prof["graphs"] for s in g["steps"] if s["kind"] == "view"]
-    if views:  # runtime views move no data: one line for all of them
-        steps.append(("*", {"kind": "view", "name": f"{len(views)} views (all graphs)",
+    # Views are many and mostly free: one line for those under 1% of the call (a reshape
+    # that has to copy shows on its own).
+    def small_view(s: dict) -> bool:
+        return s["kind"] == "view" and s["ms"] < 0.01 * call
+
+    steps = [(g["graph"], s) for g in prof["graphs"] for s in g["steps"] if not small_view(s)]
+    views = [s for g in prof["graphs"] for s in g["steps"] if small_view(s)]
+    if views:
+        steps.append(("*", {"kind": "view", "name": f"{len(views)} views under 1% each",
                             "ms": sum(s["ms"] for s in views), "bytes": None, "gbps": None}))
     steps.sort(key=lambda gs: -gs[1]["ms"])
     lines.append(f"   {'graph':7s} {'kind':8s} {'step':44s} {'ms':>8s} {'%call':>6s} "
