@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 LARGE_BYTES = 64 * 1024 * 1024  # "memory-bound kernels on tensors >= 64 MB"
+NOISY_IQR = 20.0  # % of the median: a case this spread is not a figure to quote
 MODES = ("eager", "ember", "inductor")
 
 
@@ -64,7 +65,8 @@ def summarize(doc: dict) -> dict:
     bad = [f"{c['name']}: {m} {c[m]['status']}" + (f" ({c[m]['detail']})" if c[m].get(
         "detail") else "") for c in doc["cases"] for m in ("ember", "inductor")
         if c.get(m) and c[m]["status"] not in ("ok",)]
-    return {"groups": groups, "large_kernels": large,
+    noisy = [c["name"] for c in doc["cases"] if (_spread(c) or 0) > NOISY_IQR]
+    return {"groups": groups, "large_kernels": large, "noisy_cases": noisy,
             "large_kernels_pct_copy": {"n": len(pcts), "min": pcts[0] if pcts else None,
                                        "median": pcts[len(pcts) // 2] if pcts else None},
             "problems": bad}
@@ -160,6 +162,10 @@ def format_summary(doc: dict) -> str:
                  f"moving >= 64 MiB: {lk['n']}" + (
                      f", {lk['min']:.0f}% (min) / {lk['median']:.0f}% (median) of copy"
                      if lk["n"] else ""))
+    if s.get("noisy_cases"):
+        lines.append(f"NOISY: {len(s['noisy_cases'])} of {len(doc['cases'])} cases have an "
+                     f"interquartile range over {NOISY_IQR:.0f}% of the median (machine load?): "
+                     + ", ".join(s["noisy_cases"]))
     for p in s["problems"]:
         lines.append(f"PROBLEM {p}")
     return "\n".join(lines)

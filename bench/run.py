@@ -77,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tiny", action="store_true",
                    help="shrink every case (tests the instrument; not for figures)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--list", action="store_true", help="list the selected cases and exit")
     return p.parse_args(argv)
 
 
@@ -246,7 +247,11 @@ def _meta(args: argparse.Namespace) -> dict:
             "git_commit": _git("rev-parse", "--short", "HEAD"),
             "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
             "machine": platform.machine(), "cpu": _cpu_name(), "cpus": os.cpu_count(),
-            "loadavg_start": _loadavg()}
+            "loadavg_start": _loadavg(),
+            # What else steers the compilers: Ember's options, Inductor's and OpenMP's.
+            "env": {k: v for k, v in sorted(os.environ.items())
+                    if k.startswith(("EMBER_", "TORCHINDUCTOR_", "OMP_", "MKL_"))
+                    and k != "TORCHINDUCTOR_CACHE_DIR"}}
 
 
 def _cpu_name() -> str | None:
@@ -325,6 +330,11 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
     if not todo:
         print(f"no case matches --cases {args.cases!r}", file=sys.stderr)
         return 2
+    if args.list:
+        for c in todo:
+            print(f"{c.name:32s} {c.group:6s} rtol={c.rtol:g} atol={c.atol:g}"
+                  + ("  memory-bound" if c.memory_bound else ""))
+        return 0
     doc: dict[str, Any] = {"meta": _meta(args)}
     # A fresh Inductor cache per run (Inductor reads the variable whenever it looks).
     cache_dir = tempfile.mkdtemp(prefix="ember-bench-inductor-")

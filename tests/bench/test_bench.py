@@ -65,6 +65,8 @@ def test_runs_and_writes_json(tiny_run):
     assert g["geomean_ember_vs_eager"] > 0 and g["geomean_inductor_vs_eager"] is None
     assert g["worst_ember_vs_eager"][0] in names
     assert doc["summary"]["problems"] == []
+    assert isinstance(doc["summary"]["noisy_cases"], list)
+    assert isinstance(doc["meta"]["env"], dict)
     assert "geomean speedup over eager: Ember" in out
 
 
@@ -132,6 +134,13 @@ def test_broken_case_is_reported_and_the_rest_run():
     assert code == 1
     assert "PROBLEM broken on purpose: ember error (RuntimeError: cannot build)" in out
     assert "tiny pointwise 64x64" in out
+
+
+def test_list():
+    code, out = _main(["--list", "--cases", "softmax,tiny"])
+    assert code == 0
+    assert out.splitlines()[0].startswith("softmax 4096x1024") and "memory-bound" in out
+    assert len(out.splitlines()) == 2
 
 
 def test_no_matching_case():
