@@ -312,6 +312,9 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
         extra_cases: more :class:`bench.cases.Case` objects (the tests inject some).
     """
     args = parse_args(argv)
+    if args.reps < 1 or args.warmup < 0:
+        print("--reps must be >= 1 and --warmup >= 0", file=sys.stderr)
+        return 2
     if args.threads:
         torch.set_num_threads(args.threads)
     if not args.no_inductor:
