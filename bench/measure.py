@@ -122,15 +122,24 @@ def time_one(fn: Callable[[], Any], reps: int, warmup: int = 2,
 
 # -- copy bandwidth ---------------------------------------------------------------------
 def copy_bandwidth(mbytes: int = 256, reps: int = 20) -> dict:
-    """Median GB/s of ``dst.copy_(src)`` on ``mbytes`` MiB of float32 (read + write)."""
+    """Median GB/s of ``dst.copy_(src)`` on ``mbytes`` MiB of float32 (read + write).
+
+    Also ``clone_gbps``: the same copy into a freshly allocated tensor
+    (``src.clone()``), which pays the page faults of new memory as every freshly
+    allocated kernel output does; on some machines (VMs) that costs several times
+    the copy itself.
+    """
     n = mbytes * 1024 * 1024 // 4
     src = torch.rand(n)
     dst = torch.empty_like(src)
     t = time_one(lambda: dst.copy_(src), reps, warmup=3, min_sample_s=0.0)
+    del dst
+    tc = time_one(lambda: src.clone(), max(3, reps // 2), warmup=1, min_sample_s=0.0)
     moved = 2 * n * 4
     return {"mbytes": mbytes, "threads": torch.get_num_threads(), "median_ms": t.median_ms,
             "gbps": moved / (t.median_ms * 1e-3) / 1e9,
-            "gbps_best": moved / (t.min_ms * 1e-3) / 1e9}
+            "gbps_best": moved / (t.min_ms * 1e-3) / 1e9,
+            "clone_gbps": moved / (tc.median_ms * 1e-3) / 1e9}
 
 
 # -- correctness ------------------------------------------------------------------------

@@ -103,7 +103,8 @@ def format_table(doc: dict) -> str:
              f"warm-up {meta['warmup']})  torch {meta['torch']}  {meta['time_utc']}"
              + (f"  load average {load[0]:.1f}" if load else ""),
              f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['mbytes']} MiB copy, "
-             f"{cb['threads']} threads; best {cb['gbps_best']:.1f})",
+             f"{cb['threads']} threads; best {cb['gbps_best']:.1f}; into a fresh tensor "
+             f"(clone) {_f(cb.get('clone_gbps'), '.1f', 0)})",
              "times: median ms per call; x = speedup over eager (>1 faster); "
              "em/ind > 1: Ember faster than Inductor; cold = first call of a fresh function;",
              "iqr% = widest interquartile range of the case's samples (noise); GB/s = (bytes "
@@ -158,7 +159,8 @@ def format_summary(doc: dict) -> str:
                       f"{cc['ember_vs_inductor']:.2f}x)")
             lines.append(t)
     lk = s["large_kernels_pct_copy"]
-    lines.append(f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['threads']} threads); Ember kernels "
+    lines.append(f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['threads']} threads; into a fresh "
+                 f"tensor {_f(cb.get('clone_gbps'), '.1f', 0)}); Ember kernels "
                  f"moving >= 64 MiB: {lk['n']}" + (
                      f", {lk['min']:.0f}% (min) / {lk['median']:.0f}% (median) of copy"
                      if lk["n"] else ""))

@@ -362,6 +362,7 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
         progress.close()
         shutil.rmtree(cache_dir, ignore_errors=True)
     doc["copy_bandwidth"]["gbps_end"] = end["gbps"]
+    doc["copy_bandwidth"]["clone_gbps_end"] = end["clone_gbps"]
     doc["meta"]["loadavg_end"] = _loadavg()
     doc["summary"] = report.summarize(doc)
     print(report.format_table(doc))
