@@ -103,7 +103,7 @@ def format_table(doc: dict) -> str:
              f"warm-up {meta['warmup']})  torch {meta['torch']}  {meta['time_utc']}"
              + (f"  load average {load[0]:.1f}" if load else ""),
              f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['mbytes']} MiB copy, "
-             f"{cb['threads']} threads; best {cb['gbps_best']:.1f}; into a fresh tensor "
+             f"threads={cb['threads']}; best {cb['gbps_best']:.1f}; into a fresh tensor "
              f"(clone) {_f(cb.get('clone_gbps'), '.1f', 0)})",
              "times: median ms per call; x = speedup over eager (>1 faster); "
              "em/ind > 1: Ember faster than Inductor; cold = first call of a fresh function;",
@@ -159,7 +159,7 @@ def format_summary(doc: dict) -> str:
                       f"{cc['ember_vs_inductor']:.2f}x)")
             lines.append(t)
     lk = s["large_kernels_pct_copy"]
-    lines.append(f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['threads']} threads; into a fresh "
+    lines.append(f"copy bandwidth: {cb['gbps']:.1f} GB/s (threads={cb['threads']}; into a fresh "
                  f"tensor {_f(cb.get('clone_gbps'), '.1f', 0)}); Ember kernels "
                  f"moving >= 64 MiB: {lk['n']}" + (
                      f", {lk['min']:.0f}% (min) / {lk['median']:.0f}% (median) of copy"
@@ -301,7 +301,7 @@ def write_png(path: str, doc: dict) -> str | None:
         if cases[i]["group"] != cases[i - 1]["group"]:
             ax.axvline(i - 0.5, color="grey", linestyle=":", linewidth=0.8)
     load = meta.get("loadavg_start")
-    ax.set_title(f"ember bench, {meta['time_utc']}: {meta['threads']} threads, median of "
+    ax.set_title(f"ember bench, {meta['time_utc']}: threads={meta['threads']}, median of "
                  f"{meta['reps']}" + (f", load average {load[0]:.1f}" if load else "")
                  + "\ngeomean speedup over eager, " + "; ".join(gm), fontsize=9)
     ax.legend(fontsize=8)
