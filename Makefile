@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+BENCH_STAMP := $(VENV)/.installed-bench
+
 .PHONY: setup demo test bench clean
 
 $(STAMP): pyproject.toml
@@ -22,8 +24,14 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
 
-bench: setup
-	$(PY) bench/run.py
+$(BENCH_STAMP): $(STAMP)
+	# torch stays pinned: the bench extras must not move it.
+	$(PY) -m pip install -q -e '.[test,bench]' torch==2.13.0
+	touch $(BENCH_STAMP)
+
+# The full suite and the transformers models, with Inductor; results in bench/results/.
+bench: $(BENCH_STAMP)
+	$(PY) bench/run.py --models $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) dumps .pytest_cache

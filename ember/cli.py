@@ -1,7 +1,7 @@
 """The ``ember`` command.
 
     ember demo [--batch N ...]   compile the demo transformer block, compare with eager
-    ember bench [--no-inductor]  run bench/run.py (from a checkout)
+    ember bench [--cases ...]    eager vs Ember vs Inductor: bench/run.py (from a checkout)
     ember ir FILE.ir             parse, verify and reprint an IR dump (or a hand-written graph)
     ember ops                    list the IR op table and the ATen ops Ember imports
     ember fuzz [--count N] [--seed S]  random programs compiled and compared with eager
@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("demo", help="compile the demo transformer block and compare with eager",
                    add_help=False)
-    sub.add_parser("bench", help="eager vs Ember vs Inductor (bench/run.py)", add_help=False)
+    sub.add_parser("bench", help="eager vs Ember vs Inductor (bench/run.py; "
+                   "ember bench --help for its flags)", add_help=False)
     ir = sub.add_parser("ir", help="parse, verify and reprint an Ember IR file")
     ir.add_argument("file")
     sub.add_parser("ops", help="list the IR op table and the imported ATen ops")

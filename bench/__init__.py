@@ -1,0 +1,1 @@
+"""Ember's benchmark suite: ``python bench/run.py`` (also ``ember bench``, ``make bench``)."""
