@@ -583,7 +583,10 @@ class _Gen:
     def load(self, buf: int, acc: Access) -> str:
         expr, mask = self.offset(acc, rank_outer=self.in_epilogue)
         if mask is None:
-            return f"tl.load(in{buf} + {expr})"
+            # A one-element load is a scalar; broadcast it to the block (one cached
+            # address on a GPU): Triton's interpreter mishandles f64 scalars in the
+            # bitwise ops of the NaN-aware helpers (maximum, pow, logical ops).
+            return f"tl.load(in{buf} + {expr} + 0 * xoffs)"
         return f"tl.load(in{buf} + ({expr}), mask={mask}, other=0)"
 
     def index(self, axis: int) -> str:
