@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import time
 
@@ -58,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seq", type=int, default=64)
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--reps", type=int, default=30)
-    p.add_argument("--dump-dir", default=os.environ.get("EMBER_DUMP_DIR", "dumps/demo"))
+    p.add_argument("--dump-dir", default=ember.Config.from_env().dump_dir or "dumps/demo",
+                   help="where IR and kernel dumps go (default: EMBER_DUMP_DIR, else dumps/demo)")
     args = p.parse_args(argv)
 
     torch.manual_seed(0)
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(g.compile_seconds for g in report.graphs) * 1e3:.0f} ms")
     print(f"  max |ember - eager| = {err:.2e}  ({'OK' if ok else 'MISMATCH'})")
     print(f"  eager: {eager_ms:.3f} ms   ember: {ember_ms:.3f} ms   "
-          f"(ember/eager = {ember_ms / eager_ms:.2f}x, median of {args.reps})")
+          f"(speedup over eager {eager_ms / ember_ms:.2f}x, median of {args.reps})")
     print(f"  dumps: {', '.join(g.dump_dir for g in report.graphs if g.dump_dir) or 'disabled'}")
     return 0 if ok else 1
 
