@@ -4,6 +4,7 @@
     ember bench [--no-inductor]  run bench/run.py (from a checkout)
     ember ir FILE.ir             parse, verify and reprint an IR dump (or a hand-written graph)
     ember ops                    list the IR op table and the ATen ops Ember imports
+    ember conformance [--ops S]  OpInfo entries compiled and checked against eager
     ember version
 
 Only what a command needs is imported, so ``ember --help`` does not load torch.
@@ -68,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     ir = sub.add_parser("ir", help="parse, verify and reprint an Ember IR file")
     ir.add_argument("file")
     sub.add_parser("ops", help="list the IR op table and the imported ATen ops")
+    sub.add_parser("conformance", help="op_db entries through Ember vs eager (see --help)",
+                   add_help=False)
     sub.add_parser("version", help="print the version")
     args, rest = p.parse_known_args(argv)
-    if rest and args.cmd not in ("demo", "bench"):  # only these pass options through
+    if rest and args.cmd not in ("demo", "bench", "conformance"):  # only these pass options through
         p.error(f"unrecognized arguments for 'ember {args.cmd}': {' '.join(rest)}")
     if args.cmd == "demo":
         from .demo import main as demo
@@ -84,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = [script] + rest
         runpy.run_path(script, run_name="__main__")
         return 0
+    if args.cmd == "conformance":
+        from .conformance import main as conformance
+
+        return conformance(rest)
     if args.cmd == "ir":
         return _ir(args.file)
     if args.cmd == "ops":
