@@ -391,9 +391,20 @@ def _clamp(imp, n, x, lo=None, hi=None):
         lo, hi = None, lo
     out = imp.operand(x, dt)
     if lo is not None:
-        out = imp.op("maximum", out, imp.operand(lo, dt))
+        out = _clamp_bound(imp, out, imp.operand(lo, dt), lower=True)
     if hi is not None:
-        out = imp.op("minimum", out, imp.operand(hi, dt))
+        out = _clamp_bound(imp, out, imp.operand(hi, dt), lower=False)
+    return out
+
+
+def _clamp_bound(imp: _Importer, x: Value, bound: Value, lower: bool) -> Value:
+    """ATen's clamp: std::max(x, lo) / std::min(x, hi) with a NaN operand propagating.
+    Written with compare + where, not maximum/minimum, because std::max keeps x when
+    the two compare equal: clamp(-0.0, min=0.0) is -0.0 in eager."""
+    past = imp.op("lt", x, bound) if lower else imp.op("lt", bound, x)
+    out = imp.op("where", past, bound, x)  # a NaN x compares false and stays
+    if dtypes.is_float(x.dtype):
+        out = imp.op("where", _isnan(imp, bound), bound, out)
     return out
 
 
@@ -697,3 +708,201 @@ def _addmm(imp, n, bias, a, b, *, beta=1, alpha=1):
     dt = _meta_dtype(n)
     return imp.op("addmm", imp.cast(imp.v(bias), dt), imp.cast(imp.v(a), dt),
                   imp.cast(imp.v(b), dt), beta=beta, alpha=alpha)
+
+
+# -- composites written with existing Ember ops (conformance work, docs/conformance.md) --------
+def _isnan(imp: _Importer, x: Value) -> Value:
+    return imp.op("ne", x, x)  # only NaN differs from itself
+
+
+def _isinf(imp: _Importer, x: Value) -> Value:
+    return imp.op("eq", imp.op("abs", x), imp.scalar(math.inf, x.dtype))
+
+
+def _false_like(imp: _Importer, x: Value) -> Value:
+    return imp.op("full", shape=x.shape, value=False, dtype="b8")
+
+
+@rule(aten.isnan.default)
+def _isnan_rule(imp, n, x):
+    v = imp.v(x)
+    return _isnan(imp, v) if dtypes.is_float(v.dtype) else _false_like(imp, v)
+
+
+@rule(aten.isinf.default)
+def _isinf_rule(imp, n, x):
+    v = imp.v(x)
+    return _isinf(imp, v) if dtypes.is_float(v.dtype) else _false_like(imp, v)
+
+
+@rule(aten.sign.default)
+def _sign(imp, n, x):
+    # ATen: (0 < x) - (x < 0), so sign(NaN) = 0 and sign(-0.0) = +0.0; bool: x itself.
+    v = imp.v(x)
+    if v.dtype == "b8":
+        return imp.op("cast", v, dtype="b8")
+    zero = imp.scalar(0, v.dtype)
+    pos = imp.cast(imp.op("gt", v, zero), v.dtype)
+    neg = imp.cast(imp.op("lt", v, zero), v.dtype)
+    return imp.op("sub", pos, neg)
+
+
+@rule(aten.clamp.Tensor)
+def _clamp_tensor(imp, n, x, lo=None, hi=None):
+    # min(max(x, lo), hi) with NaN in any operand propagating, as ATen's clamp kernel.
+    dt = _meta_dtype(n)
+    if dt == "b8":
+        raise Unsupported("clamp of bool tensors")
+    out = imp.operand(x, dt)
+    if lo is not None:
+        out = _clamp_bound(imp, out, imp.operand(lo, dt), lower=True)
+    if hi is not None:
+        out = _clamp_bound(imp, out, imp.operand(hi, dt), lower=False)
+    return out
+
+
+@rule(aten.fmax.default, aten.fmin.default)
+def _fmax(imp, n, a, b):
+    # fmax/fmin ignore a NaN operand (NaN only when both are NaN).
+    dt = _meta_dtype(n)
+    x, y = imp.operand(a, dt), imp.operand(b, dt)
+    op = "maximum" if n.target is aten.fmax.default else "minimum"
+    out = imp.op(op, x, y)
+    if not dtypes.is_float(dt):
+        return out
+    out = imp.op("where", _isnan(imp, x), y, out)
+    return imp.op("where", _isnan(imp, y), x, out)
+
+
+@rule(aten.hypot.default)
+def _hypot(imp, n, a, b):
+    # sqrt(a^2 + b^2) computed in f64 for f32/f16/bf16 operands (no overflow or
+    # underflow of the squares there; one rounding at the end), and hypot(+-inf, NaN) =
+    # inf as in C's hypot.
+    dt = _meta_dtype(n)
+    if dt not in ("f32", "f16", "bf16"):
+        raise Unsupported(f"hypot of {dt} (needs a wider type for the squares)")
+    x, y = imp.operand(a, dt), imp.operand(b, dt)
+    x64, y64 = imp.cast(x, "f64"), imp.cast(y, "f64")
+    r = imp.op("sqrt", imp.op("add", imp.op("mul", x64, x64), imp.op("mul", y64, y64)))
+    inf = imp.op("logical_or", _isinf(imp, x), _isinf(imp, y))
+    r = imp.op("where", inf, imp.scalar(math.inf, "f64"), r)
+    if dt != "f32":  # eager computes f16/bf16 hypot in f32 and rounds once
+        r = imp.cast(r, "f32")
+    return imp.cast(r, dt)
+
+
+@rule(aten.bitwise_not.default)
+def _bitwise_not(imp, n, x):
+    v = imp.v(x)
+    if v.dtype != "b8":
+        raise Unsupported("bitwise_not of integers (no bitwise instructions)")
+    return imp.op("logical_not", v)
+
+
+@rule(aten.bitwise_xor.Tensor)
+def _bitwise_xor(imp, n, a, b):
+    x, y = imp.v(a), imp.v(b)
+    if x.dtype != "b8" or y.dtype != "b8":
+        raise Unsupported("bitwise ops on integers")
+    return imp.op("ne", x, y)
+
+
+@rule(aten.round.default)
+def _round(imp, n, x):
+    # Round half to even: floor, then up when the rest is over one half, or exactly one
+    # half and the floor is odd; a zero result keeps x's sign (round(-0.3) = -0.0).
+    v = imp.v(x)
+    if not dtypes.is_float(v.dtype):
+        return imp.op("cast", v, dtype=v.dtype)
+    dt = v.dtype
+    f = imp.op("floor", v)
+    rest = imp.op("sub", v, f)
+    half = imp.scalar(0.5, dt)
+    f_half = imp.op("mul", f, half)
+    odd = imp.op("ne", imp.op("floor", f_half), f_half)
+    up = imp.op("logical_or", imp.op("gt", rest, half),
+                imp.op("logical_and", imp.op("eq", rest, half), odd))
+    r = imp.op("where", up, imp.op("add", f, imp.scalar(1, dt)), f)
+    # x - floor(x) is NaN for +-inf, and floor(inf) = inf: keep infinities as they are
+    r = imp.op("where", _isinf(imp, v), v, r)
+    zero = imp.op("eq", r, imp.scalar(0, dt))
+    return imp.op("where", zero, imp.op("mul", v, imp.scalar(0, dt)), r)
+
+
+@rule(aten.repeat.default)
+def _repeat(imp, n, x, repeats):
+    # x[a, b].repeat(r0, r1, r2) = expand(unsqueeze) to [r0, r1, a, r2, b] -> reshape.
+    v = imp.v(x)
+    repeats = tuple(repeats)
+    lead = len(repeats) - v.rank
+    if lead < 0:
+        raise Unsupported("repeat with fewer repeats than dims (eager raises)")
+    out_shape = tuple(n.meta["val"].shape)
+    if math.prod(out_shape) == 0:
+        return imp.op("full", shape=out_shape, value=_scalar_for(0, v.dtype), dtype=v.dtype)
+    shape = (1,) * lead + v.shape
+    u = imp.op("reshape", v, shape=shape) if shape != v.shape else v
+    inter, big = [], []
+    for i, s in enumerate(shape):
+        inter += [1, s]
+        big += [repeats[i], s]
+    u = imp.op("reshape", u, shape=tuple(inter))
+    u = imp.op("expand", u, shape=tuple(big))
+    u = imp.op("cast", u, dtype=v.dtype)  # materialize the broadcast before merging dims
+    return imp.op("reshape", u, shape=out_shape)
+
+
+@rule(aten.constant_pad_nd.default)
+def _constant_pad(imp, n, x, pad, value=0):
+    # pad = (last_lo, last_hi, prev_lo, prev_hi, ...): negative parts slice, positive
+    # parts concatenate blocks of `value`.
+    v = imp.v(x)
+    dt = v.dtype
+    _check_scalars(n, dt, value)
+    fill = _scalar_for(value, dt)
+    out = v
+    for k in range(len(pad) // 2):
+        axis = v.rank - 1 - k
+        lo, hi = pad[2 * k], pad[2 * k + 1]
+        size = out.shape[axis]
+        start, end = max(-lo, 0), size - max(-hi, 0)
+        if start > end:
+            raise Unsupported("padding removes more than the dim (eager raises)")
+        if (start, end) != (0, size):
+            out = imp.op("slice", out, axis=axis, start=start, end=end, step=1)
+        parts = []
+        for width in (max(lo, 0), None, max(hi, 0)):
+            if width is None:
+                parts.append(out)
+            elif width:
+                shape = list(out.shape)
+                shape[axis] = width
+                parts.append(imp.op("full", shape=tuple(shape), value=fill, dtype=dt))
+        if len(parts) > 1:
+            out = imp.op("cat", *parts, axis=axis)
+    if out is v:
+        out = imp.op("cast", v, dtype=dt)  # a fresh tensor, as eager
+    return out
+
+
+@rule(aten.convolution.default)
+def _convolution(imp, n, x, w, bias, stride, padding, dilation, transposed, output_padding,
+                 groups):
+    # The convolution runs as an ATen fallback without its bias; the bias add is an Ember
+    # op, so it fuses with what follows (Inductor splits it the same way).
+    out_t = _ttype(n.meta["val"])
+    if bias is None or out_t.dtype not in ("f32", "f64"):
+        # (f16/bf16: oneDNN adds the bias before rounding once; a split would round twice)
+        raise Unsupported("convolution (no Ember lowering; runs through ATen)")
+    inputs = [imp.v(x), imp.v(w)]
+    args = (InputRef(0), InputRef(1), None, tuple(stride), tuple(padding), tuple(dilation),
+            transposed, tuple(output_padding), groups)
+    conv = imp.g.add("fallback", inputs, loc=imp.loc, out_types=[out_t],
+                     target="aten.convolution.default", args=args, kwargs=()).out
+    imp.fallbacks.append(Fallback("aten.convolution.default",
+                                  "convolution (no Ember lowering; runs through ATen without "
+                                  "its bias, which is an Ember add)", imp.loc))
+    b = imp.cast(imp.v(bias), out_t.dtype)
+    b = imp.op("reshape", b, shape=(b.type.numel,) + (1,) * (len(out_t.shape) - 2))
+    return imp.op("add", conv, b)

@@ -1,0 +1,158 @@
+"""Op-level tests of the frontend rules added for conformance: each against eager, with
+NaN, inf, -0.0 and several dtypes, bit for bit where eager's result is exact."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import ember
+
+NAN, INF = float("nan"), float("inf")
+SPECIAL = [NAN, INF, -INF, -0.0, 0.0, 0.3, -0.3, 0.5, -0.5, 1.5, 2.5, -2.5, 1e30, -1e-30, 7.0]
+FLOATS = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
+
+
+def special(dtype, n=None):
+    t = torch.tensor(SPECIAL, dtype=torch.float64)
+    return t.to(dtype)
+
+
+def ints(dtype):
+    return torch.tensor([-3, -1, 0, 1, 2, 100], dtype=dtype)
+
+
+def check(fn, *args, exact=True, native=True):
+    with torch.no_grad():
+        want = fn(*args)
+        c = ember.compile(fn, backend="cpu")
+        got = c(*args)
+    if exact:
+        assert got.dtype == want.dtype and got.shape == want.shape
+        # equal values, NaN where eager has NaN, and the sign of zeros
+        assert torch.equal(torch.isnan(got), torch.isnan(want)), (got, want)
+        ok = ~torch.isnan(want)
+        assert torch.equal(got[ok], want[ok]), (got, want)
+        if got.is_floating_point():
+            assert torch.equal(torch.signbit(got[ok]), torch.signbit(want[ok])), (got, want)
+    else:
+        torch.testing.assert_close(got, want, equal_nan=True)
+    if native:
+        assert not c.ember_report.fallbacks, c.ember_report.fallbacks
+    return c.ember_report
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [torch.int64, torch.int32, torch.bool])
+def test_sign_isnan_isinf(dtype):
+    x = special(dtype) if dtype.is_floating_point else (
+        ints(dtype) if dtype != torch.bool else torch.tensor([True, False]))
+    if dtype != torch.bool:
+        check(torch.sign, x)
+    check(torch.isnan, x)
+    check(torch.isinf, x)
+    check(torch.isfinite, x)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int64])
+def test_clamp_tensor_bounds(dtype):
+    vals = [NAN, 1.0, 5.0, 0.0, -0.0, INF] if dtype.is_floating_point else [1, 5, 0, -2, 7, 3]
+    x = torch.tensor(vals, dtype=torch.float64).to(dtype)
+    lo = torch.tensor([0.0, NAN, 2.0, 2.0, 0.0, 1.0] if dtype.is_floating_point
+                      else [0, 6, 2, 2, 0, 1], dtype=torch.float64).to(dtype)
+    hi = torch.tensor([3.0, 3.0, NAN, 1.0, 0.0, 2.0] if dtype.is_floating_point
+                      else [3, 3, 9, 1, 0, 2], dtype=torch.float64).to(dtype)
+    check(lambda a, b, c: torch.clamp(a, b, c), x, lo, hi)
+    check(lambda a, b: torch.clamp(a, min=b), x, lo)
+    check(lambda a, b: torch.clamp(a, max=b), x, hi)
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [torch.int64])
+def test_fmax_fmin(dtype):
+    a = special(dtype) if dtype.is_floating_point else ints(dtype)
+    b = a.flip(0)
+    check(torch.fmax, a, b)
+    check(torch.fmin, a, b)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_hypot(dtype):
+    a = special(dtype)
+    b = torch.tensor([INF, NAN, 3.0, -4.0, 0.0, 1e-30, 1e30, NAN, -INF, 2.0, 0.0, 3.0, 4.0,
+                      1e-20, 24.0], dtype=torch.float64).to(dtype)
+    check(torch.hypot, a, b)
+    check(torch.hypot, b, a)
+
+
+@pytest.mark.parametrize("dtype", FLOATS + [torch.int64])
+def test_round_half_even(dtype):
+    x = special(dtype) if dtype.is_floating_point else ints(dtype)
+    if dtype.is_floating_point:
+        more = torch.tensor([0.49999997, 8388609.0, 3.5, -3.5, 4.5, -0.5000001, 1e7 + 0.5],
+                            dtype=torch.float64).to(dtype)
+        x = torch.cat([x, more, torch.randn(200, dtype=torch.float64).mul(40).to(dtype)])
+    check(torch.round, x)
+
+
+def test_bool_bitwise():
+    a = torch.tensor([True, False, True, False])
+    b = torch.tensor([True, True, False, False])
+    check(torch.bitwise_not, a)
+    check(torch.bitwise_xor, a, b)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.bool, torch.float16])
+@pytest.mark.parametrize("reps", [(2,), (2, 3), (3, 1, 2), (2, 0), (1, 1)])
+def test_repeat(dtype, reps):
+    x = torch.arange(6).reshape(2, 3).to(dtype)
+    if len(reps) < 2:
+        x = x[0]
+    check(lambda t: t.repeat(*reps), x)
+    check(lambda t: t.t().repeat(*reps) if t.dim() == 2 else t.repeat(*reps), x)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.int32, torch.bool])
+@pytest.mark.parametrize("pad", [(1, 2), (-1, 2), (0, 0, 2, -1), (1, 1, 1, 1), (-1, -1)])
+def test_constant_pad(dtype, pad):
+    x = torch.arange(12).reshape(3, 4).to(dtype)
+    value = True if dtype == torch.bool else (NAN if dtype.is_floating_point else 7)
+    check(lambda t: F.pad(t, pad, value=value), x)
+    check(lambda t: F.pad(t, pad), x.t())
+
+
+def test_constant_pad_out_of_range_value_raises_like_eager():
+    x = torch.arange(4, dtype=torch.int8)
+    with pytest.raises(RuntimeError):
+        F.pad(x, (1, 1), value=1000)
+    with torch.no_grad(), pytest.raises(RuntimeError):
+        ember.compile(lambda t: F.pad(t, (1, 1), value=1000), backend="cpu")(x)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_convolution_bias_is_an_ember_add(bias):
+    conv = torch.nn.Conv2d(3, 4, 3, bias=bias)
+    x = torch.randn(2, 3, 8, 8)
+    report = check(lambda t: torch.relu(conv(t)), x, exact=False, native=False)
+    assert [f.op for f in report.fallbacks] == ["aten.convolution.default"]
+    ir = report.graphs[0].final_ir
+    assert ("add" in ir) == bias and "args=[$0, $1, none" in ir.replace("None", "none")
+
+
+def test_index_add_checks_shapes_as_eager():
+    # PyTorch's decomposition of index_add (into index_put) drops eager's shape check.
+    x, idx, src = torch.zeros(3, 2), torch.tensor([0, 2]), torch.ones(2)
+    with pytest.raises(RuntimeError, match="source tensor shape"):
+        x.index_add(0, idx, src)
+    with torch.no_grad(), pytest.raises(RuntimeError, match="source tensor shape"):
+        ember.compile(lambda a, i, s: a.index_add(0, i, s), backend="cpu")(x, idx, src)
+
+
+def test_scalar_clamp_keeps_negative_zero():
+    # std::max(-0.0, 0.0) is -0.0 in eager's clamp (the first operand when equal); and
+    # clamp(t, -0.0, 0.0) needs CSE to keep full(-0.0) and full(0.0) apart (-0.0 == 0.0
+    # in Python, so CSE merged them).
+    z = torch.tensor([-0.0, 0.0, NAN, -1.0, 2.0])
+    check(lambda t: torch.clamp(t, min=0.0), z)
+    check(lambda t: torch.clamp(t, max=-0.0), z)
+    check(lambda t: torch.clamp(t, -0.0, 0.0), z)
+    check(lambda t: torch.clamp(t, min=NAN), z)
+    check(lambda t: torch.clamp(t, 0, 1), torch.tensor([-3, 0, 2, 1]))
+
