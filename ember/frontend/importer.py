@@ -314,13 +314,6 @@ def _pow_scalar(imp, n, x, exponent):
     return _binary("pow")(imp, n, x, exponent)
 
 
-@rule(aten.div.Tensor_mode)
-def _div_mode(imp, n, a, b, *, rounding_mode=None):
-    if rounding_mode is not None:
-        raise Unsupported(f"div with rounding_mode={rounding_mode!r}")
-    return _binary("div")(imp, n, a, b)
-
-
 @rule(aten.logical_not.default)
 def _logical_not(imp, n, x):
     return imp.op("logical_not", imp.cast(imp.v(x), "b8"))
@@ -808,13 +801,9 @@ def _bitwise_xor(imp, n, a, b):
     return imp.op("ne", x, y)
 
 
-@rule(aten.round.default)
-def _round(imp, n, x):
-    # Round half to even: floor, then up when the rest is over one half, or exactly one
-    # half and the floor is odd; a zero result keeps x's sign (round(-0.3) = -0.0).
-    v = imp.v(x)
-    if not dtypes.is_float(v.dtype):
-        return imp.op("cast", v, dtype=v.dtype)
+def _round_half_even(imp: _Importer, v: Value) -> Value:
+    """nearbyint: floor, then up when the rest is over one half, or exactly one half and
+    the floor is odd; a zero result keeps v's sign (round(-0.3) = -0.0)."""
     dt = v.dtype
     f = imp.op("floor", v)
     rest = imp.op("sub", v, f)
@@ -828,6 +817,31 @@ def _round(imp, n, x):
     r = imp.op("where", _isinf(imp, v), v, r)
     zero = imp.op("eq", r, imp.scalar(0, dt))
     return imp.op("where", zero, imp.op("mul", v, imp.scalar(0, dt)), r)
+
+
+@rule(aten.round.default)
+def _round(imp, n, x):
+    v = imp.v(x)
+    if not dtypes.is_float(v.dtype):
+        return imp.op("cast", v, dtype=v.dtype)
+    return _round_half_even(imp, v)
+
+
+@rule(aten.round.decimals)
+def _round_decimals(imp, n, x, *, decimals=0):
+    # ATen: nearbyint(x * 10^d) / 10^d, or nearbyint(x / 10^-d) * 10^-d for d < 0, in
+    # opmath (f32 for f16/bf16) with 10^d rounded to it; one rounding at the end.
+    v = imp.v(x)
+    if not dtypes.is_float(v.dtype):
+        raise Unsupported("round(decimals=...) of integers")
+    dt = "f32" if v.dtype in ("f16", "bf16") else v.dtype
+    w = imp.cast(v, dt)
+    p = imp.scalar(float(10 ** abs(decimals)), dt)
+    if decimals >= 0:
+        r = imp.op("div", _round_half_even(imp, imp.op("mul", w, p)), p)
+    else:
+        r = imp.op("mul", _round_half_even(imp, imp.op("div", w, p)), p)
+    return imp.cast(r, v.dtype)
 
 
 @rule(aten.repeat.default)
@@ -906,3 +920,139 @@ def _convolution(imp, n, x, w, bias, stride, padding, dilation, transposed, outp
     b = imp.cast(imp.v(bias), out_t.dtype)
     b = imp.op("reshape", b, shape=(b.type.numel,) + (1,) * (len(out_t.shape) - 2))
     return imp.op("add", conv, b)
+
+
+def _via_f64(imp: _Importer, n: torch.fx.Node, x: Any, body: Callable[[Value], Value],
+             f64_ok: bool) -> Value:
+    """A function written with several rounding ops, computed in f64 for f32/f16/bf16
+    operands and rounded once (as eager's one libm call is); for f64 operands only where
+    the formula holds over f64's whole range (``f64_ok``)."""
+    v = imp.v(x)
+    dt = _meta_dtype(n)
+    if not dtypes.is_float(dt) or (dt == "f64" and not f64_ok):
+        raise Unsupported(f"{n.target._opname} of {dt}")
+    r = body(imp.cast(imp.cast(v, dt), "f64"))
+    if dt in ("f16", "bf16"):
+        r = imp.cast(r, "f32")  # eager computes f16/bf16 in f32 and rounds once
+    return imp.cast(r, dt)
+
+
+@rule(aten.tan.default)
+def _tan(imp, n, x):
+    return _via_f64(imp, n, x, lambda v: imp.op("div", imp.op("sin", v), imp.op("cos", v)), True)
+
+
+@rule(aten.log10.default)
+def _log10(imp, n, x):
+    return _via_f64(imp, n, x, lambda v: imp.op("div", imp.op("log", v),
+                                                 imp.scalar(math.log(10), "f64")), True)
+
+
+@rule(aten.sinh.default)
+def _sinh(imp, n, x):
+    # (expm1(x) - expm1(-x)) / 2: no cancellation near 0, sinh(-0.0) = -0.0; f64 only
+    # where exp does not overflow before sinh does (so not for f64 operands).
+    def body(v):
+        d = imp.op("sub", imp.op("expm1", v), imp.op("expm1", imp.op("neg", v)))
+        return imp.op("mul", d, imp.scalar(0.5, "f64"))
+
+    return _via_f64(imp, n, x, body, False)
+
+
+@rule(aten.cosh.default)
+def _cosh(imp, n, x):
+    def body(v):
+        s = imp.op("add", imp.op("exp", v), imp.op("exp", imp.op("neg", v)))
+        return imp.op("mul", s, imp.scalar(0.5, "f64"))
+
+    return _via_f64(imp, n, x, body, False)
+
+
+@rule(aten.div.Tensor_mode, aten.div.Scalar_mode)
+def _div_mode(imp, n, a, b, *, rounding_mode=None):
+    # trunc of floats is std::trunc(a / b) in ATen (the quotient rounded to the dtype
+    # first); floor needs fmod, and integer division has no instruction yet.
+    if rounding_mode is None:
+        return _binary("div")(imp, n, a, b)
+    dt = _meta_dtype(n)
+    if rounding_mode != "trunc" or not dtypes.is_float(dt):
+        raise Unsupported(f"div with rounding_mode={rounding_mode!r} on {dt} (needs "
+                          "integer division or fmod instructions)")
+    return imp.op("trunc", _binary("div")(imp, n, a, b))
+
+
+@rule(aten.logical_xor.default)
+def _logical_xor(imp, n, a, b):
+    return imp.op("ne", imp.cast(imp.v(a), "b8"), imp.cast(imp.v(b), "b8"))
+
+
+@rule(aten.copy.default)
+def _copy(imp, n, dst, src, non_blocking=False):
+    # the value of dst.copy_(src): src broadcast to dst's shape, converted to its dtype
+    d, v = imp.v(dst), imp.v(src)
+    v = imp.cast(v, d.dtype)
+    if v.shape != d.shape:
+        v = imp.op("expand", v, shape=d.shape)
+    return imp.op("cast", v, dtype=d.dtype)
+
+
+@rule(aten.view_copy.default, aten.permute_copy.default, aten.narrow_copy.default)
+def _view_copies(imp, n, x, *args):
+    base = {"view_copy": _reshape, "permute_copy": _permute, "narrow_copy": _narrow}
+    v = base[n.target._opname](imp, n, x, *args)
+    return imp.op("cast", v, dtype=v.dtype)
+
+
+def _narrow(imp, n, x, dim, start, length):
+    v = imp.v(x)
+    dim = dim % v.rank
+    start = start % v.shape[dim] if start < 0 else start
+    return _slice(imp, n, x, dim, start, start + length)
+
+
+@rule(aten.unbind_copy.int)
+def _unbind_copy(imp, n, x, dim=0):
+    v = imp.v(x)
+    dim = dim % v.rank
+    return [imp.op("cast", _select(imp, n, x, dim, i), dtype=v.dtype) for i in range(v.shape[dim])]
+
+
+@rule(aten.slice_scatter.default)
+def _slice_scatter(imp, n, x, src, dim=0, start=None, end=None, step=1):
+    # step 1: x[:start] ++ src ++ x[end:] along dim
+    v = imp.v(x)
+    dim = dim % v.rank
+    start, end, step = slice(start, end, step).indices(v.shape[dim])
+    end = max(end, start)
+    if step != 1:
+        raise Unsupported("slice_scatter with a step (needs a strided store)")
+    s = imp.cast(imp.v(src), v.dtype)
+    parts = []
+    if start > 0:
+        parts.append(imp.op("slice", v, axis=dim, start=0, end=start, step=1))
+    parts.append(s)
+    if end < v.shape[dim]:
+        parts.append(imp.op("slice", v, axis=dim, start=end, end=v.shape[dim], step=1))
+    return imp.op("cat", *parts, axis=dim) if len(parts) > 1 else imp.op("cast", s, dtype=v.dtype)
+
+
+@rule(aten.diagonal.default)
+def _diagonal(imp, n, x, offset=0, dim1=0, dim2=1):
+    # Move dim1, dim2 last, merge them (n*m), and take every (m+1)-th element from the
+    # first diagonal element: an affine slice.
+    v = imp.v(x)
+    r = v.rank
+    d1, d2 = dim1 % r, dim2 % r
+    rows, cols = v.shape[d1], v.shape[d2]
+    others = [i for i in range(r) if i not in (d1, d2)]
+    length = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    out_shape = tuple(v.shape[i] for i in others) + (length,)
+    if length == 0:
+        return imp.op("full", shape=out_shape, value=_scalar_for(0, v.dtype), dtype=v.dtype)
+    u = v
+    if others + [d1, d2] != list(range(r)):
+        u = imp.op("permute", u, dims=tuple(others + [d1, d2]))
+    u = imp.op("reshape", u, shape=out_shape[:-1] + (rows * cols,))
+    start = offset if offset >= 0 else -offset * cols
+    return imp.op("slice", u, axis=r - 2, start=start, end=start + (length - 1) * (cols + 1) + 1,
+                  step=cols + 1)
