@@ -413,6 +413,71 @@ def run(ops: list[Any], dtypes: list[str], *, all_samples: bool = False, errors:
     return out
 
 
+# -- what is missing ---------------------------------------------------------------------------
+# The Ember feature each fallback needs, by ATen op name (regular expressions over
+# "aten.op.overload", first match wins). Only the frontend can't express these with
+# existing Ember ops; each names the IR/kernel feature that would.
+MISSING_FEATURES: list[tuple[str, str]] = [
+    ("complex dtypes", r"fft|view_as_complex|complex|polar|angle|_conj|view_as_real"),
+    ("gathers / indirect loads (index, gather, embedding, take, put, scatter, index_put)",
+     r"aten\.(index|_?index_put|index_select|gather|embedding|_embedding_bag|take|put|scatter|"
+     r"scatter_add|scatter_reduce|index_add|index_reduce|index_copy|index_fill|masked_scatter|"
+     r"masked_select|diagonal_scatter|select_scatter|as_strided_scatter|grid_sampler|"
+     r"_upsample|upsample|nonzero|_unsafe_index|segment_reduce)"),
+    ("argmax-style reductions (arg/indices results)",
+     r"aten\.(argmax|argmin|max\.dim|min\.dim|max_pool|adaptive_max_pool|kthvalue|mode|"
+     r"median|nanmedian|_pdist|cummax|cummin|max_pool.*_with_indices)"),
+    ("scans (cumulative ops)", r"aten\.(cumsum|cumprod|logcumsumexp|_cumsum)"),
+    ("sort / topk / searching", r"aten\.(sort|topk|msort|argsort|searchsorted|bucketize|"
+                                r"histc|histogram|_histogramdd|unique|_unique)"),
+    ("integer division / modulo / fmod", r"aten\.(remainder|fmod|div\.Tensor_mode|"
+                                         r"floor_divide|frexp|ldexp|lcm|gcd)"),
+    ("bit-level float ops (signbit, copysign, nextafter)",
+     r"aten\.(signbit|copysign|nextafter)"),
+    ("special functions (instructions: lgamma, digamma, erfc, erfinv, Bessel, ...)",
+     r"aten\.(special_|lgamma|digamma|polygamma|erfc|erfinv|i0|igamma|mvlgamma|sinc|"
+     r"asin|acos|atan|asinh|acosh|atanh|atan2)"),
+    ("linear algebra (factorizations, solves)",
+     r"aten\.(_?linalg|cholesky|triangular_solve|lu_|geqrf|ormqr|_cdist|_linalg)"),
+    ("windowed reductions (pooling)", r"aten\.(avg_pool|_adaptive_avg_pool|adaptive_avg_pool)"),
+    ("convolution (library call)", r"aten\.convolution"),
+    ("arbitrary strides / negative-step views", r"aten\.(as_strided|flip|unfold|roll)"),
+    ("training-mode batch norm (running-stat updates)",
+     r"aten\.(_native_batch_norm_legit_functional|_batch_norm_with_update)"),
+    ("random numbers", r"aten\.(rand|randn|randint|bernoulli|normal|uniform|exponential|"
+                       r"cauchy|geometric|log_normal|multinomial|native_dropout|rrelu)"),
+    ("uninitialized or uint64 tensors", r"aten\.(empty_permuted|new_empty_strided|empty_strided|"
+                                        r"hash_tensor)"),
+]
+
+
+def missing_feature(fallback: str) -> str:
+    """The missing feature of one fallback ("aten.op.overload: reason") or eager reason."""
+    op = fallback.split(":", 1)[0].strip()
+    for feature, pattern in MISSING_FEATURES:
+        if re.search(pattern, op) or (op.startswith("graph") and re.search(pattern, fallback)):
+            return feature
+    if "with_effects" in fallback:
+        return "effectful ops (with_effects tokens: linalg error checks)"
+    if "nothing captured" in fallback:
+        return "not captured by Dynamo (data-dependent, random or Python-level ops)"
+    if "complex" in fallback:
+        return "complex dtypes"
+    return "other: " + op
+
+
+def features(results: list[Result]) -> dict[str, list[str]]:
+    """Missing feature -> the partial/eager entries that need it."""
+    out: dict[str, set[str]] = {}
+    for r in results:
+        if r.status not in ("partial", "eager"):
+            continue
+        whys = r.fallbacks or [r.reason]
+        for f in {missing_feature(w) for w in whys}:
+            out.setdefault(f, set()).add(r.name)
+    return {k: sorted(v) for k, v in sorted(out.items(), key=lambda kv: -len(kv[1]))}
+
+
 # -- the table ---------------------------------------------------------------------------------
 def summary(results: list[Result]) -> dict[str, dict[str, int]]:
     table: dict[str, dict[str, int]] = {}
@@ -428,15 +493,70 @@ def _cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
+POLICY = """\
+## How it is run
+
+Every entry of PyTorch's OpInfo database (`op_db`) and each requested dtype it
+supports on the CPU: its samples (`sample_inputs(device="cpu", dtype=...,
+requires_grad=False)`; the first one, or all with `--all-samples`) are called
+eagerly and through `ember.compile(backend="cpu")` under `torch.no_grad()`, with
+`torch._dynamo.reset()` between entries; for float32, the entry's first error
+input (`op.error_inputs`) too. Non-tensor arguments are constants of the compiled
+function, as in user code; the global RNG is seeded alike before both calls.
+
+## Comparison
+
+* `torch.testing.assert_close` with its default per-dtype tolerances,
+  `equal_nan=True`, dtypes checked (as PyTorch's Inductor OpInfo test); tuples,
+  lists and non-tensor results element by element. No per-op tolerance is
+  loosened.
+* The inputs after the call are compared too: a wrong mutation is a mismatch.
+* float16/bfloat16 are compared with eager in the same dtype (Ember rounds every
+  op as eager does). Where that fails, the sample still matches if it is within
+  the dtype's tolerances of a float32 reference computed from the upcast inputs
+  and cast back (Inductor's `reference_in_float`); such rows carry a note.
+* Where eager raises, Ember must raise the same exception type (an exception
+  in the `__cause__` chain counts: Dynamo wraps errors raised while tracing).
+  For error inputs a different message is a note, not a failure.
+* `empty`, `empty_like`, `empty_strided`, `empty_permuted`, `new_empty`,
+  `new_empty_strided` return uninitialized memory: shapes and dtypes only.
+
+## Classification (per entry and dtype; the worst over its samples)
+
+* **native**: only Ember kernels and library steps (no fallback node, no graph
+  ran eagerly, no graph break).
+* **partial**: some ATen ops ran as fallback nodes (the reason is the first
+  fallback's), or Dynamo broke the graph.
+* **eager**: a whole graph ran eagerly (Ember's import declared it cannot
+  represent it: complex dtypes, effect tokens), or Dynamo captured nothing.
+* **mismatch**: a result, a mutated input or an exception type differs from eager.
+* **crash**: Ember raised where eager did not, or Ember's compile path failed
+  other than by declaring the graph unrepresentable.
+* **skip**: op_db does not support the dtype on the CPU, eager fails on every
+  sample, the sample generator fails, or the entry ran past its time box.
+
+Mismatches and crashes are bugs: `tests/conformance/test_opinfo.py` fails on any
+that is not listed with a reason in `tests/conformance/known_gaps.py`, and on a
+listed entry that passes.
+"""
+
+
 def markdown(results: list[Result], command: str) -> str:
     lines = ["# OpInfo conformance", "",
-             f"Generated by `{command}` (torch {torch.__version__}).", "",
+             f"Generated by `{command}` (torch {torch.__version__}); "
+             "see `ember/conformance.py`.", "", POLICY, "## Results", "",
              "| dtype | entries | native | partial | eager | mismatch | crash | skip | "
              "samples matched |", "|---|---|---|---|---|---|---|---|---|"]
     for dt, row in summary(results).items():
         n = sum(row[s] for s in STATUSES)
         lines.append(f"| {dt} | {n} | " + " | ".join(str(row[s]) for s in STATUSES)
                      + f" | {row['matched']}/{row['samples']} |")
+    feats = features([r for r in results if r.dtype == "float32"] or results)
+    lines += ["", "## Missing features (partial and eager entries, by what they need)", "",
+              "| missing feature | entries | examples |", "|---|---|---|"]
+    for feat, names in feats.items():
+        ex = ", ".join(f"`{n}`" for n in names[:8]) + (", ..." if len(names) > 8 else "")
+        lines.append(f"| {_cell(feat)} | {len(names)} | {ex} |")
     lines += ["", "## Entries", "", "| entry | dtype | status | samples matched | reason |",
               "|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r.dtype, r.name)):

@@ -1056,3 +1056,38 @@ def _diagonal(imp, n, x, offset=0, dim1=0, dim2=1):
     start = offset if offset >= 0 else -offset * cols
     return imp.op("slice", u, axis=r - 2, start=start, end=start + (length - 1) * (cols + 1) + 1,
                   step=cols + 1)
+
+
+@rule(aten.addmv.default)
+def _addmv(imp, n, bias, mat, vec, *, beta=1, alpha=1):
+    # beta * bias + alpha * (mat @ vec) as addmm of a one-column matrix (beta = 0 ignores
+    # bias, NaN included, in both)
+    dt = _meta_dtype(n)
+    m, v = imp.cast(imp.v(mat), dt), imp.cast(imp.v(vec), dt)
+    b = imp.cast(imp.v(bias), dt)
+    b = imp.op("unsqueeze", b, axis=b.rank) if b.rank == 1 else b
+    out = imp.op("addmm", b, m, imp.op("unsqueeze", v, axis=1), beta=beta, alpha=alpha)
+    return imp.op("squeeze", out, axes=(1,))
+
+
+@rule(aten.addbmm.default)
+def _addbmm(imp, n, bias, b1, b2, *, beta=1, alpha=1):
+    # sum_b b1[b] @ b2[b] is one mm over the batch laid along K: [n, B*k] @ [B*k, m]
+    dt = _meta_dtype(n)
+    x, y = imp.cast(imp.v(b1), dt), imp.cast(imp.v(b2), dt)
+    bsz, rows, k = x.shape
+    x = imp.op("reshape", imp.op("permute", x, dims=(1, 0, 2)), shape=(rows, bsz * k))
+    y = imp.op("reshape", y, shape=(bsz * k, y.shape[2]))
+    return imp.op("addmm", imp.cast(imp.v(bias), dt), x, y, beta=beta, alpha=alpha)
+
+
+@rule(aten.angle.default)
+def _angle(imp, n, x):
+    # real inputs: pi where x < 0, else 0; NaN stays NaN (ATen's angle_impl)
+    dt = _meta_dtype(n)
+    v = imp.cast(imp.v(x), dt)
+    if not dtypes.is_float(dt):
+        raise Unsupported(f"angle with a {dt} result")
+    r = imp.op("where", imp.op("lt", v, imp.scalar(0, dt)), imp.scalar(math.pi, dt),
+               imp.scalar(0, dt))
+    return imp.op("where", _isnan(imp, v), v, r)

@@ -223,3 +223,24 @@ def test_diagonal(offset, dims):
     x = torch.arange(60.0).reshape(3, 4, 5)
     check(lambda t: torch.diagonal(t, offset, *dims) * 1, x)
     check(lambda t: torch.diagonal(t, offset, *dims), x.transpose(0, 2))
+
+
+@pytest.mark.parametrize("beta", [1, 0, 0.5])
+def test_addmv_addbmm(beta):
+    bias = torch.tensor([NAN, 1.0, 2.0])
+    mat, vec = torch.randn(3, 4), torch.randn(4)
+    check(lambda b, m, v: torch.addmv(b, m, v, beta=beta, alpha=2), bias, mat, vec,
+          exact=False)
+    check(lambda b, m, v: torch.addmv(b, m, v, beta=beta), bias[:1], mat, vec, exact=False)
+    b1, b2 = torch.randn(5, 3, 4), torch.randn(5, 4, 2)
+    bias2 = torch.randn(3, 2)
+    bias2[0, 0] = NAN
+    check(lambda b, x, y: torch.addbmm(b, x, y, beta=beta, alpha=0.5), bias2, b1, b2,
+          exact=False)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int64, torch.bool])
+def test_angle_of_reals(dtype):
+    x = special(dtype) if dtype.is_floating_point else (
+        ints(dtype) if dtype != torch.bool else torch.tensor([True, False]))
+    check(torch.angle, x)
