@@ -1091,3 +1091,51 @@ def _angle(imp, n, x):
     r = imp.op("where", imp.op("lt", v, imp.scalar(0, dt)), imp.scalar(math.pi, dt),
                imp.scalar(0, dt))
     return imp.op("where", _isnan(imp, v), v, r)
+
+
+@rule(aten._native_batch_norm_legit_functional.default)
+def _batch_norm_training(imp, n, x, weight, bias, running_mean, running_var, training, momentum,
+                         eps):
+    # Training-mode batch norm, functional: batch statistics over every dim but 1, the
+    # output normalized with the biased variance, and the updated running stats
+    # (momentum * batch + (1 - momentum) * running, the variance unbiased), as ATen's
+    # CPU kernel. Results: out, save_mean, save_invstd, new running mean, new running var.
+    if not training:
+        raise Unsupported("functional batch norm in eval mode")
+    v = imp.v(x)
+    if v.rank < 2 or not dtypes.is_float(v.dtype):
+        raise Unsupported("batch norm needs a float input of rank >= 2")
+    metas = [dtypes.from_torch(m.dtype) for m in n.meta["val"]]
+    dt = "f32" if v.dtype in ("f16", "bf16") else v.dtype  # eager normalizes in f32
+    w = imp.cast(v, dt)
+    axes = [0] + list(range(2, v.rank))
+    count = math.prod(v.shape[a] for a in axes)
+    mean = imp.op("mean", w, axes=tuple(axes), keepdim=True)
+    d = imp.op("sub", w, mean)
+    ssq = imp.op("sum", imp.op("mul", d, d), axes=tuple(axes), keepdim=True)
+    var = imp.op("div", ssq, imp.scalar(count, dt))
+    invstd = imp.op("rsqrt", imp.op("add", var, imp.scalar(eps, dt)))
+
+    def per_channel(t: Any) -> Value:
+        c = imp.cast(imp.v(t), dt)
+        return imp.op("reshape", c, shape=(c.type.numel,) + (1,) * (v.rank - 2))
+
+    # ATen's CPU transform: alpha = invstd * w, beta = b - mean * alpha, out = x * alpha + beta
+    alpha = invstd if weight is None else imp.op("mul", invstd, per_channel(weight))
+    beta = imp.op("neg", imp.op("mul", mean, alpha))
+    if bias is not None:
+        beta = imp.op("sub", per_channel(bias), imp.op("mul", mean, alpha))
+    out = imp.op("add", imp.op("mul", w, alpha), beta)
+    flat = (v.shape[1],)
+    save_mean = imp.op("reshape", mean, shape=flat)
+    save_invstd = imp.op("reshape", invstd, shape=flat)
+    unbiased = imp.op("reshape", imp.op("div", ssq, imp.scalar(count - 1, dt)), shape=flat)
+    new_stats = []
+    for stat, batch in ((running_mean, save_mean), (running_var, unbiased)):
+        r = imp.v(stat)
+        rdt = r.dtype
+        upd = imp.op("add", imp.op("mul", imp.cast(batch, rdt), imp.scalar(momentum, rdt)),
+                     imp.op("mul", r, imp.scalar(1 - momentum, rdt)))
+        new_stats.append(upd)
+    outs = [out, save_mean, save_invstd] + new_stats
+    return [imp.cast(o, m) for o, m in zip(outs, metas)]

@@ -244,3 +244,46 @@ def test_angle_of_reals(dtype):
     x = special(dtype) if dtype.is_floating_point else (
         ints(dtype) if dtype != torch.bool else torch.tensor([True, False]))
     check(torch.angle, x)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_training_updates_running_stats(dtype, affine):
+    x = torch.randn(4, 3, 5, 2, dtype=dtype) * 3 + 1
+    w = torch.randn(3, dtype=dtype) if affine else None
+    b = torch.randn(3, dtype=dtype) if affine else None
+
+    def f(x, rm, rv):
+        y = F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.3, eps=1e-3)
+        return y, rm * 1, rv * 1
+
+    rm0, rv0 = torch.randn(3, dtype=dtype), torch.rand(3, dtype=dtype) + 0.5
+    with torch.no_grad():
+        want = f(x, rm0.clone(), rv0.clone())
+        rm, rv = rm0.clone(), rv0.clone()
+        c = ember.compile(f, backend="cpu")
+        got = c(x, rm, rv)
+    for g, e in zip(got, want):
+        torch.testing.assert_close(g, e)
+    torch.testing.assert_close(rm, want[1])  # the running stats are updated in place
+    torch.testing.assert_close(rv, want[2])
+    assert not c.ember_report.fallbacks, c.ember_report.fallbacks
+
+
+def test_fallback_results_take_the_declared_dtype():
+    # The meta kernel of _batch_norm_with_update_functional says f32 running stats for
+    # bf16 inputs, the CPU kernel returns bf16: the runtime read bf16 memory as f32.
+    x = torch.randn(5, 5, 5, dtype=torch.bfloat16)
+    w, b = torch.randn(5, dtype=torch.bfloat16), torch.randn(5, dtype=torch.bfloat16)
+
+    def f(x, w, b, rm, rv):
+        return torch.ops.aten._batch_norm_with_update(x, w, b, rm, rv, 0.5, 0.6)[0]
+
+    stats = [torch.randn(5, dtype=torch.bfloat16), torch.rand(5, dtype=torch.bfloat16) + 1]
+    with torch.no_grad():
+        e = [t.clone() for t in stats]
+        want = f(x, w, b, *e)
+        g = [t.clone() for t in stats]
+        got = ember.compile(f, backend="cpu")(x, w, b, *g)
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(g, e)
