@@ -553,10 +553,10 @@ def markdown(results: list[Result], command: str) -> str:
                      + f" | {row['matched']}/{row['samples']} |")
     feats = features([r for r in results if r.dtype == "float32"] or results)
     lines += ["", "## Missing features (partial and eager entries, by what they need)", "",
-              "| missing feature | entries | examples |", "|---|---|---|"]
+              "| missing feature | entries | the entries |", "|---|---|---|"]
     for feat, names in feats.items():
-        ex = ", ".join(f"`{n}`" for n in names[:8]) + (", ..." if len(names) > 8 else "")
-        lines.append(f"| {_cell(feat)} | {len(names)} | {ex} |")
+        lines.append(f"| {_cell(feat)} | {len(names)} | "
+                     + ", ".join(f"`{n}`" for n in names) + " |")
     lines += ["", "## Entries", "", "| entry | dtype | status | samples matched | reason |",
               "|---|---|---|---|---|"]
     for r in sorted(results, key=lambda r: (r.dtype, r.name)):
