@@ -35,8 +35,8 @@ Each (entry, dtype) is classified:
 * ``crash``: Ember raised where eager did not, or Ember's compile path failed
   on something other than a graph it declares it cannot represent
   (``ImportFailure``; those are ``eager``).
-* ``skip``: eager itself fails on every sample, the entry has no samples for
-  the dtype, or it ran past the time box.
+* ``skip``: op_db does not support the dtype on the CPU, the entry has no
+  samples for it, its sample generator fails, or it ran past the time box.
 
     ember conformance --ops add --dtypes float32,float16 --out docs/conformance.md
 """
@@ -382,7 +382,7 @@ def run_entry(op: Any, dtype_name: str, *, all_samples: bool = False, errors: bo
         res.notes.append(f"stopped early: {type(e).__name__}: {_short(e)}")
     res.seconds = time.perf_counter() - t0
     if not outcomes:
-        res.reason = "eager fails on every sample (or there are none)"
+        res.reason = "no sample ran (op_db gives none for this dtype)"
         return res
     res.samples = len(outcomes)
     res.matched = sum(o.ok for o in outcomes)
@@ -532,8 +532,9 @@ function, as in user code; the global RNG is seeded alike before both calls.
 * **mismatch**: a result, a mutated input or an exception type differs from eager.
 * **crash**: Ember raised where eager did not, or Ember's compile path failed
   other than by declaring the graph unrepresentable.
-* **skip**: op_db does not support the dtype on the CPU, eager fails on every
-  sample, the sample generator fails, or the entry ran past its time box.
+* **skip**: op_db does not support the dtype on the CPU, it gives no sample
+  for it, the sample generator fails, or the entry ran past its time box. (A
+  sample on which eager raises is not skipped: Ember must raise alike.)
 
 Mismatches and crashes are bugs: `tests/conformance/test_opinfo.py` fails on any
 that is not listed with a reason in `tests/conformance/known_gaps.py`, and on a

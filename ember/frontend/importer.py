@@ -1132,10 +1132,11 @@ def _batch_norm_training(imp, n, x, weight, bias, running_mean, running_var, tra
     unbiased = imp.op("reshape", imp.op("div", ssq, imp.scalar(count - 1, dt)), shape=flat)
     new_stats = []
     for stat, batch in ((running_mean, save_mean), (running_var, unbiased)):
+        # in opmath (f32 for f16/bf16 stats), rounded once, as ATen's update
         r = imp.v(stat)
-        rdt = r.dtype
+        rdt = "f32" if r.dtype in ("f16", "bf16") else r.dtype
         upd = imp.op("add", imp.op("mul", imp.cast(batch, rdt), imp.scalar(momentum, rdt)),
-                     imp.op("mul", r, imp.scalar(1 - momentum, rdt)))
-        new_stats.append(upd)
+                     imp.op("mul", imp.cast(r, rdt), imp.scalar(1 - momentum, rdt)))
+        new_stats.append(imp.cast(upd, r.dtype))
     outs = [out, save_mean, save_invstd] + new_stats
     return [imp.cast(o, m) for o, m in zip(outs, metas)]
