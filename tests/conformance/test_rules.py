@@ -298,3 +298,12 @@ def test_fallback_results_take_the_declared_dtype():
         got = ember.compile(f, backend="cpu")(x, w, b, *g)
     torch.testing.assert_close(got, want)
     torch.testing.assert_close(g, e)
+
+
+def test_unused_fallback_result_of_another_shape_is_ignored():
+    # _embedding_bag_forward_only returns an empty offset2bag that its meta kernel
+    # sizes; nothing reads it, so the runtime must not reject it.
+    w = torch.randn(10, 5, dtype=torch.bfloat16)
+    idx, off = torch.tensor([1, 2, 4, 5, 4, 3]), torch.tensor([0, 3])
+    check(lambda w, i, o: F.embedding_bag(i, w, o, mode="sum"), w, idx, off, exact=False,
+          native=False)
