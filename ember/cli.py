@@ -5,6 +5,7 @@
     ember ir FILE.ir             parse, verify and reprint an IR dump (or a hand-written graph)
     ember ops                    list the IR op table and the ATen ops Ember imports
     ember fuzz [--count N] [--seed S]  random programs compiled and compared with eager
+    ember conformance [--ops S]  OpInfo entries compiled and checked against eager
     ember version
 
 Only what a command needs is imported, so ``ember --help`` does not load torch.
@@ -64,15 +65,20 @@ def _fuzz(count: int, seed: int, max_ops: int) -> int:
 
     from .fuzz import check, generate, shrink
 
-    logging.getLogger("ember").setLevel(logging.ERROR)  # eager fallbacks are expected noise
-    for i, s in enumerate(range(seed, seed + count)):
-        p = generate(s, max_ops=max_ops)
-        err = check(p)
-        if err is not None:
-            print(f"seed {s}: {err}\n# shrunk reproducer:\n{shrink(p).script()}")
-            return 1
-        if (i + 1) % 100 == 0:
-            print(f"{i + 1}/{count} programs match eager", file=sys.stderr)
+    log = logging.getLogger("ember")
+    level = log.level
+    log.setLevel(logging.ERROR)  # eager fallbacks are expected noise
+    try:
+        for i, s in enumerate(range(seed, seed + count)):
+            p = generate(s, max_ops=max_ops)
+            err = check(p)
+            if err is not None:
+                print(f"seed {s}: {err}\n# shrunk reproducer:\n{shrink(p).script()}")
+                return 1
+            if (i + 1) % 100 == 0:
+                print(f"{i + 1}/{count} programs match eager", file=sys.stderr)
+    finally:
+        log.setLevel(level)
     print(f"{count} programs (seeds {seed}..{seed + count - 1}): all match eager")
     return 0
 
@@ -92,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     fz.add_argument("--count", type=int, default=100)
     fz.add_argument("--seed", type=int, default=0)
     fz.add_argument("--max-ops", type=int, default=12)
+    sub.add_parser("conformance", help="op_db entries through Ember vs eager (see --help)",
+                   add_help=False)
     sub.add_parser("version", help="print the version")
     args, rest = p.parse_known_args(argv)
-    if rest and args.cmd not in ("demo", "bench"):  # only these pass options through
+    if rest and args.cmd not in ("demo", "bench", "conformance"):  # only these pass options through
         p.error(f"unrecognized arguments for 'ember {args.cmd}': {' '.join(rest)}")
     if args.cmd == "demo":
         from .demo import main as demo
@@ -108,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = [script] + rest
         runpy.run_path(script, run_name="__main__")
         return 0
+    if args.cmd == "conformance":
+        from .conformance import main as conformance
+
+        return conformance(rest)
     if args.cmd == "ir":
         return _ir(args.file)
     if args.cmd == "ops":

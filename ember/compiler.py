@@ -226,6 +226,10 @@ class _Builder:
     def _call(self, n, free: list[int], kind: str):
         if kind is Kind.FALLBACK:
             fn, args_t, kwargs_t = fallback_call(n)
+            uses = self.g.users()
+            used = [bool(uses.get(o)) or o in self.g.outputs for o in n.outputs]
+            fn = _as_declared(fn, [o.type for o in n.outputs], used,
+                              n.attrs.get("target", n.op))
         else:
             opdef = get_op(n.op)
             attrs = dict(n.attrs)
@@ -293,6 +297,38 @@ def _eager_output_layout(ks: list[Kernel],
     (store,) = k.stores
     store = replace(store, access=Access(0, layout.strides))
     return [replace(k, stores=(store,))], layout
+
+
+def _as_declared(fn, types, used: list[bool], target: str):
+    """``fn`` with its results converted to the dtypes the graph declared for them.
+
+    A fallback's types come from PyTorch's meta kernel, which can disagree with the
+    CPU kernel (``_batch_norm_with_update_functional`` on bf16: the meta says f32
+    running stats, the kernel returns bf16); reading a tensor as another dtype would
+    be silently wrong, so the result is converted, and a shape that differs raises
+    when the result is used (``_embedding_bag_forward_only`` returns an empty
+    ``offset2bag`` that its meta kernel sizes, and that nothing reads)."""
+    from .ir import dtypes as _dt
+
+    want = [(_dt.to_torch(t.dtype), tuple(t.shape)) for t in types]
+
+    def run(*args, **kwargs):
+        res = fn(*args, **kwargs)
+        single = not isinstance(res, (tuple, list))
+        outs = [res] if single else list(res)
+        for i, (t, (dt, shape), needed) in enumerate(zip(outs, want, used)):
+            if isinstance(t, torch.Tensor):
+                if tuple(t.shape) != shape:
+                    if not needed:
+                        continue
+                    raise RuntimeError(f"ember: fallback {target} returned shape "
+                                       f"{tuple(t.shape)} for result {i}; its meta kernel "
+                                       f"said {shape}")
+                if t.dtype != dt:
+                    outs[i] = t.to(dt)
+        return outs[0] if single else outs
+
+    return run
 
 
 def _arg_builder(args_t: tuple, kwargs_t: tuple, in_slots: list[int]):

@@ -26,8 +26,10 @@ _EXTRA = [
 # Removed from the table: ops the importer handles better itself.
 # masked_fill.Scalar: its decomposition (scalar_tensor + where) drops eager's check
 # that the fill value fits the dtype (eager raises; the importer keeps the check).
+# index_add: its decomposition (index_put) drops eager's check that the source's shape
+# matches (eager raises); Ember has no gather/scatter, so it is a fallback either way.
 _KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default,
-         aten.masked_fill.Scalar]
+         aten.masked_fill.Scalar, aten.index_add.default]
 
 
 @functools.cache

@@ -24,6 +24,8 @@ def _key(attrs: dict[str, Any]) -> tuple:
 def _hashable(v: Any) -> Any:
     if isinstance(v, float) and v != v:
         return ("nan",)  # nan != nan would defeat the lookup
+    if isinstance(v, float):
+        return ("float", v.hex())  # -0.0 == 0.0 in Python, but they are different constants
     if isinstance(v, tuple):
         return tuple(_hashable(x) for x in v)
     return (type(v).__name__, v)
