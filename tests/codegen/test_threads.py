@@ -74,3 +74,46 @@ def test_threaded_kernel_entry_matches_torch():
     torch.testing.assert_close(y1, torch.exp(x))
     small = choose_schedule(k, 256, 4)  # default threshold: too small to split
     assert small.threads == 1
+
+
+def test_parallel_kernels_use_torchs_openmp_threads_and_are_reentrant():
+    """With torch's libgomp present, chunks run through GOMP_parallel (no competition
+    with torch's spinning OpenMP workers); calls from several Python threads at once
+    stay correct (each call has its own argument block)."""
+    import threading
+
+    from ember.codegen.kernel import Access, Buffer, Instr, Kernel, Store
+    from ember.codegen.mlir import available, compile_kernels
+    from ember.codegen.mlir import omp
+    from ember.codegen.mlir.backend import choose_schedule
+
+    if not available()[0]:
+        pytest.skip("MLIR backend unavailable")
+    rows, n = 257, 96
+    acc = Access(0, (n, 1))
+    k = Kernel("omp_tanh", (rows, n), 0, (Buffer("x", "f32", rows * n),),
+               (Buffer("y", "f32", rows * n),),
+               (Instr("load", (), "f32", {"buffer": 0, "access": acc}), Instr("tanh", (0,), "f32")),
+               (Store(0, 1, acc),))
+    (ck,) = compile_kernels([k], schedules=[choose_schedule(k, 512, 2, min_parallel_work=0)])
+    if omp.runtime() is None:
+        pytest.skip("torch's libgomp is not available here")
+    assert "omp_entry" in ck.pointer_entry().__qualname__
+    xs = [torch.randn(rows * n) for _ in range(4)]
+    ys = [torch.empty_like(x) for x in xs]
+    errors = []
+
+    def work(x, y):
+        try:
+            for _ in range(50):
+                ck(x.data_ptr(), y.data_ptr())
+                torch.testing.assert_close(y, torch.tanh(x))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(x, y)) for x, y in zip(xs, ys)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -23,6 +23,7 @@ from mlir.passmanager import PassManager
 from .. import backend as _backend
 from ..kernel import Kernel
 from . import LoweringError
+from . import omp
 from .builder import build_module
 
 # Order matters: math-to-llvm first (intrinsics, vectorizable), then libm for
@@ -126,7 +127,7 @@ class CompiledKernel(_backend.CompiledKernel):
     def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
                  batch: _Batch, range_addr: int | None = None,
                  chunks: list[tuple[int, int]] | None = None,
-                 split: tuple[int, int, int] | None = None):
+                 split: tuple[int, int, int] | None = None, omp_addr: int | None = None):
         self.name, self.source, self.symbol = name, source, symbol
         self.num_args = num_args
         ptr, i64 = ctypes.c_void_p, ctypes.c_int64
@@ -136,7 +137,8 @@ class CompiledKernel(_backend.CompiledKernel):
         self._entry = self.fn
         if self.chunks and range_addr:
             self.range_fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args), i64, i64)(range_addr)
-            self._entry = _threaded(self.range_fn, self.chunks)
+            self._entry = (omp.omp_entry(omp_addr, num_args, self.chunks) if omp_addr
+                           else _threaded(self.range_fn, self.chunks))
         elif self.chunks and split:
             partial_addr, finish_addr, nred = split
             nargs = num_args + nred
@@ -223,9 +225,15 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
         except ir.MLIRError as e:
             raise LoweringError(f"lowering to LLVM failed for kernel(s) {names}: {e}") from None
         symbols = [sym for sym, _, _ in built] + [s for _, _, ex in built for s in ex.values()]
+        # parallel kernels run their chunks on torch's OpenMP threads when it has them
+        gomp = omp.runtime()
+        ranges = [(ex["range"], len(k.inputs) + len(k.outputs))
+                  for k, (_, _, ex) in zip(kernels, built) if "range" in ex] if gomp else []
+        symbols += omp.append_omp_functions(module, ranges)
         _append_address_table(module, symbols)
         try:
-            engine = ExecutionEngine(module, opt_level=opt_level)
+            engine = ExecutionEngine(module, opt_level=opt_level,
+                                     shared_libs=[gomp[0]] if ranges else [])
         except Exception as e:
             raise LoweringError(f"JIT failed for kernel(s) {names}: {e}") from None
         addrs = _read_address_table(engine, len(symbols))
@@ -237,6 +245,7 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
     return [
         CompiledKernel(k.name, src, sym, by_symbol[sym], len(k.inputs) + len(k.outputs), batch,
                        range_addr=by_symbol[ex["range"]] if "range" in ex else None,
+                       omp_addr=by_symbol.get(f"{ex['range']}_omp") if "range" in ex else None,
                        chunks=_chunks(k, sc) if ex else None,
                        split=(by_symbol[ex["partial"]], by_symbol[ex["finish"]], len(k.reductions))
                        if "partial" in ex else None)
