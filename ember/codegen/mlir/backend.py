@@ -53,6 +53,9 @@ def host_vector_bits() -> int:
 # two threads, while softmax 256x1024's 42 us kernels got slower; a quiet
 # machine could go lower.
 MIN_PARALLEL_WORK = 1 << 21
+# On torch's OpenMP threads (codegen/mlir/omp.py) a parallel launch costs about
+# 2 us instead of 15-40 us, so kernels of about 6 us of work already gain.
+OMP_MIN_PARALLEL_WORK = 1 << 17
 # Float sums accumulate in the input dtype while each accumulator lane adds at
 # most this many values; beyond, in f64 (a sequential f32 sum of n values
 # loses about log2(n) bits; eager sums pairwise).
@@ -201,7 +204,10 @@ class MLIRBackend(Backend):
             import torch
 
             threads = torch.get_num_threads()
-        return choose_schedule(kernel, bits, threads)
+        from . import omp
+
+        floor = OMP_MIN_PARALLEL_WORK if omp.runtime() else MIN_PARALLEL_WORK
+        return choose_schedule(kernel, bits, threads, min_parallel_work=floor)
 
     def compile(self, items: Sequence[tuple[Kernel, Schedule]], *,
                 opt_level: int = 3) -> list[CompiledKernel]:
