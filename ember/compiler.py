@@ -17,6 +17,7 @@ import torch
 
 from . import dumps
 from .codegen.backend import Backend, BackendUnavailable, select
+from .codegen.collapse import collapse_axes
 from .codegen.kernel import Access, Kernel
 from .codegen.lower import Layout, lower_kernel
 from .config import Config
@@ -47,6 +48,7 @@ def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config) -> 
     The cache key is the backend's fingerprint, the opt level, the schedule and
     the kernel's name-free text: equal kernels under different names compile once.
     """
+    kernels = [collapse_axes(k) for k in kernels]  # shared rewrite: fewer, longer axes
     items = [(k, backend.schedule(k)) for k in kernels]
     prefix = f"{backend.fingerprint()}/O{config.opt_level}"
     keys = [f"{prefix}\n{s.text()}\n{k.text(named=False)}" for k, s in items]

@@ -138,7 +138,7 @@ def test_collapse_axes():
     from triton_cases import A, load
 
     from ember.codegen.kernel import Buffer, Instr, Kernel, Reduction, Store
-    from ember.codegen.triton.collapse import collapse_axes
+    from ember.codegen.collapse import collapse_axes
 
     # layer norm's normalize step: (2, 8, 32) read as (256, 32, 1) and a per-row (8, 1, 0)
     k = Kernel("ln", (2, 8, 32), 0, (Buffer("x", "f32", 512), Buffer("r", "f32", 16)),

@@ -14,7 +14,7 @@ from ..backend import Backend, CompiledKernel, register
 from ..kernel import DTYPES, FLOAT_DTYPES, Kernel
 from ..schedule import Schedule
 from . import available, interpreting
-from .collapse import collapse_axes
+from ..collapse import collapse_axes
 
 # Reductions whose row fits one block of this many elements are persistent.
 PERSISTENT_MAX = 4096

@@ -33,7 +33,7 @@ from typing import Any, Callable
 from ..kernel import FLOAT_DTYPES, SCALAR_OPS, Access, Instr, Kernel
 from ..schedule import Schedule
 from . import TritonLoweringError
-from .collapse import collapse_axes
+from ..collapse import collapse_axes
 from .prelude import PRELUDES
 
 HALF = ("f16", "bf16")

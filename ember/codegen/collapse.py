@@ -4,8 +4,9 @@ Two neighbouring axes ``d, d+1`` (both outer or both reduce) merge when, for
 every access, ``stride[d] == stride[d+1] * size[d+1]`` (or either axis has size
 1) and no ``index`` instruction reads either of them. The merged kernel computes
 exactly the same thing with fewer index divisions: a ``[2, 8, 32]`` domain read
-as ``(256, 32, 1)`` and ``(8, 1, 0)`` becomes ``[16, 32]``. Generic (nothing here
-is Triton's); it lives beside the Triton generator, its only user so far.
+as ``(256, 32, 1)`` and ``(8, 1, 0)`` becomes ``[16, 32]``. A shared rewrite: the
+compiler applies it to every kernel before the backend schedules it, so a CPU
+vector loop or a Triton block runs along the longest contiguous axis there is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ..kernel import Access, Instr, Kernel, Store
+from .kernel import Access, Instr, Kernel, Store
 
 
 def collapse_axes(k: Kernel) -> Kernel:
