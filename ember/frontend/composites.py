@@ -23,7 +23,7 @@ from .importer import (
     _Importer,
     _binary,
     _check_scalars,
-    _clamp_bound,
+    clamped,
     _meta_dtype,
     _permute,
     _reshape,
@@ -69,12 +69,7 @@ def _clamp_tensor(imp, n, x, lo=None, hi=None):
     dt = _meta_dtype(n)
     if dt == "b8":
         raise Unsupported("clamp of bool tensors")
-    out = imp.operand(x, dt)
-    if lo is not None:
-        out = _clamp_bound(imp, out, imp.operand(lo, dt), lower=True)
-    if hi is not None:
-        out = _clamp_bound(imp, out, imp.operand(hi, dt), lower=False)
-    return out
+    return clamped(imp, imp.operand(x, dt), lo, hi, dt)
 
 
 @rule(aten.fmax.default, aten.fmin.default)

@@ -382,7 +382,11 @@ def _clamp(imp, n, x, lo=None, hi=None):
     _check_scalars(n, dt, lo, hi)
     if n.target is aten.clamp_max.default:
         lo, hi = None, lo
-    out = imp.operand(x, dt)
+    return clamped(imp, imp.operand(x, dt), lo, hi, dt)
+
+
+def clamped(imp: _Importer, out: Value, lo: Any, hi: Any, dt: str) -> Value:
+    """``out`` clamped to the bounds that are not None (tensors or scalars), as ATen."""
     if lo is not None:
         out = _clamp_bound(imp, out, imp.operand(lo, dt), lower=True)
     if hi is not None:
