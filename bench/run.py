@@ -77,6 +77,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tiny", action="store_true",
                    help="shrink every case (tests the instrument; not for figures)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dynamic", action="store_true",
+                   help="static vs symbolic-size kernels, and a sequence-length sweep "
+                   "(bench/dynamic.py)")
+    p.add_argument("--sweep", type=int, default=512,
+                   help="--dynamic: sequence lengths 1..N of the sweep (default 512)")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
     return p.parse_args(argv)
 
@@ -317,6 +322,16 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.dynamic:
+        from bench import dynamic
+
+        doc = {"meta": _meta(args), "dynamic": dynamic.main(args)}
+        if args.json:
+            path = args.json.replace("bench.json", "bench-dynamic.json")
+            report.write_json(path, doc)
+            print(f"\njson: {os.path.relpath(path)}")
+        bad = [r for r in doc["dynamic"]["speed"] if not r["symbolic_native"]]
+        return 1 if bad or doc["dynamic"]["sweep"]["fallbacks"] else 0
     if not args.no_inductor:
         import torch._inductor.config as inductor_config
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .config import Config
+from .config import Config, ConfigError
 from .frontend.backend import EmberBackend
 from .report import Report
 
@@ -44,24 +44,33 @@ def _frame_name(fn: Any) -> str | None:
 _ISOLATE = "isolate_recompiles" in inspect.signature(torch.compile).parameters
 
 
-def _torch_compile(fn: Any, backend: EmberBackend, fullgraph: bool = False) -> Any:
+def _torch_compile(fn: Any, backend: EmberBackend, fullgraph: bool = False,
+                   dynamic: bool | None = None) -> Any:
     """``torch.compile`` in a recompile region of its own (when torch has them)."""
     kw = {"isolate_recompiles": True} if _ISOLATE else {}
-    compiled = torch.compile(fn, backend=backend, dynamic=False, fullgraph=fullgraph, **kw)
+    compiled = torch.compile(fn, backend=backend, dynamic=dynamic, fullgraph=fullgraph, **kw)
     region_of = getattr(compiled, "forward", compiled)  # a module's, or the function's
     backend.region = getattr(region_of, "_isolate_recompiles_id", None)
     return compiled
 
 
 def compile(fn: Any = None, *, backend: str | None = None, fullgraph: bool = False,
-            **options: Any) -> Any:
+            dynamic: bool | None = None, **options: Any) -> Any:
     """Compiles a function or ``nn.Module`` with Ember.
 
     Usable as ``@ember.compile``, ``@ember.compile(backend="cpu")`` or
     ``ember.compile(fn_or_module, ...)``. Python that Dynamo cannot capture keeps
     running eagerly; ATen ops Ember does not know run eagerly inside the graph.
-    Shapes are static: a new input shape or dtype recompiles. Every option is
-    checked here, before anything runs.
+    Every option is checked here, before anything runs.
+
+    Shapes (``dynamic``, with ``torch.compile``'s meaning): ``None`` (the default)
+    compiles the first call for its exact sizes; when a size changes, Dynamo
+    captures the graph once more with that size symbolic, and Ember compiles that
+    graph per concrete size on first use (no further Dynamo recompiles, so no
+    recompile limit). ``True`` starts symbolic (sizes 0 and 1 stay specialized, as
+    Dynamo does); ``False`` recompiles for every new shape (until Dynamo's
+    recompile limit, then eager). ``torch._dynamo.mark_dynamic`` is honoured
+    unless ``dynamic=False``.
 
     Args:
         fn: the function or module.
@@ -69,6 +78,7 @@ def compile(fn: Any = None, *, backend: str | None = None, fullgraph: bool = Fal
             tensors under ``TRITON_INTERPRET=1``), or "eager" (capture and report only);
             None takes ``EMBER_BACKEND`` (default "auto").
         fullgraph: raise on graph breaks instead of running the rest eagerly.
+        dynamic: None, True or False, as described above.
         **options: other :class:`ember.config.Config` fields (dump_dir, debug, ...);
             they override the ``EMBER_*`` variables.
     Returns:
@@ -81,12 +91,14 @@ def compile(fn: Any = None, *, backend: str | None = None, fullgraph: bool = Fal
     if backend is not None:
         options["backend"] = backend
     config = Config.from_env().with_options(**options)  # validates, even for a decorator
+    if dynamic not in (None, True, False):
+        raise ConfigError(f"dynamic: expected None, True or False, got {dynamic!r}")
     if fn is None:
-        return functools.partial(compile, fullgraph=fullgraph, **options)
+        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, **options)
     if not callable(fn):
         raise TypeError(f"ember.compile expects a function or nn.Module, got {type(fn).__name__}")
     state = _State(fn, config)
-    compiled = _torch_compile(fn, state.backend, fullgraph)
+    compiled = _torch_compile(fn, state.backend, fullgraph, dynamic)
     rnn = _rnn_event(fn)
     if rnn:
         state.report.events.append(rnn)

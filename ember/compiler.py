@@ -20,6 +20,7 @@ from .codegen.backend import Backend, BackendUnavailable, select
 from .codegen.collapse import collapse_axes
 from .codegen.kernel import Access, Kernel
 from .codegen.lower import Layout, lower_kernel
+from .codegen.params import parametrize
 from .config import Config
 from .ir import dtypes
 from .ir.aliasing import output_aliasing, outputs_to_copy
@@ -42,14 +43,28 @@ _cache_lock = threading.Lock()
 CACHE_ENTRIES = 1024
 
 
-def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config) -> list[Any]:
+def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config,
+                    parametric: bool = False) -> list[Any]:
     """Compiles kernels with ``backend``, reusing cached ones.
 
     The cache key is the backend's fingerprint, the opt level, the schedule and
     the kernel's name-free text: equal kernels under different names compile once.
+    ``parametric`` (graphs with symbolic sizes, on a backend that can): each kernel
+    compiles as its size-parametric template (``codegen/params.py``), which every
+    size of the graph shares, and is bound to its own sizes.
     """
     kernels = [collapse_axes(k) for k in kernels]  # shared rewrite: fewer, longer axes
     items = [(k, backend.schedule(k)) for k in kernels]
+    if parametric and backend.parametric:
+        pairs = [parametrize(k) for k in kernels]
+        templates = _compile_items(backend, [(t, s) for (t, _), (_, s) in zip(pairs, items)],
+                                   config)
+        return [ck.bind(k, s, values) if values else ck
+                for ck, (_, values), (k, s) in zip(templates, pairs, items)]
+    return _compile_items(backend, items, config)
+
+
+def _compile_items(backend: Backend, items: list, config: Config) -> list[Any]:
     prefix = f"{backend.fingerprint()}/O{config.opt_level}"
     keys = [f"{prefix}\n{s.text()}\n{k.text(named=False)}" for k, s in items]
     with _cache_lock:
@@ -74,7 +89,7 @@ def clear_cache() -> None:
 
 def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
                   config: Config | None = None, eager: Callable[..., Any] | None = None,
-                  info: GraphInfo | None = None) -> CompiledGraph:
+                  info: GraphInfo | None = None, parametric: bool = False) -> CompiledGraph:
     """Compiles an Ember graph for the CPU.
 
     Args:
@@ -84,6 +99,8 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
         config: options; defaults to the environment's.
         eager: what to run when the inputs do not match (a guard failure).
         info: a report record to fill in; a new one otherwise.
+        parametric: compile size-parametric kernels (a specialization of a graph
+            with symbolic sizes: its other sizes reuse them).
     Returns:
         A callable returning a list of output tensors, with ``.report`` (GraphInfo).
     Raises:
@@ -107,7 +124,7 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
     info.notes = list(ctx.notes)
     info.why_not_fused = list(ctx.why_not_fused)
     info.pass_seconds = [(t.name, t.seconds) for t in pm.timings]
-    built = _Builder(graph, example_inputs, config, info, dump, backend)
+    built = _Builder(graph, example_inputs, config, info, dump, backend, parametric)
     compiled = built.build(eager)
     compiled.copy_outputs = copies
     info.compiled = compiled
@@ -118,8 +135,9 @@ def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,
 class _Builder:
     def __init__(self, graph: Graph, example_inputs: list[torch.Tensor], config: Config,
                  info: GraphInfo, dump: Callable[[str, str], None] | None,
-                 backend: Backend) -> None:
+                 backend: Backend, parametric: bool = False) -> None:
         self.g = graph
+        self.parametric = parametric
         self.backend = backend
         devices = [t.device for t in example_inputs if isinstance(t, torch.Tensor)]
         self.device = devices[0] if devices else torch.device("cpu")
@@ -200,7 +218,8 @@ class _Builder:
     def _compile_kernels(self, lowered: list[list[Kernel]]) -> list[list[Any]]:
         flat = [k for ks in lowered for k in ks]
         b = self.backend
-        compiled = iter(compile_kernels(b, flat, self.config)) if flat else iter(())
+        compiled = (iter(compile_kernels(b, flat, self.config, self.parametric)) if flat
+                    else iter(()))
         out = []
         for ks in lowered:
             fns = [next(compiled) for _ in ks]

@@ -66,6 +66,11 @@ class GraphInfo:
     compile_seconds: float = 0.0
     eager_reason: str | None = None  # set when the whole graph runs eagerly
     dump_dir: str | None = None
+    # Inputs as Dynamo captured them ("x: f32[s77,8]"); set for graphs with symbolic
+    # sizes, which run as per-shape specializations (child records, newest last).
+    inputs: list[str] = field(default_factory=list)
+    specializations: list["GraphInfo"] = field(default_factory=list)
+    recompile_reason: str | None = None  # Dynamo's guard failure that led to this graph
     compiled: Any = field(default=None, repr=False)  # the CompiledGraph, for profile()
 
 
@@ -87,16 +92,20 @@ class Report:
     # Dynamo's name for the compiled function's frame, "'f' (path.py:12)", to route events.
     owner: str | None = field(default=None, repr=False)
 
+    def _all_graphs(self) -> list[GraphInfo]:
+        return [x for g in self.graphs for x in (g, *g.specializations)]
+
     @property
     def fallbacks(self) -> list[FallbackInfo]:
-        out = [f for g in self.graphs for f in g.fallbacks]
+        graphs = self._all_graphs()
+        out = [f for g in graphs for f in g.fallbacks]
         out += [FallbackInfo("<whole graph>", g.eager_reason, None, g.name)
-                for g in self.graphs if g.eager_reason]
+                for g in graphs if g.eager_reason]
         return out
 
     @property
     def kernels(self) -> list[KernelInfo]:
-        return [k for g in self.graphs for k in g.kernels]
+        return [k for g in self._all_graphs() for k in g.kernels]
 
     def __str__(self) -> str:
         lines = [f"Ember report: {len(self.graphs)} graph(s), {len(self.graph_breaks)} graph "
@@ -105,10 +114,24 @@ class Report:
             lines.append(f"  graph break: {b}")
         for e in self.events:
             lines.append(f"  event: {e}")
-        for g in self.graphs:
-            status = f"EAGER ({g.eager_reason})" if g.eager_reason else \
-                f"compiled in {g.compile_seconds * 1e3:.1f} ms"
+        for g in self._all_graphs():
+            if g.inputs:
+                status = (f"symbolic sizes, {len(g.specializations)} specialization(s) "
+                          f"so far")
+            elif g.eager_reason:
+                status = f"EAGER ({g.eager_reason})"
+            else:
+                status = f"compiled in {g.compile_seconds * 1e3:.1f} ms"
             lines.append(f"\n== graph {g.name}: {status}")
+            if g.recompile_reason:
+                lines.append(f"  recompiled because: {g.recompile_reason}")
+            for desc in g.inputs:
+                lines.append(f"  input {desc}")
+            if g.inputs:
+                lines.append("  each new combination of sizes compiles once (the graph1[...] "
+                             "entries); sizes 0 and 1 are specialized by Dynamo (a call with "
+                             "such a size compiles a graph of its own)".replace(
+                                 "graph1", g.name))
             for f in g.fallbacks:
                 lines.append(f"  fallback {f.op}{' at ' + f.loc if f.loc else ''}: {f.reason}")
             for p, op, why in g.notes:

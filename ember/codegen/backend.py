@@ -63,11 +63,16 @@ class Backend:
         name: what ``ember.compile(backend=...)`` and reports call it ("cpu", "triton").
         device_type: the torch device type whose tensors it runs on ("cpu", "cuda").
         artifact_suffixes: artifact name -> file suffix for dumps.
+        parametric: compiles size-parametric templates (graphs with symbolic sizes
+            then compile each kernel once for all sizes).
     """
 
     name: str = ""
     device_type: str = ""
     artifact_suffixes: dict[str, str] = {}
+    # Whether ``compile`` accepts size-parametric templates (codegen/params.py)
+    # whose kernels have a ``bind(kernel, schedule, values)`` method.
+    parametric: bool = False
 
     def available(self) -> tuple[bool, str]:
         """``(True, "")`` when usable here, else ``(False, reason)``. Never raises."""

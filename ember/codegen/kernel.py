@@ -42,6 +42,8 @@ Calling convention (shared by every backend)
 A compiled kernel is called with the data pointers (Python ints) of
 ``inputs`` then ``outputs``, in order. A pointer addresses element 0 of the
 buffer (``tensor.data_ptr()``, which already includes the storage offset).
+A size-parametric template (``num_params > 0``, see ``codegen/params.py``)
+takes one more pointer, to its ``i64`` parameter values.
 
 Scalar instructions
 -------------------
@@ -157,6 +159,9 @@ class Kernel:
     stores: tuple[Store, ...]
     reductions: tuple[Reduction, ...] = ()
     epilogue: tuple[Instr, ...] = ()
+    # Size-parametric templates (codegen/params.py): sizes, strides and offsets
+    # may be ``Param`` (element i of an i64 array passed after the buffers).
+    num_params: int = 0
 
     @property
     def outer(self) -> tuple[int, ...]:
@@ -176,10 +181,12 @@ class Kernel:
         lines = [
             f"kernel{' ' + self.name if named else ''} "
             f"domain=[{','.join(map(str, self.domain))}] num_reduce={self.num_reduce}"
+            + (f" params={self.num_params}" if self.num_params else "")
         ]
         for kind, bufs in (("in", self.inputs), ("out", self.outputs)):
             for b in bufs:
-                lines.append(f"  {kind} {b.name}: {b.dtype}[{b.size}]")
+                size = "?" if b.size < 0 else b.size
+                lines.append(f"  {kind} {b.name}: {b.dtype}[{size}]")
         lines += [f"  v{i} = {ins}" for i, ins in enumerate(self.body)]
         lines += [f"  reduce {r.kind}(v{r.value}) : {r.dtype}" for r in self.reductions]
         lines += [f"  e{i} = {ins.format('e')}" for i, ins in enumerate(self.epilogue)]

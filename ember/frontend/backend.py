@@ -13,12 +13,14 @@ compile path also runs the graph eagerly, logged and reported.
 from __future__ import annotations
 
 import functools
+import re
 import logging
 import weakref
 from typing import Any, Callable
 
 import torch
 from torch._dynamo.backends.common import aot_autograd
+from torch._dynamo.exc import RestartAnalysis
 from torch._functorch.aot_autograd import make_boxed_func
 from torch._subclasses.fake_tensor import unset_fake_temporarily
 
@@ -27,6 +29,7 @@ from ..config import Config, ConfigError
 from ..report import FallbackInfo, GraphBreak, GraphInfo, Report
 from .decomp import decomposition_table
 from .importer import import_fx
+from .specialize import Specializing, describe_inputs, is_symbolic
 
 log = logging.getLogger("ember")
 
@@ -74,6 +77,11 @@ class EmberBackend:
             fw = functools.partial(self._compile_fw, info)
             return aot_autograd(fw_compiler=fw, decompositions=decomposition_table())(
                 gm, example_inputs)
+        except RestartAnalysis:
+            # Dynamo's control flow (say, tensorifying a float it saw in a symbolic
+            # graph): it captures the graph again and calls this backend once more.
+            self.report.graphs.remove(info)
+            raise
         except Exception as e:  # noqa: BLE001  (any failure must fall back, not crash)
             if self.config.strict:
                 raise
@@ -87,6 +95,8 @@ class EmberBackend:
             # aot_autograd calls us under its fake mode; Ember needs only the example
             # inputs' metadata, and real tensors (constants) must stay real.
             with unset_fake_temporarily():
+                if is_symbolic(example_inputs):
+                    return make_boxed_func(self._symbolic(info, fx_gm, example_inputs))
                 return make_boxed_func(self._compile_graph(info, fx_gm, example_inputs))
         except BackendUnavailable as e:
             if self.config.strict:
@@ -99,20 +109,38 @@ class EmberBackend:
                 raise
             return make_boxed_func(self._eager(info, fx_gm.forward, e))
 
+    def _symbolic(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
+                  example_inputs: list[Any]) -> Callable[..., Any]:
+        """A graph with symbolic sizes: compiled per concrete signature on first use."""
+        from ..codegen.backend import select
+
+        devices = {t.device.type for t in example_inputs if isinstance(t, torch.Tensor)}
+        select(self.config.backend, devices)  # BackendUnavailable before any work
+        info.fx = fx_gm.code
+        info.inputs = describe_inputs(fx_gm, example_inputs)
+        info.recompile_reason = last_guard_failure(self.report.owner)
+        compile_static = functools.partial(self._compile_graph, parametric=True)
+        info.compiled = Specializing(fx_gm, example_inputs, compile_static, info,
+                                     strict=self.config.strict)
+        return info.compiled
+
     def _compile_graph(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
-                       example_inputs: list[Any]) -> Callable[..., Any]:
+                       example_inputs: list[Any], parametric: bool = False
+                       ) -> Callable[..., Any]:
         from ..compiler import BackendUnavailable, compile_graph
 
         info.fx = fx_gm.code
         try:
-            imported = import_fx(fx_gm, example_inputs, info.name)
+            # an IR name: "graph1[s77=3]" (a specialization) -> "graph1_s77_3"
+            ir_name = re.sub(r"\W+", "_", info.name).strip("_")
+            imported = import_fx(fx_gm, example_inputs, ir_name)
             info.fallbacks = [FallbackInfo(f.op, f.reason, f.loc, info.name)
                               for f in imported.fallbacks]
             for f in imported.fallbacks:
                 log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
                          f" at {f.loc}" if f.loc else "")
             compiled = compile_graph(imported.graph, example_inputs, config=self.config,
-                                     eager=fx_gm.forward, info=info)
+                                     eager=fx_gm.forward, info=info, parametric=parametric)
         except BackendUnavailable:
             raise
         except Exception as e:
@@ -153,6 +181,26 @@ def _checking_asserts(compiled: Callable[..., Any], msgs: list[str]) -> Callable
 
     run.report = getattr(compiled, "report", None)
     return run
+
+
+def last_guard_failure(owner: str | None) -> str | None:
+    """Dynamo's latest guard-failure reason for the frame named ``owner`` (how
+    :func:`ember.api._frame_name` names it), e.g. "tensor 'x' size mismatch at
+    index 0. expected 4, actual 5": why Dynamo compiled the graph again."""
+    if not owner:
+        return None
+    try:
+        from torch._dynamo.utils import guard_failures
+    except ImportError:
+        return None
+    for code, reasons in list(guard_failures.items()):
+        name = f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})"
+        if name == owner and reasons:
+            reason = str(reasons[-1]).strip()
+            # drop Dynamo's compile id prefix ("0/0: ")
+            head, sep, rest = reason.partition(": ")
+            return rest if sep and head.replace("/", "").isdigit() else reason
+    return None
 
 
 # torch.compile's modes; Ember has one way to compile, so they all compile alike.

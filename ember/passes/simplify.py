@@ -123,8 +123,30 @@ def fold_full(n: Node, ctx: RewriteCtx) -> Value | None:
     return ctx.emit("full", loc=n.loc, shape=n.out.shape, value=res, dtype=n.out.dtype)
 
 
+# fallback(full(a), ...) -> full(fallback(a, ...))  (a deterministic ATen op of scalar
+# constants folds: Dynamo turns a float computed from a symbolic size, such as
+# size ** -0.5, into such 0-d tensor ops; with the size known they are constants)
+def fold_scalar_fallback(n: Node, ctx: RewriteCtx) -> Value | None:
+    if n.op != "fallback" or not n.inputs or n.out.shape != ():
+        return None
+    if any(i.shape != () or _full_value(i) is None for i in n.inputs):
+        return None
+    from ..ir.interpret import _fallback
+    from ..ir.ops import resolve_target
+
+    target = resolve_target(n.attrs["target"])
+    if torch.Tag.nondeterministic_seeded in getattr(target, "tags", ()):
+        return None
+    args = [torch.tensor(_full_value(i), dtype=dtypes.to_torch(i.dtype)) for i in n.inputs]
+    (res,) = _fallback(n, args)
+    if not isinstance(res, torch.Tensor) or res.shape != () or \
+            res.dtype != dtypes.to_torch(n.out.dtype):
+        return None
+    return ctx.emit("full", loc=n.loc, shape=(), value=res.item(), dtype=n.out.dtype)
+
+
 RULES: list[Rule] = [cast_noop, view_noop, reshape_reshape, permute_permute, mul_one,
-                     div_pow2, pow_two, fold_full]
+                     div_pow2, pow_two, fold_full, fold_scalar_fallback]
 
 
 def rewrite(g: Graph, rules: list[Rule], max_rounds: int = 8) -> Graph:

@@ -61,7 +61,7 @@ def test_recompile_limit_event_says_what_happened(caplog):
     def f(x):
         return x * 3
 
-    g, other = ember.compile(f), ember.compile(f)
+    g, other = ember.compile(f, dynamic=False), ember.compile(f, dynamic=False)
     old = torch._dynamo.config.recompile_limit
     torch._dynamo.config.recompile_limit = 2
     try:

@@ -170,6 +170,7 @@ class MLIRBackend(Backend):
     name = "cpu"
     device_type = "cpu"
     artifact_suffixes = {"mlir": ".mlir", "ll": ".ll"}
+    parametric = True
 
     def available(self) -> tuple[bool, str]:
         from . import available

@@ -41,6 +41,7 @@ from mlir import ir
 from mlir.dialects import arith, func, llvm, memref, scf, vector
 
 from ..kernel import DTYPES, Access, Kernel
+from ..params import DYNAMIC, is_param
 from ..schedule import Schedule
 from . import LoweringError
 from .lowering import (
@@ -50,6 +51,17 @@ from .lowering import (
 
 # scratch slots of a split reduction (one per thread chunk), statically sized
 _MAX_SLOTS = 256
+# the static size given to a template's buffers (their real sizes vary per call)
+_DYNAMIC_EXTENT = 1 << 40
+
+
+def _positive(n) -> bool:
+    """Size ``n`` > 0 (a template's parameters are never 0 or 1)."""
+    return is_param(n) or n > 0
+
+
+def _above_one(n) -> bool:
+    return is_param(n) or n > 1
 
 _CK = vector.CombiningKind
 
@@ -125,9 +137,9 @@ def _splittable(kernel: Kernel, axis: int) -> bool:
     """Whether reduce axis ``axis`` can be split across threads: one outer point
     (partial accumulators are combined once) and a non-empty domain."""
     nouter = len(kernel.domain) - kernel.num_reduce
-    return (nouter <= axis < len(kernel.domain) and kernel.domain[axis] > 1
-            and all(n == 1 for n in kernel.domain[:nouter]) and all(kernel.domain)
-            and bool(kernel.reductions))
+    return (nouter <= axis < len(kernel.domain) and _above_one(kernel.domain[axis])
+            and all(n == 1 for n in kernel.domain[:nouter])
+            and all(_positive(n) for n in kernel.domain) and bool(kernel.reductions))
 
 
 class KernelBuilder:
@@ -152,6 +164,7 @@ class KernelBuilder:
         self.out_args: list = []
         self._entry = None
         self._idx_consts: dict[int, ir.Value] = {}
+        self._params: list = []  # a template's parameters, loaded at function entry
         nd = len(kernel.domain)
         self.vw = max(1, int(schedule.vector_width))
         va = schedule_option(schedule, "vector_axis")
@@ -176,8 +189,13 @@ class KernelBuilder:
         self.mask = None        # the tail iteration's lane mask
         self.vacc = False       # accumulators are vectors
 
-    def _cidx(self, v: int):
-        """Index constants live once at function entry (keeps `source` terse)."""
+    def _cidx(self, v):
+        """Index constants live once at function entry (keeps `source` terse);
+        a template's parameter is its value loaded at entry; a value is itself."""
+        if is_param(v):
+            return self._params[v.index]
+        if isinstance(v, ir.Value):
+            return v
         c = self._idx_consts.get(v)
         if c is None:
             c = self._idx_consts[v] = arith.constant(
@@ -190,8 +208,13 @@ class KernelBuilder:
     def bcast(self, v):
         return vector.broadcast(self.vtype(v.type), v)
 
-    def _lane_offsets(self, stride: int):
+    def _lane_offsets(self, stride):
         t = self.vtype(ir.IntegerType.get_signless(64))
+        if is_param(stride):  # lane * stride at run time
+            i64 = ir.IntegerType.get_signless(64)
+            lanes = arith.index_cast(t, vector.step(self.vtype(ir.IndexType.get())))
+            st = arith.index_cast(i64, self._cidx(stride))
+            return arith.muli(lanes, vector.broadcast(t, st))
         vals = ", ".join(str(stride * i) for i in range(self.vw))
         return arith.constant(t, ir.Attribute.parse(f"dense<[{vals}]> : {t}"))
 
@@ -226,11 +249,13 @@ class KernelBuilder:
             raise LoweringError(
                 f"kernel {self.kernel_name!r}: access {access} has rank "
                 f"{len(access.strides)}, expected {len(self.ivs)}")
-        # static bounds check: an out-of-range access would corrupt memory
-        ext = [s * (n - 1) for s, n in zip(access.strides, self.k.domain)]
-        lo = access.offset + sum(min(0, e) for e in ext)
-        hi = access.offset + sum(max(0, e) for e in ext)
-        if lo < 0 or hi >= size:
+        # static bounds check: an out-of-range access would corrupt memory (a
+        # template's kernels are checked per size, by params.check_bounds)
+        if size != DYNAMIC:
+            ext = [s * (n - 1) for s, n in zip(access.strides, self.k.domain)]
+            lo = access.offset + sum(min(0, e) for e in ext)
+            hi = access.offset + sum(max(0, e) for e in ext)
+        if size != DYNAMIC and (lo < 0 or hi >= size):
             raise LoweringError(
                 f"kernel {self.kernel_name!r}: {what} access {access} reaches elements "
                 f"[{lo}, {hi}] of a {size}-element buffer")
@@ -284,7 +309,10 @@ class KernelBuilder:
     # -- emission ---------------------------------------------------------
     def build(self) -> list:
         k = self.k
-        types = [ir.MemRefType.get([b.size], storage_type(b.dtype)) for b in k.inputs + k.outputs]
+        types = [ir.MemRefType.get([_DYNAMIC_EXTENT if b.size == DYNAMIC else b.size],
+                                   storage_type(b.dtype)) for b in k.inputs + k.outputs]
+        if k.num_params:  # the parameter array is the last pointer
+            types.append(ir.MemRefType.get([k.num_params], ir.IntegerType.get_signless(64)))
         idx = ir.IndexType.get()
         fns = []
         name = self.range_symbol or self.symbol
@@ -298,6 +326,8 @@ class KernelBuilder:
         entry = self._entry = fn.add_entry_block()
         args = list(entry.arguments)
         nb = len(k.inputs) + len(k.outputs)
+        self._load_params(entry, args[nb] if k.num_params else None)
+        nb += 1 if k.num_params else 0
         self.in_args = args[: len(k.inputs)]
         self.out_args = args[len(k.inputs): nb]
         if self.range_symbol:
@@ -311,7 +341,7 @@ class KernelBuilder:
         with ir.InsertionPoint(entry):
             nouter = len(k.domain) - k.num_reduce
             # an empty outer domain runs nothing: no store may happen
-            if all(n > 0 for n in k.domain[:nouter]):
+            if all(_positive(n) for n in k.domain[:nouter]):
                 point = self._pointwise_point if k.num_reduce == 0 else self._reduction_point
                 self._outer(0, nouter, point)
             func.return_([])
@@ -322,10 +352,26 @@ class KernelBuilder:
             b = w.add_entry_block()
             with ir.InsertionPoint(b):
                 n = k.domain[self.pa]
+                if is_param(n):
+                    n = arith.index_cast(idx, memref.load(
+                        b.arguments[-1], [arith.constant(idx, n.index)]))
+                else:
+                    n = arith.constant(idx, n)
                 func.call([], self.range_symbol, list(b.arguments) + [
-                    arith.constant(idx, 0), arith.constant(idx, n)])
+                    arith.constant(idx, 0), n])
                 func.return_([])
         return fns
+
+    def _load_params(self, entry, array) -> None:
+        """Loads a template's parameters once, first thing in the function."""
+        self._params = []
+        if array is None:
+            return
+        idx = ir.IndexType.get()
+        with ir.InsertionPoint(entry):
+            for i in range(self.k.num_params):
+                v = memref.load(array, [arith.constant(idx, i)])
+                self._params.append(arith.index_cast(idx, v))
 
     def _for(self, lo, hi, step: int, accs: list, inner) -> list:
         loop = scf.ForOp(lo, hi, self._cidx(step), iter_args=accs)
@@ -341,25 +387,29 @@ class KernelBuilder:
         n = self.k.domain[d]
         if d == self.va:
             vw = self.vw
-            main, rem = n - n % vw, n % vw
+            if is_param(n):  # main part and remainder known at run time only
+                rem = arith.remui(self._cidx(n), self._cidx(vw))
+                main = arith.subi(self._cidx(n), rem)
+                some_rem = arith.cmpi(arith.CmpIPredicate.ne, rem, self._cidx(0))
+            else:
+                main, rem, some_rem = n - n % vw, n % vw, None
+            dyn = some_rem is not None
             self.vec = True
             if d == self.pa:
-                hi = arith.minsi(self.hi, self._cidx(main)) if rem else self.hi
-                if main:
+                hi = arith.minsi(self.hi, self._cidx(main)) if dyn or rem else self.hi
+                if dyn or main:
                     accs = self._for(self.lo, hi, vw, accs, inner)
-                if rem:  # only the chunk that ends the axis runs the remainder
+                if dyn or rem:  # only the chunk that ends the axis runs the remainder
                     cond = arith.cmpi(arith.CmpIPredicate.eq, self.hi, self._cidx(n))
-                    branch = scf.IfOp(cond, [a.type for a in accs], has_else=bool(accs))
-                    with ir.InsertionPoint(branch.then_block):
-                        scf.yield_(self._tail(main, rem, accs, inner))
-                    if accs:
-                        with ir.InsertionPoint(branch.else_block):
-                            scf.yield_(accs)
-                        accs = list(branch.results)
+                    if dyn:
+                        cond = arith.andi(cond, some_rem)
+                    accs = self._if(cond, accs, lambda a: self._tail(main, rem, a, inner))
             else:
-                if main:
+                if dyn or main:
                     accs = self._for(self._cidx(0), self._cidx(main), vw, accs, inner)
-                if rem:
+                if dyn:
+                    accs = self._if(some_rem, accs, lambda a: self._tail(main, rem, a, inner))
+                elif rem:
                     accs = self._tail(main, rem, accs, inner)
             self.vec = False
             return accs
@@ -372,17 +422,31 @@ class KernelBuilder:
             return accs
         return self._for(self._cidx(0), self._cidx(n), 1, accs, inner)
 
-    def _tail(self, start: int, rem: int, accs: list, inner) -> list:
+    def _if(self, cond, accs: list, then) -> list:
+        """``then(accs)`` when ``cond`` holds, else ``accs`` unchanged."""
+        branch = scf.IfOp(cond, [a.type for a in accs], has_else=bool(accs))
+        with ir.InsertionPoint(branch.then_block):
+            scf.yield_(then(accs))
+        if not accs:
+            return accs
+        with ir.InsertionPoint(branch.else_block):
+            scf.yield_(accs)
+        return list(branch.results)
+
+    def _tail(self, start, rem, accs: list, inner) -> list:
         # The lane count goes through an empty inline asm so that LLVM never sees
         # a constant mask: with one, LLVM 22's X86 backend turns a masked store
         # of a truncated vector (i64 -> i32) into a full 8-byte store, writing a
         # lane the mask excludes (a neighbour's element, a data race between
         # threads). A run-time mask keeps real masked stores.
         i64 = ir.IntegerType.get_signless(64)
-        n = llvm.inline_asm(i64, [arith.constant(i64, rem)], "", "=r,0")
-        n = arith.index_cast(ir.IndexType.get(), n)
+        if isinstance(rem, int):
+            n = llvm.inline_asm(i64, [arith.constant(i64, rem)], "", "=r,0")
+            n = arith.index_cast(ir.IndexType.get(), n)
+        else:
+            n = rem  # already a run-time value
         self.mask = vector.create_mask(self.vtype(ir.IntegerType.get_signless(1)), [n])
-        self.ivs.append(self._cidx(start))
+        self.ivs.append(self._cidx(start) if isinstance(start, int) else start)
         try:
             return inner(accs)
         finally:
@@ -457,7 +521,7 @@ class KernelBuilder:
         # body values feed reductions and prologue stores; with neither (or an
         # empty reduce domain) the identities are already the result
         has_prologue = any(s.prologue for s in k.stores)
-        if (k.reductions or has_prologue) and all(n > 0 for n in k.reduce):
+        if (k.reductions or has_prologue) and all(_positive(n) for n in k.reduce):
             self.accs = self._reduce(nouter, self.accs)
         if inner_vec:
             self.accs = [self._horizontal(r.kind, dt, acc)

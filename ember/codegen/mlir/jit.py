@@ -130,6 +130,7 @@ class CompiledKernel(_backend.CompiledKernel):
                  split: tuple[int, int, int] | None = None, omp_addr: int | None = None):
         self.name, self.source, self.symbol = name, source, symbol
         self.num_args = num_args
+        self._addrs = (addr, range_addr, split, omp_addr)
         ptr, i64 = ctypes.c_void_p, ctypes.c_int64
         self.fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args))(addr)
         self.range_fn = None
@@ -151,6 +152,27 @@ class CompiledKernel(_backend.CompiledKernel):
 
     def __call__(self, *ptrs: int) -> None:
         self._entry(*ptrs)
+
+    def bind(self, kernel: Kernel, schedule, values: tuple[int, ...]) -> "CompiledKernel":
+        """This size-parametric template for one concrete ``kernel`` (whose
+        parameter values are ``values``): thread chunks from its sizes, and the
+        parameter array passed after the buffers' pointers."""
+        addr, range_addr, split, omp_addr = self._addrs
+        bound = CompiledKernel(kernel.name, self.source, self.symbol, addr, self.num_args,
+                               self._batch, range_addr=range_addr, split=split,
+                               omp_addr=omp_addr,
+                               chunks=_chunks(kernel, schedule) if range_addr or split else None)
+        array = (ctypes.c_int64 * len(values))(*values)
+        inner = bound._entry
+
+        def entry(*ptrs: int) -> None:
+            inner(*ptrs, addr_of_params)
+
+        addr_of_params = ctypes.addressof(array)
+        bound._params = array  # keeps the array alive as long as the kernel
+        bound._entry = entry
+        bound.artifacts = self.artifacts
+        return bound
 
     def launch(self, args, stream=None) -> None:
         self._entry(*[t.data_ptr() for t in args])
@@ -227,7 +249,7 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
         symbols = [sym for sym, _, _ in built] + [s for _, _, ex in built for s in ex.values()]
         # parallel kernels run their chunks on torch's OpenMP threads when it has them
         gomp = omp.runtime()
-        ranges = [(ex["range"], len(k.inputs) + len(k.outputs))
+        ranges = [(ex["range"], _num_args(k))
                   for k, (_, _, ex) in zip(kernels, built) if "range" in ex] if gomp else []
         symbols += omp.append_omp_functions(module, ranges)
         _append_address_table(module, symbols)
@@ -243,14 +265,19 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
     by_symbol = dict(zip(symbols, addrs))
     schedules = schedules or [None] * len(kernels)
     return [
-        CompiledKernel(k.name, src, sym, by_symbol[sym], len(k.inputs) + len(k.outputs), batch,
+        CompiledKernel(k.name, src, sym, by_symbol[sym], _num_args(k), batch,
                        range_addr=by_symbol[ex["range"]] if "range" in ex else None,
                        omp_addr=by_symbol.get(f"{ex['range']}_omp") if "range" in ex else None,
-                       chunks=_chunks(k, sc) if ex else None,
+                       chunks=_chunks(k, sc) if ex and not k.num_params else None,
                        split=(by_symbol[ex["partial"]], by_symbol[ex["finish"]], len(k.reductions))
                        if "partial" in ex else None)
         for k, (sym, src, ex), sc in zip(kernels, built, schedules)
     ]
+
+
+def _num_args(k: Kernel) -> int:
+    """Pointer arguments: the buffers, and a template's parameter array."""
+    return len(k.inputs) + len(k.outputs) + (1 if k.num_params else 0)
 
 
 def _append_address_table(module: ir.Module, symbols: list[str]) -> None:

@@ -1,0 +1,191 @@
+"""Dynamic shapes: ``ember.compile(dynamic=None|True|False)``, against eager."""
+
+import threading
+
+import pytest
+import torch
+
+import ember
+from ember.config import ConfigError
+from ember.frontend import specialize
+
+
+class Block(torch.nn.Module):
+    """A small decoder-style block: sizes vary along batch and sequence."""
+
+    def __init__(self, d=32):
+        super().__init__()
+        self.ln = torch.nn.LayerNorm(d)
+        self.qkv = torch.nn.Linear(d, 3 * d)
+        self.out = torch.nn.Linear(d, d)
+
+    def forward(self, x):
+        h = self.ln(x)
+        q, k, v = self.qkv(h).chunk(3, dim=-1)
+        att = torch.softmax(q @ k.transpose(-1, -2) / 8.0, dim=-1)
+        return x + self.out(torch.nn.functional.gelu(att @ v))
+
+
+def _check(compiled, eager, *args):
+    with torch.no_grad():
+        got, want = compiled(*args), eager(*args)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_sequence_lengths_compile_at_most_twice():
+    torch.manual_seed(0)
+    model = Block().eval()
+    compiled = ember.compile(model, strict=True)
+    for n in range(2, 102):  # 100 sequence lengths
+        _check(compiled, model, torch.randn(2, n, 32))
+    graphs = compiled.ember_report.graphs
+    assert len(graphs) == 2  # static first call, then one symbolic graph
+    assert not graphs[0].inputs and graphs[1].inputs
+    assert any("s" in d and "[2,s" in d for d in graphs[1].inputs), graphs[1].inputs
+    assert graphs[1].compiled.compiles == 99  # one per new size
+    assert len(graphs[1].specializations) == specialize.MAX_SPECIALIZATIONS  # newest kept
+    assert not compiled.ember_report.fallbacks
+    assert not any("recompile limit" in e for e in compiled.ember_report.events)
+
+
+def test_batch_sizes_and_recompile_reason_in_explain():
+    def f(x, w):
+        return torch.relu(x @ w).sum(-1)
+
+    compiled = ember.compile(f, strict=True)
+    w = torch.randn(16, 8)
+    for b in (2, 3, 5, 9, 64):
+        _check(compiled, f, torch.randn(b, 16), w)
+    report = compiled.ember_report
+    assert len(report.graphs) == 2
+    sym = report.graphs[1]
+    assert "size mismatch at index 0" in sym.recompile_reason, sym.recompile_reason
+    assert "expected 2, actual 3" in sym.recompile_reason
+    text = str(report)
+    assert "recompiled because" in text and "symbolic sizes" in text
+    assert "sizes 0 and 1" in text  # says that Dynamo specializes them
+    assert [g.name.rsplit("=", 1)[1] for g in sym.specializations] == [
+        f"{b}]" for b in (3, 5, 9, 64)]
+
+
+def test_dynamic_false_recompiles_each_shape():
+    def f(x):
+        return torch.sin(x) * 2
+
+    compiled = ember.compile(f, dynamic=False, strict=True)
+    for n in (3, 4, 5):
+        _check(compiled, f, torch.randn(n))
+    graphs = compiled.ember_report.graphs
+    assert len(graphs) == 3 and not any(g.inputs for g in graphs)
+
+
+def test_dynamic_true_starts_symbolic():
+    def f(x):
+        return torch.exp(x) + 1
+
+    compiled = ember.compile(f, dynamic=True, strict=True)
+    for n in (3, 7, 100):
+        _check(compiled, f, torch.randn(n, 5))
+    graphs = compiled.ember_report.graphs
+    assert len(graphs) == 1 and graphs[0].inputs
+    assert len(graphs[0].specializations) == 3
+
+
+def test_mark_dynamic_is_honoured():
+    def f(x):
+        return torch.tanh(x) * x
+
+    compiled = ember.compile(f, strict=True)
+    x = torch.randn(6, 4)
+    torch._dynamo.mark_dynamic(x, 0)
+    _check(compiled, f, x)
+    graphs = compiled.ember_report.graphs
+    assert len(graphs) == 1 and graphs[0].inputs, "the first call is already symbolic"
+    _check(compiled, f, torch.randn(9, 4))
+    assert len(compiled.ember_report.graphs) == 1
+
+
+def test_sizes_one_and_zero_match_eager():
+    def f(x):
+        return torch.softmax(x, -1) * 3
+
+    compiled = ember.compile(f, strict=True)
+    for n in (4, 5, 1, 0, 6, 1):
+        _check(compiled, f, torch.randn(n, 7))
+
+
+def test_strided_inputs_of_varying_size():
+    def f(x):
+        return (x * 2).sum(0)
+
+    compiled = ember.compile(f, strict=True)
+    for n in (5, 6, 17):
+        base = torch.randn(8, n)
+        _check(compiled, f, base.t())  # non-contiguous, size varies
+        _check(compiled, f, base[:, : n - 1].t())
+
+
+def test_failed_specialization_runs_eagerly_with_reason(monkeypatch):
+    def f(x):
+        return torch.cos(x) + 1
+
+    compiled = ember.compile(f, strict=False)
+    _check(compiled, f, torch.randn(3))
+    real = specialize.Specializing._specialize
+    calls = []
+
+    def flaky(self, args):
+        calls.append(args[-1].shape)
+        self.compile_static = lambda *a: (_ for _ in ()).throw(RuntimeError("boom"))
+        return real(self, args)
+
+    monkeypatch.setattr(specialize.Specializing, "_specialize", flaky)
+    _check(compiled, f, torch.randn(4))
+    _check(compiled, f, torch.randn(4))  # the eager entry is cached too
+    assert len(calls) == 1
+    spec = compiled.ember_report.graphs[1].specializations
+    assert "boom" in spec[0].eager_reason
+    assert any("boom" in f.reason for f in compiled.ember_report.fallbacks)
+
+
+def test_specializations_are_bounded(monkeypatch):
+    monkeypatch.setattr(specialize, "MAX_SPECIALIZATIONS", 3)
+
+    def f(x):
+        return x.exp().sum()
+
+    compiled = ember.compile(f, dynamic=True, strict=True)
+    for n in list(range(2, 9)) + [2, 3]:
+        _check(compiled, f, torch.randn(n))
+    info = compiled.ember_report.graphs[0]
+    assert len(info.specializations) == 3
+    assert len(info.compiled.cache) == 3
+
+
+def test_threads_with_different_sizes_get_eager_results():
+    def f(x):
+        return torch.nn.functional.gelu(x).mean(-1)
+
+    compiled = ember.compile(f, dynamic=True, strict=True)
+    errors = []
+
+    def worker(i):
+        try:
+            for r in range(5):
+                x = torch.randn(i + 2, 33 + r)
+                with torch.no_grad():
+                    torch.testing.assert_close(compiled(x), f(x))
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+def test_bad_dynamic_value():
+    with pytest.raises(ConfigError, match="dynamic"):
+        ember.compile(lambda x: x, dynamic="yes")
