@@ -189,3 +189,90 @@ def test_threads_with_different_sizes_get_eager_results():
 def test_bad_dynamic_value():
     with pytest.raises(ConfigError, match="dynamic"):
         ember.compile(lambda x: x, dynamic="yes")
+
+
+def _counting_mlir_compiles(monkeypatch) -> list[int]:
+    from ember.codegen.mlir.backend import MLIRBackend
+
+    counter = [0]
+    orig = MLIRBackend.compile
+
+    def counting(self, items, **kw):
+        counter[0] += len(items)
+        return orig(self, items, **kw)
+
+    monkeypatch.setattr(MLIRBackend, "compile", counting)
+    return counter
+
+
+def test_kernels_are_compiled_once_for_all_sizes(monkeypatch):
+    """Size-parametric templates: new sequence lengths bind compiled kernels."""
+    from ember import compiler
+
+    compiler.clear_cache()
+    counter = _counting_mlir_compiles(monkeypatch)
+    torch.manual_seed(0)
+    model = Block().eval()
+    compiled = ember.compile(model, strict=True)
+    for n in range(64, 72):  # warm: the first sizes compile the templates
+        _check(compiled, model, torch.randn(2, n, 32))
+    warm = counter[0]
+    assert warm > 0
+    for n in range(72, 128):
+        _check(compiled, model, torch.randn(2, n, 32))
+    assert counter[0] == warm, f"{counter[0] - warm} kernels compiled for new lengths"
+    # Longer sequences cross the threading threshold: other schedules, so a few
+    # more templates (one per kernel at most), then none again.
+    for n in (400, 401, 433):
+        _check(compiled, model, torch.randn(2, n, 32))
+    assert counter[0] - warm <= 8
+    more = counter[0]
+    for n in (434, 500, 511):
+        _check(compiled, model, torch.randn(2, n, 32))
+    assert counter[0] == more
+    kernels = compiled.ember_report.graphs[-1].specializations[-1].kernels
+    assert kernels and all("xi64>" in k.artifacts["mlir"] for k in kernels if k.artifacts)
+
+
+def test_static_graphs_keep_constant_sizes():
+    """Only specializations of symbolic graphs use templates: a static graph's
+    kernels have their sizes as constants (no parameter array)."""
+    def f(x):
+        return torch.exp(x) * 2
+
+    compiled = ember.compile(f, dynamic=False, strict=True)
+    _check(compiled, f, torch.randn(100, 100))
+    (k,) = compiled.ember_report.kernels
+    assert "memref<10000xf32>" in k.artifacts["mlir"]
+    sym = ember.compile(f, dynamic=True, strict=True)
+    _check(sym, f, torch.randn(100, 100))
+    (k,) = sym.ember_report.kernels
+    assert "xi64>" in k.artifacts["mlir"]  # the parameter array
+
+
+def test_decoder_block_starts_symbolic_with_dynamic_true():
+    """A float computed from a symbolic size (1/sqrt(head dim)): Dynamo restarts
+    its analysis to tensorify it; Ember must let that through, then fold it."""
+    import math
+
+    class Attn(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mask", torch.ones(64, 64, dtype=torch.bool).triu(1))
+
+        def forward(self, q, k, v):
+            t = q.shape[-2]
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.shape[-1]))
+            att = att.masked_fill(self.mask[:t, :t], float("-inf"))
+            return att.softmax(-1) @ v
+
+    model = Attn().eval()
+    compiled = ember.compile(model, dynamic=True, strict=True)
+    for t, d in ((8, 4), (9, 8), (33, 16)):
+        q, k, v = (torch.randn(2, 3, t, d) for _ in range(3))
+        _check(compiled, model, q, k, v)
+    report = compiled.ember_report
+    assert len(report.graphs) == 1 and report.graphs[0].inputs
+    assert not report.fallbacks, report.fallbacks
+    steps = report.graphs[0].specializations[-1].steps
+    assert all(kind != "fallback" for kind, _ in steps), steps  # the scale folded
