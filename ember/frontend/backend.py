@@ -55,6 +55,7 @@ class EmberBackend:
         # The Dynamo recompile region of the torch.compile call using this backend
         # (set by ember.api), to route Dynamo's recompile-limit warning to this report.
         self.region: int | None = None
+        self._reasons_seen = 0  # Dynamo guard-failure reasons already reported
         _watch_recompile_limit(self)
 
     def __call__(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
@@ -64,6 +65,10 @@ class EmberBackend:
                 GraphBreak(str(reason.reason), [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}"
                                                 for f in reason.user_stack]))
         info = GraphInfo(f"graph{len(self.report.graphs)}")
+        reasons = guard_failures(self.report.owner)
+        if len(reasons) > self._reasons_seen:  # a recompile: the entries that failed
+            info.recompile_reason = "; ".join(dict.fromkeys(reasons[self._reasons_seen:]))
+        self._reasons_seen = len(reasons)
         self.report.graphs.append(info)
         if self.config.backend == "eager":
             info.eager_reason = "backend='eager' (capture and report only)"
@@ -118,7 +123,6 @@ class EmberBackend:
         select(self.config.backend, devices)  # BackendUnavailable before any work
         info.fx = fx_gm.code
         info.inputs = describe_inputs(fx_gm, example_inputs)
-        info.recompile_reason = last_guard_failure(self.report.owner)
         compile_static = functools.partial(self._compile_graph, parametric=True)
         info.compiled = Specializing(fx_gm, example_inputs, compile_static, info,
                                      strict=self.config.strict)
@@ -183,24 +187,25 @@ def _checking_asserts(compiled: Callable[..., Any], msgs: list[str]) -> Callable
     return run
 
 
-def last_guard_failure(owner: str | None) -> str | None:
-    """Dynamo's latest guard-failure reason for the frame named ``owner`` (how
+def guard_failures(owner: str | None) -> list[str]:
+    """Dynamo's guard-failure reasons so far for the frame named ``owner`` (how
     :func:`ember.api._frame_name` names it), e.g. "tensor 'x' size mismatch at
-    index 0. expected 4, actual 5": why Dynamo compiled the graph again."""
+    index 0. expected 4, actual 5": why Dynamo compiled the frame again. Each
+    recompile adds one reason per compiled entry it tried."""
     if not owner:
-        return None
+        return []
     try:
-        from torch._dynamo.utils import guard_failures
+        from torch._dynamo.utils import guard_failures as failures
     except ImportError:
-        return None
-    for code, reasons in list(guard_failures.items()):
-        name = f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})"
-        if name == owner and reasons:
-            reason = str(reasons[-1]).strip()
-            # drop Dynamo's compile id prefix ("0/0: ")
-            head, sep, rest = reason.partition(": ")
-            return rest if sep and head.replace("/", "").isdigit() else reason
-    return None
+        return []
+    out = []
+    for code, reasons in list(failures.items()):
+        if f"'{code.co_name}' ({code.co_filename}:{code.co_firstlineno})" == owner:
+            for r in reasons:
+                r = str(r).strip()
+                head, sep, rest = r.partition(": ")  # drop the compile id ("0/0: ")
+                out.append(rest if sep and head.replace("/", "").isdigit() else r)
+    return out
 
 
 # torch.compile's modes; Ember has one way to compile, so they all compile alike.

@@ -413,6 +413,15 @@ def _to_copy(imp, n, x, **kwargs):
     return imp.op("cast", imp.v(x), dtype=_meta_dtype(n))
 
 
+@rule(prims.convert_element_type.default)
+def _convert_element_type(imp, n, x, dtype):
+    # what Dynamo's tensorified size arithmetic casts with (1/sqrt(head dim) in f64)
+    return imp.op("cast", imp.v(x), dtype=_meta_dtype(n))
+
+
+rule(aten.true_divide.Tensor)(_binary("div"))
+
+
 @rule(aten.clone.default, aten.alias.default, aten.lift_fresh_copy.default)
 def _clone(imp, n, x, **kwargs):
     # A fresh tensor in eager; 'cast' to the same dtype keeps it a distinct value, and
