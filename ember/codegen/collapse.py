@@ -24,7 +24,7 @@ def collapse_axes(k: Kernel) -> Kernel:
         return k
     indexed = {i.attrs["axis"] for i in k.body + k.epilogue if i.op == "index"}
     # every access as full-rank strides (outer-rank ones padded with zeros)
-    accesses = [i.attrs["access"] for i in k.body + k.epilogue if i.op == "load"]
+    accesses = [i.attrs["access"] for i in k.body + k.epilogue if i.op in ("load", "gather")]
     accesses += [s.access for s in k.stores]
     rows = [list(a.strides) + [0] * (nd - len(a.strides)) for a in accesses]
 
@@ -61,7 +61,7 @@ def collapse_axes(k: Kernel) -> Kernel:
     def fix(instrs: tuple[Instr, ...]) -> tuple[Instr, ...]:
         out = []
         for i in instrs:
-            if i.op == "load":
+            if i.op in ("load", "gather"):
                 i = replace(i, attrs=dict(i.attrs, access=new_access[id(i.attrs["access"])]))
             elif i.op == "index":
                 i = replace(i, attrs=dict(i.attrs, axis=new_of[i.attrs["axis"]]))

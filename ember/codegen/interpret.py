@@ -120,6 +120,12 @@ class _Evaluator:
                 bdt = self.k.inputs[b].dtype
                 raw = self.inputs[b][self.offsets(ins.attrs["access"])]
                 v = convert(raw.to(compute_dtype(bdt)), bdt, ins.dtype)
+            elif op == "gather":
+                b = ins.attrs["buffer"]
+                bdt = self.k.inputs[b].dtype
+                off = self.offsets(ins.attrs["access"]) + ins.attrs["stride"] * args[0].long()
+                raw = self.inputs[b][off]
+                v = convert(raw.to(compute_dtype(bdt)), bdt, ins.dtype)
             elif op == "const":
                 v = _const(ins.attrs["value"], ins.dtype, self.device)
             elif op == "index":

@@ -50,6 +50,11 @@ Scalar instructions
 ``Instr.op`` is one of:
 
 * ``load``: attrs ``buffer`` (index into ``inputs``) and ``access``.
+* ``gather``: one ``i64`` arg ``i``, attrs ``buffer``, ``access``, ``stride``
+  and ``extent``: reads ``buffer[access(point) + stride * i]``, a computed
+  (indirect) address as embedding or index_select need. ``i`` is in
+  ``[0, extent)`` by construction (the lowering clamps it; eager's bounds error
+  is raised by a check outside the kernel), so the read is always in bounds.
 * ``const``: attr ``value`` (a Python bool/int/float, may be inf/nan).
 * ``index``: attr ``axis``; the domain index along that axis, dtype ``i64``.
 * ``reduced``: epilogue only; attr ``index`` (which reduction).
@@ -227,11 +232,14 @@ def _check_instrs(k: Kernel, instrs: tuple[Instr, ...], rank: int, in_epilogue: 
             raise ValueError(f"{k.name}: instr {i} ({ins}) uses a later or bad value")
         if ins.dtype not in DTYPES:
             raise ValueError(f"{k.name}: instr {i} has bad dtype {ins.dtype!r}")
-        if ins.op == "load":
+        if ins.op in ("load", "gather"):
             if not 0 <= ins.attrs["buffer"] < len(k.inputs):
                 raise ValueError(f"{k.name}: instr {i} loads a bad buffer")
             if len(ins.attrs["access"].strides) != rank:
                 raise ValueError(f"{k.name}: instr {i} access rank mismatch")
+            if ins.op == "gather" and (len(ins.args) != 1 or ins.attrs["extent"] < 1):
+                raise ValueError(f"{k.name}: instr {i}: gather takes one index value "
+                                 f"and a positive extent")
         elif ins.op == "reduced":
             if not in_epilogue or not 0 <= ins.attrs["index"] < len(k.reductions):
                 raise ValueError(f"{k.name}: instr {i} bad 'reduced'")

@@ -150,6 +150,8 @@ class _Lowering:
             return x if work == cdt else _rounded(em, em.emit("cast", (x,), cdt), v.dtype)
         if kind is Kind.VIEW:
             return self.value(em, n.inputs[0], _view_index(n, idx))
+        if kind is Kind.GATHER:
+            return self._gather(em, n, idx)
         if kind is Kind.REDUCTION and not _reduce_axes(n):
             # Reducing over no axes (or a 0-d tensor) is the identity; the shapes agree.
             return self.value(em, n.inputs[0], idx)
@@ -162,6 +164,33 @@ class _Lowering:
                 out = em.emit("mul", (out, em.const(1.0 / count if count else math.nan, cdt)), cdt)
             return out
         raise LowerError(f"{n.op} cannot be evaluated inside a kernel here")
+
+    def _gather(self, em: _Emitter, n: Node, idx: Index) -> int:
+        """take(x, i, axis) at ``idx``: x read at the position i holds (wrapped if
+        negative, then clamped into range: out-of-range indices are reported by the
+        importer's check, never read)."""
+        x, ind = n.inputs
+        axis, r = n.attrs["axis"], ind.rank
+        if x.producer is not None or x not in self.layouts:
+            raise LowerError("take reads a kernel input only")  # fusion materializes it
+        size = x.shape[axis]
+        i = self.value(em, ind, idx[axis:axis + r])
+        i = i if ind.dtype == "i64" else em.emit("cast", (i,), "i64")
+        zero = em.const(0, "i64")
+        if n.attrs["wrap"]:
+            neg = em.emit("lt", (i, zero), "b8")
+            i = em.emit("where", (neg, em.emit("add", (i, em.const(size, "i64")), "i64"), i),
+                        "i64")
+        i = em.emit("minimum", (em.emit("maximum", (i, zero), "i64"),
+                                em.const(max(size - 1, 0), "i64")), "i64")
+        zero_e: Expr = ((0,) * em.rank, 0)
+        layout = self.layouts[x]
+        acc = access(idx[:axis] + (zero_e,) + idx[axis + r:], layout, x.shape, em.rank)
+        stride = layout.strides[axis] if size != 1 else 0
+        out = em.emit("gather", (i,), x.dtype, buffer=self.buffers[x], access=acc,
+                      stride=stride, extent=max(size, 1))
+        cdt = compute_dtype(x.dtype)
+        return out if cdt == x.dtype else em.emit("cast", (out,), cdt)
 
     def _load(self, em: _Emitter, v: Value, idx: Index) -> int:
         acc = access(idx, self.layouts[v], v.shape, em.rank)

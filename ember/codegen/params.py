@@ -59,9 +59,16 @@ def parametrize(k: Kernel) -> tuple[Kernel, tuple[int, ...]]:
     def acc(a: Access) -> Access:
         return Access(p(a.offset, (0,)), tuple(p(s) for s in a.strides))
 
+    def instr(i: Instr) -> Instr:
+        if i.op == "load":
+            return replace(i, attrs={**i.attrs, "access": acc(i.attrs["access"])})
+        if i.op == "gather":
+            return replace(i, attrs={**i.attrs, "access": acc(i.attrs["access"]),
+                                     "stride": p(i.attrs["stride"])})
+        return i
+
     def instrs(xs: tuple[Instr, ...]) -> tuple[Instr, ...]:
-        return tuple(replace(i, attrs={**i.attrs, "access": acc(i.attrs["access"])})
-                     if i.op == "load" else i for i in xs)
+        return tuple(instr(i) for i in xs)
 
     body = instrs(k.body)
     epilogue = instrs(k.epilogue)
@@ -78,8 +85,10 @@ def check_bounds(k: Kernel) -> None:
     """Raises ValueError when an access of ``k`` reaches outside its buffer."""
     nouter = len(k.domain) - k.num_reduce
 
-    def check(a: Access, size: int, axes: tuple[int, ...], what: str) -> None:
-        ext = [s * (n - 1) for s, n in zip(a.strides, axes)]
+    def check(a: Access, size: int, axes: tuple[int, ...], what: str,
+              gathered: tuple[int, int] = (0, 1)) -> None:
+        stride, extent = gathered  # a gather's computed part: stride * [0, extent)
+        ext = [s * (n - 1) for s, n in zip(a.strides, axes)] + [stride * (extent - 1)]
         lo = a.offset + sum(min(0, e) for e in ext)
         hi = a.offset + sum(max(0, e) for e in ext)
         if any(n == 0 for n in axes):
@@ -90,9 +99,10 @@ def check_bounds(k: Kernel) -> None:
 
     for where, xs, axes in (("body", k.body, k.domain), ("epilogue", k.epilogue, k.outer)):
         for i in xs:
-            if i.op == "load":
+            if i.op in ("load", "gather"):
                 b = k.inputs[i.attrs["buffer"]]
-                check(i.attrs["access"], b.size, axes, f"{where} load of {b.name}")
+                g = (i.attrs["stride"], i.attrs["extent"]) if i.op == "gather" else (0, 1)
+                check(i.attrs["access"], b.size, axes, f"{where} {i.op} of {b.name}", g)
     for s in k.stores:
         axes = k.domain if (s.prologue or not k.num_reduce) else k.domain[:nouter]
         out = k.outputs[s.output]

@@ -179,7 +179,9 @@ def _checking_asserts(compiled: Callable[..., Any], msgs: list[str]) -> Callable
             n = total - k
             for cond, msg in zip(outs[n:], msgs):
                 if not bool(cond):
-                    raise RuntimeError(msg)
+                    # a message, or (exception type, message) (indexing: IndexError)
+                    exc, text = msg if isinstance(msg, tuple) else (RuntimeError, msg)
+                    raise exc(text)
             return outs[:n]
         return outs
 

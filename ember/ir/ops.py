@@ -48,6 +48,7 @@ class Kind(str, Enum):
     REDUCTION = "reduction"
     VIEW = "view"
     MOVEMENT = "movement"
+    GATHER = "gather"
     MATMUL = "matmul"
     FALLBACK = "fallback"
     KERNEL = "kernel"
@@ -436,6 +437,33 @@ _register(OpDef("cat", Kind.MOVEMENT, {"axis": int}, _cat_rule,
                 lambda *xs, axis: torch.cat(xs, axis), None))
 
 
+def _take_rule(node: "Node") -> list[TensorType]:
+    x, idx = node.inputs
+    axis = node.attrs["axis"]
+    if not 0 <= axis < x.rank:
+        raise IRError(f"take: axis {axis} out of range for {x.shape}")
+    if idx.dtype not in ("i32", "i64"):
+        raise IRError(f"take: indices must be i32 or i64, not {idx.dtype}")
+    if x.shape[axis] == 0 and idx.type.numel:
+        raise IRError("take: indexing an empty axis")
+    return [TensorType(x.shape[:axis] + idx.shape + x.shape[axis + 1:], x.dtype)]
+
+
+def _take(x, idx, axis, wrap):
+    flat = idx.reshape(-1).long()
+    if wrap:  # advanced indexing: -1 is the last element
+        flat = torch.where(flat < 0, flat + x.shape[axis], flat)
+    out = torch.index_select(x, axis, flat)  # raises on an index out of range
+    return out.reshape(x.shape[:axis] + idx.shape + x.shape[axis + 1:])
+
+
+# take(x, idx, axis): x with its axis ``axis`` replaced by the dims of ``idx``, each
+# element read at the position idx holds (embedding, index_select, x[idx]). With
+# ``wrap`` negative indices count from the end. Indices out of range are an error
+# (eager's), checked by the importer's assertion; kernels clamp them for safety.
+_register(OpDef("take", Kind.GATHER, {"axis": int, "wrap": bool}, _take_rule, _take, 2))
+
+
 # -- matmul ------------------------------------------------------------------------
 def _mm_rule(node: "Node") -> list[TensorType]:
     a, b = node.inputs[-2:]
@@ -478,7 +506,7 @@ def _eager_rule(node: "Node") -> list[TensorType]:
 
     op = get_op(node.attrs["of"])
     if op.kind not in (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
-                       Kind.MATMUL):
+                       Kind.GATHER, Kind.MATMUL):
         raise IRError(f"eager: {op.name} is not an op that runs eagerly")
     attrs = op.normalize(dict(node.attrs["attrs"]))
     return op.infer(_Node(op.name, node.inputs, attrs))

@@ -101,6 +101,8 @@ class _Fusion:
             if get_op(n.op).kind is Kind.REDUCTION:
                 top = self._epilogue_top(n)
                 self.need.setdefault(top, f"result of reduction {n.op}")
+            elif get_op(n.op).kind is Kind.GATHER:  # reads its table at computed addresses
+                self.need.setdefault(n.inputs[0], f"gathered from by {n.op}")
 
     # -- legality ---------------------------------------------------------------------
     def _legal(self, v: Value, consumer: Node, need: dict[Value, str]) -> str | None:
@@ -111,7 +113,7 @@ class _Fusion:
         kind = get_op(p.op).kind
         if kind is Kind.VIEW and not view_is_inlinable(p):
             return "not an affine reindexing (a reshape that merges dims)"
-        if kind not in _INLINE_KINDS + (Kind.VIEW, Kind.REDUCTION):
+        if kind not in _INLINE_KINDS + (Kind.VIEW, Kind.REDUCTION, Kind.GATHER):
             return f"{kind} ops are not fused"
         if self.backend is not None:
             veto = self.backend.fusion_veto(p.op, consumer.op)
@@ -137,7 +139,8 @@ class _Fusion:
                 for i in n.inputs:
                     need.setdefault(i, f"viewed at run time by {n.op}")
                 continue
-            if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.MOVEMENT, Kind.VIEW):
+            if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.MOVEMENT, Kind.VIEW,
+                                            Kind.GATHER):
                 continue
             kernels[n] = self._region(n, need, record)
         return kernels

@@ -14,7 +14,8 @@ from ..ir.graph import Graph, Node
 from ..ir.ops import Kind, get_op
 from .manager import PassContext, register_pass
 
-_COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT, Kind.MATMUL)
+_COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
+                   Kind.GATHER, Kind.MATMUL)
 
 
 @register_pass("partition")

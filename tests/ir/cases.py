@@ -23,7 +23,8 @@ from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
 
 # Kinds whose ops are compiled and compared against the eager reference.
-COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "view", "movement", "matmul")
+COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "view", "movement", "gather",
+                  "matmul")
 
 NAN, INF = math.nan, math.inf
 # Values mixed into "special" float inputs.
@@ -445,6 +446,21 @@ def _view_cases() -> None:
     add("unsqueeze", "axis-rejected", A(4), axis=2, reject=True)
 
 
+def _gather_cases() -> None:
+    # indices in range: "small" is -3..3 (valid with wrap on an axis of 4 or more),
+    # "positive" is 1..19 (an axis of 20)
+    add("take", "f32-ax0-wrap", A(4, 6), A(5, dt="i64", dom="small"), axis=0, wrap=True)
+    add("take", "f16-ax1-2d-idx", A(3, 4, dt="f16", lay="transposed"),
+        A(2, 3, dt="i32", dom="small"), axis=1, wrap=True)
+    add("take", "f32-no-wrap", A(20, 3, lay="strided"), A(7, dt="i64", dom="positive"),
+        axis=0, wrap=False)
+    add("take", "b8-ax2", A(2, 3, 4, dt="b8"), A(3, dt="i64", dom="small"), axis=2, wrap=True)
+    add("take", "bf16-0d-idx", A(5, 4, dt="bf16"), A(dt="i64", dom="small"), axis=0, wrap=True)
+    add("take", "i64-empty-idx", A(4, 2, dt="i64"), A(0, dt="i64"), axis=0, wrap=False)
+    add("take", "float-idx-rejected", A(4, 2), A(3), axis=0, wrap=False, reject=True)
+    add("take", "axis-rejected", A(4, 2), A(3, dt="i64"), axis=2, wrap=False, reject=True)
+
+
 def _movement_cases() -> None:
     add("cat", "f32-2-ax0", A(2, 3), A(4, 3), axis=0)
     add("cat", "f32-3-ax1-with-empty", A(3, 1), A(3, 0), A(3, 4), axis=1)
@@ -502,6 +518,7 @@ _source_cases()
 _reduction_cases()
 _view_cases()
 _movement_cases()
+_gather_cases()
 _matmul_cases()
 
 ACCEPTED = [c for c in CASES if not c.reject]

@@ -144,6 +144,12 @@ def _iota(length, start, step, dtype):
     return torch.tensor(vals, dtype=torch.float64 if fl else torch.int64).to(to_torch(dtype))
 
 
+def _take(x, idx, axis, wrap):
+    # advanced indexing along ``axis`` (negative indices count from the end in
+    # Python's indexing; without wrap the cases hold none)
+    return x[(slice(None),) * axis + (idx.long(),)]
+
+
 def _addmm(bias, a, b, beta, alpha):
     out = alpha * (a @ b)
     return out + beta * bias if beta != 0 else out
@@ -176,6 +182,7 @@ DIRECT = {
     "squeeze": lambda x, axes: torch.squeeze(x, axes) if axes else x,
     "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
+    "take": _take,
     "mm": torch.matmul,
     "bmm": torch.matmul,
     "addmm": _addmm,

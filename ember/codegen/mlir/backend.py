@@ -90,8 +90,8 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
     instrs = k.body + k.epilogue
     wide = any(_wide(i.dtype) for i in instrs) or any(_wide(b.dtype) for b in k.inputs + k.outputs)
     lanes = max(1, vector_bits // (64 if wide else 32))
-    body_loads = [i.attrs["access"] for i in k.body if i.op == "load"]
-    epi_loads = [i.attrs["access"] for i in k.epilogue if i.op == "load"]
+    body_loads = [i.attrs["access"] for i in k.body if i.op in ("load", "gather")]
+    epi_loads = [i.attrs["access"] for i in k.epilogue if i.op in ("load", "gather")]
     pro = [s.access for s in k.stores if s.prologue or not k.num_reduce]
     epi_st = [s.access for s in k.stores if k.num_reduce and not s.prologue]
 

@@ -244,7 +244,9 @@ class KernelBuilder:
     def reduced(self, k: int):
         return self.accs[k], self.acc_dtypes[k]
 
-    def offset(self, access: Access, size: int, what: str):
+    def offset(self, access: Access, size: int, what: str, gathered=(0, 1)):
+        """The flat offset of ``access`` here; ``gathered`` (stride, extent): the
+        range a gather adds (checked, not computed)."""
         if len(access.strides) != len(self.ivs):
             raise LoweringError(
                 f"kernel {self.kernel_name!r}: access {access} has rank "
@@ -253,6 +255,7 @@ class KernelBuilder:
         # template's kernels are checked per size, by params.check_bounds)
         if size != DYNAMIC:
             ext = [s * (n - 1) for s, n in zip(access.strides, self.k.domain)]
+            ext.append(gathered[0] * (gathered[1] - 1))
             lo = access.offset + sum(min(0, e) for e in ext)
             hi = access.offset + sum(max(0, e) for e in ext)
         if size != DYNAMIC and (lo < 0 or hi >= size):
@@ -275,8 +278,29 @@ class KernelBuilder:
         mem = self.in_args[buffer]
         if not self.lane_mode:
             return memref.load(mem, [off])
+        return self._vector_read(b, mem, off, access.strides[self.va])
+
+    def gather(self, buffer: int, access: Access, stride, extent: int, i):
+        """``buffer[access + stride * i]``; ``i`` is an i64 scalar or lane vector."""
+        b = self.k.inputs[buffer]
+        off = self.offset(access, b.size, f"gather of {b.name}", (stride, extent))
+        mem = self.in_args[buffer]
+        idx, i64 = ir.IndexType.get(), ir.IntegerType.get_signless(64)
+        if not is_vector(i.type):  # one computed address: the base of the lanes
+            base = arith.addi(off, arith.muli(arith.index_cast(idx, i), self._cidx(stride)))
+            if not self.lane_mode:
+                return memref.load(mem, [base])
+            return self._vector_read(b, mem, base, access.strides[self.va])
         vt = self.vtype(storage_type(b.dtype))
-        stride = access.strides[self.va]
+        lanes = arith.addi(self._lane_offsets(access.strides[self.va]), arith.muli(
+            i, vector.broadcast(self.vtype(i64), arith.index_cast(i64, self._cidx(stride)))))
+        zero = arith.constant(vt, ir.DenseElementsAttr.get_splat(
+            vt, _zero_attr(storage_type(b.dtype))))
+        return vector.gather(vt, mem, [off], lanes, self._full_mask(), zero)
+
+    def _vector_read(self, b, mem, off, stride):
+        """The lanes of a vector read at ``off`` with element ``stride`` (masked in a tail)."""
+        vt = self.vtype(storage_type(b.dtype))
         if stride == 1 and self.mask is None:
             return vector.load(vt, mem, [off])
         zero = arith.constant(vt, ir.DenseElementsAttr.get_splat(
@@ -468,12 +492,13 @@ class KernelBuilder:
             if lower is None:
                 raise LoweringError(f"kernel {self.kernel_name!r}: unknown op {ins.op!r} ({ins})")
             var = self.vec and (
-                (ins.op == "load" and ins.attrs["access"].strides[va] != 0)
+                (ins.op in ("load", "gather") and ins.attrs["access"].strides[va] != 0)
                 or (ins.op == "index" and ins.attrs["axis"] == va)
                 or (ins.op == "reduced" and self.vacc)
                 or any(varying[a] for a in ins.args))
-            args = [values[a] if not var or varying[a] else self.bcast(values[a])
-                    for a in ins.args]
+            # (a gather keeps a uniform index scalar: one address, contiguous lanes)
+            args = [values[a] if not var or varying[a] or ins.op == "gather"
+                    else self.bcast(values[a]) for a in ins.args]
             cx = OpCtx(ins, args, [instrs[a].dtype for a in ins.args], self)
             self.lane_mode = var
             try:

@@ -211,6 +211,13 @@ def lower_load(cx: OpCtx):
     return convert(from_storage(cx.env.load(buf, cx.instr.attrs["access"]), src), src, cx.dtype)
 
 
+def lower_gather(cx: OpCtx):
+    a = cx.instr.attrs
+    src = cx.env.buffer_dtype(a["buffer"])
+    raw = cx.env.gather(a["buffer"], a["access"], a["stride"], a["extent"], cx.args[0])
+    return convert(from_storage(raw, src), src, cx.dtype)
+
+
 def lower_const(cx: OpCtx):
     try:
         return const(cx.dtype, cx.instr.attrs["value"])
@@ -522,7 +529,7 @@ def lower_where(cx: OpCtx):
 
 
 LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
-    "load": lower_load, "const": lower_const, "index": lower_index,
+    "load": lower_load, "gather": lower_gather, "const": lower_const, "index": lower_index,
     "reduced": lower_reduced, "cast": lower_cast,
     "neg": lower_neg, "abs": lower_abs, "relu": lower_relu,
     "logical_not": lower_logical_not,

@@ -41,7 +41,8 @@ def _tile2d(kernel: Kernel) -> tuple[int, int] | None:
     dom = c.domain
     if len(dom) < 2 or dom[-1] < 2:
         return None
-    accs = [i.attrs["access"] for i in c.body if i.op == "load"] + [s.access for s in c.stores]
+    accs = [i.attrs["access"] for i in c.body if i.op in ("load", "gather")]
+    accs += [s.access for s in c.stores]
     across = any(abs(a.strides[-1]) != 1 and any(abs(st) == 1 and n > 1 for st, n in
                                                  zip(a.strides[:-1], dom[:-1])) for a in accs)
     if not across:

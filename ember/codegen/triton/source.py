@@ -202,6 +202,13 @@ def lower_load(cx: OpCtx) -> str:
     return convert(from_storage(cx.gen.load(buf, cx.instr.attrs["access"]), src), src, cx.dtype)
 
 
+def lower_gather(cx: OpCtx) -> str:
+    a = cx.instr.attrs
+    src = cx.gen.kernel.inputs[a["buffer"]].dtype
+    raw = cx.gen.gather(a["buffer"], a["access"], a["stride"], cx.args[0])
+    return convert(from_storage(raw, src), src, cx.dtype)
+
+
 def lower_const(cx: OpCtx) -> str:
     try:
         return const(cx.dtype, cx.instr.attrs["value"])
@@ -376,7 +383,7 @@ def lower_where(cx: OpCtx) -> str:
 
 
 LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
-    "load": lower_load, "const": lower_const, "index": lower_index,
+    "load": lower_load, "gather": lower_gather, "const": lower_const, "index": lower_index,
     "reduced": lower_reduced, "cast": lower_cast,
     "neg": lower_neg, "abs": lower_abs, "relu": lower_relu, "logical_not": lower_logical_not,
     "exp": _float_unary("exp", "tl.exp({x})"),
@@ -483,8 +490,12 @@ def needs_int64(kernel: Kernel) -> bool:
     def bound(acc: Access, dims) -> int:
         return abs(acc.offset) + sum(abs(s) * max(d - 1, 0) for s, d in zip(acc.strides, dims))
 
-    accs = [(i.attrs["access"], dom) for i in kernel.body if i.op == "load"]
-    accs += [(i.attrs["access"], dom[:nouter]) for i in kernel.epilogue if i.op == "load"]
+    accs = [(i.attrs["access"], dom) for i in kernel.body if i.op in ("load", "gather")]
+    accs += [(i.attrs["access"], dom[:nouter]) for i in kernel.epilogue
+             if i.op in ("load", "gather")]
+    if any(abs(i.attrs["stride"]) * i.attrs["extent"] + BLOCK_SLACK > INT32_MAX
+           for i in kernel.body + kernel.epilogue if i.op == "gather"):
+        return True
     accs += [(s.access, dom if (s.prologue or not kernel.num_reduce) else dom[:nouter])
              for s in kernel.stores]
     return any(bound(a, d) + BLOCK_SLACK > INT32_MAX for a, d in accs)
@@ -588,6 +599,12 @@ class _Gen:
             # bitwise ops of the NaN-aware helpers (maximum, pow, logical ops).
             return f"tl.load(in{buf} + {expr} + 0 * xoffs)"
         return f"tl.load(in{buf} + ({expr}), mask={mask}, other=0)"
+
+    def gather(self, buf: int, acc: Access, stride: int, i: str) -> str:
+        """A read at a computed address (the index block ``i`` is in range)."""
+        expr, _ = self.offset(acc, rank_outer=self.in_epilogue)
+        mask = "xmask" if self.in_epilogue else self.full_mask
+        return f"tl.load(in{buf} + ({expr}) + {stride} * ({i}) + 0 * xoffs, mask={mask}, other=0)"
 
     def index(self, axis: int) -> str:
         if self.kernel.domain[axis] <= 1:

@@ -1,0 +1,68 @@
+"""Import rules for indexing by a tensor of indices: ``embedding``, ``index_select``
+and ``x[idx]`` (``index.Tensor`` with one index tensor) become ``take``, a gather
+that fuses into kernels (``codegen/kernel.py``'s ``gather`` instruction).
+
+Eager raises ``IndexError`` on an index out of range. Ember checks the indices
+in the compiled graph (a fused reduction to one bool) and raises the same
+exception type after the call; the kernels themselves clamp every index, so a
+bad index is never read out of bounds. Registered when ``importer.py`` imports
+this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir.graph import Value
+from .importer import Unsupported, _Importer, aten, rule
+
+def _check_indices(imp: _Importer, idx: Value, size: int, wrap: bool, msg: str) -> None:
+    """Records the check ``all(lo <= idx < size)`` (lo = -size when negative indices
+    wrap), raised as ``IndexError(msg)`` after the call when false."""
+    if not idx.type.numel:
+        return
+    lo = imp.op("ge", idx, imp.scalar(-size if wrap else 0, idx.dtype))
+    hi = imp.op("lt", idx, imp.scalar(size, idx.dtype))
+    ok = imp.op("logical_and", lo, hi)
+    if ok.rank:
+        ok = imp.op("amin", ok, axes=tuple(range(ok.rank)), keepdim=False)
+    imp.asserts.append((ok, (IndexError, msg)))
+
+def _indices(imp: _Importer, a: Any) -> Value:
+    idx = imp.v(a)
+    if idx.dtype not in ("i32", "i64"):
+        raise Unsupported(f"indices of dtype {idx.dtype} (integer indices only)")
+    return idx
+
+@rule(aten.embedding.default)
+def _embedding(imp, n, weight, indices, padding_idx=-1, scale_grad_by_freq=False,
+               sparse=False):
+    w, idx = imp.v(weight), _indices(imp, indices)
+    if w.rank != 2:
+        raise Unsupported(f"embedding of a {w.rank}-D table")
+    _check_indices(imp, idx, w.shape[0], False, "index out of range in self")
+    return imp.op("take", w, idx, axis=0, wrap=False)
+
+@rule(aten.index_select.default)
+def _index_select(imp, n, x, dim, index):
+    v, idx = imp.v(x), _indices(imp, index)
+    if idx.rank > 1:
+        raise Unsupported("index_select with indices of more than one dim")
+    if v.rank == 0:
+        raise Unsupported("index_select of a 0-d tensor")
+    dim = dim % v.rank
+    _check_indices(imp, idx, v.shape[dim], False, "index out of range in self")
+    return imp.op("take", v, idx, axis=dim, wrap=False)
+
+@rule(aten.index.Tensor)
+def _index(imp, n, x, indices):
+    v = imp.v(x)
+    used = [(d, i) for d, i in enumerate(indices) if i is not None]
+    if len(used) != 1:
+        raise Unsupported(f"indexing with {len(used)} index tensors (one is native)")
+    (d, i), = used
+    idx = _indices(imp, i)
+    _check_indices(imp, idx, v.shape[d], True,
+                   f"index out of bounds for dimension {d} with size {v.shape[d]}")
+    return imp.op("take", v, idx, axis=d, wrap=True)
+
