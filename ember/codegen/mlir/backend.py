@@ -216,5 +216,17 @@ class MLIRBackend(Backend):
         return compile_kernels([k for k, _ in items], opt_level=opt_level,
                                schedules=[s for _, s in items])
 
+    def export_compiled(self, kernels):
+        # a shared object linked from the JIT's object file (jit.export_batch)
+        from . import _LOCK, jit
+
+        with _LOCK:
+            return jit.export_batch(list(kernels))
+
+    def load_compiled(self, path, metas, items):
+        from . import jit
+
+        return jit.load_batch(path, list(metas), list(items))
+
 
 register(MLIRBackend())

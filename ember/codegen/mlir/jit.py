@@ -13,6 +13,9 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
 
 from mlir import ir
@@ -76,6 +79,8 @@ def _context() -> tuple[ir.Context, PassManager]:
 class _Batch:
     """Keeps the engine (the code) and the lowered module (for ``llvm``) alive."""
 
+    uses_omp = False  # some kernel has a `_range_omp` entry (calls into libgomp)
+
     def __init__(self, module: ir.Module, engine: ExecutionEngine, lock: threading.RLock):
         self.module, self.engine, self.lock = module, engine, lock
         self._llvm: dict[str, str] | None = None
@@ -127,9 +132,13 @@ class CompiledKernel(_backend.CompiledKernel):
     def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
                  batch: _Batch, range_addr: int | None = None,
                  chunks: list[tuple[int, int]] | None = None,
-                 split: tuple[int, int, int] | None = None, omp_addr: int | None = None):
+                 split: tuple[int, int, int] | None = None, omp_addr: int | None = None,
+                 entries: dict[str, str] | None = None):
         self.name, self.source, self.symbol = name, source, symbol
         self.num_args = num_args
+        # entry kind ("range", "range_omp", "partial", "finish") -> symbol; the disk
+        # cache stores them to find the same functions in a shared object
+        self.entries = dict(entries or {})
         ptr, i64 = ctypes.c_void_p, ctypes.c_int64
         self.fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args))(addr)
         self.range_fn = None
@@ -148,6 +157,7 @@ class CompiledKernel(_backend.CompiledKernel):
             self._entry = _split(partial, finish, self.chunks, nred)
         self._batch = batch
         self.artifacts = _Artifacts(self)
+        self.split_reductions = split[2] if split else 0
 
     def __call__(self, *ptrs: int) -> None:
         self._entry(*ptrs)
@@ -232,25 +242,124 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
         symbols += omp.append_omp_functions(module, ranges)
         _append_address_table(module, symbols)
         try:
+            # position-independent, so that the object links into a shared
+            # library for the disk cache (export_batch)
             engine = ExecutionEngine(module, opt_level=opt_level,
-                                     shared_libs=[gomp[0]] if ranges else [])
+                                     shared_libs=[gomp[0]] if ranges else [], enable_pic=True)
         except Exception as e:
             raise LoweringError(f"JIT failed for kernel(s) {names}: {e}") from None
         addrs = _read_address_table(engine, len(symbols))
         if addrs is None:
             raise LoweringError(f"JIT failed for kernel(s) {names} (unresolved symbol?)")
     batch = _Batch(module, engine, lock)
+    batch.uses_omp = bool(ranges)
     by_symbol = dict(zip(symbols, addrs))
     schedules = schedules or [None] * len(kernels)
-    return [
-        CompiledKernel(k.name, src, sym, by_symbol[sym], len(k.inputs) + len(k.outputs), batch,
-                       range_addr=by_symbol[ex["range"]] if "range" in ex else None,
-                       omp_addr=by_symbol.get(f"{ex['range']}_omp") if "range" in ex else None,
-                       chunks=_chunks(k, sc) if ex else None,
-                       split=(by_symbol[ex["partial"]], by_symbol[ex["finish"]], len(k.reductions))
-                       if "partial" in ex else None)
-        for k, (sym, src, ex), sc in zip(kernels, built, schedules)
-    ]
+    out = []
+    for k, (sym, src, ex), sc in zip(kernels, built, schedules):
+        entries = dict(ex)
+        if "range" in ex and f"{ex['range']}_omp" in by_symbol:
+            entries["range_omp"] = f"{ex['range']}_omp"
+        out.append(_make_kernel(k, sc, src, sym, entries, by_symbol, batch))
+    return out
+
+
+def _make_kernel(k: Kernel, schedule, source: str, symbol: str, entries: dict[str, str],
+                 addr: dict[str, int], batch) -> CompiledKernel:
+    """The :class:`CompiledKernel` of ``k`` from its symbols' addresses (cold or warm)."""
+    return CompiledKernel(
+        k.name, source, symbol, addr[symbol], len(k.inputs) + len(k.outputs), batch,
+        range_addr=addr[entries["range"]] if "range" in entries else None,
+        omp_addr=addr[entries["range_omp"]] if "range_omp" in entries else None,
+        chunks=_chunks(k, schedule) if entries else None,
+        split=(addr[entries["partial"]], addr[entries["finish"]], len(k.reductions))
+        if "partial" in entries else None,
+        entries=entries)
+
+
+# -- the disk cache's side: a batch as a shared object, and back ------------------------
+
+def export_batch(cks: list[CompiledKernel]) -> tuple[bytes, list[dict]] | None:
+    """The shared object holding ``cks``'s code (one JIT batch) and, per kernel,
+    what :func:`load_batch` needs: its symbols and its ``mlir``/``ll`` texts.
+
+    The engine's object file (position-independent) is linked with ``ld -shared``;
+    ``-Bsymbolic`` binds the kernels' calls to each other inside the library, and
+    libm (and torch's libgomp for OpenMP entries) are recorded as needed libraries
+    so that ``dlopen`` resolves them. None when this cannot be done here (no
+    ``ld``, several batches, a link error): the kernels are then cached in memory only.
+    """
+    batches = {id(ck._batch): ck._batch for ck in cks}
+    ld = shutil.which("ld")
+    if len(batches) != 1 or ld is None:
+        return None
+    batch = next(iter(batches.values()))
+    if not isinstance(batch, _Batch):
+        return None
+    libs = [p for p in (_loaded_library("libm.so"),) if p]
+    if batch.uses_omp:
+        gomp = omp.runtime()
+        if gomp is None:
+            return None
+        libs += [gomp[0], "-rpath", os.path.dirname(gomp[0])]
+    with tempfile.TemporaryDirectory(prefix="ember-link-") as tmp:
+        obj, lib = os.path.join(tmp, "k.o"), os.path.join(tmp, "k.so")
+        with batch.lock:
+            batch.engine.dump_to_object_file(obj)
+        r = subprocess.run([ld, "-shared", "-Bsymbolic", "-o", lib, obj, *libs],
+                           capture_output=True, text=True)
+        if r.returncode != 0 or not os.path.exists(lib):
+            return None
+        with open(lib, "rb") as f:
+            blob = f.read()
+    metas = [{"name": ck.name, "symbol": ck.symbol, "num_args": ck.num_args,
+              "entries": ck.entries, "mlir": ck.source, "ll": ck.llvm} for ck in cks]
+    return blob, metas
+
+
+def _loaded_library(stem: str) -> str | None:
+    """Path of a library this process has mapped whose file name starts with ``stem``."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.rstrip("\n").split(" ", 5)[-1].strip()
+                if os.path.basename(path).startswith(stem):
+                    return path
+    except OSError:
+        pass
+    return None
+
+
+class _Library:
+    """A batch loaded from the disk cache: the library handle and the stored ``ll`` texts."""
+
+    def __init__(self, lib: ctypes.CDLL, llvm: dict[str, str]):
+        self.lib, self._llvm = lib, llvm
+
+    def llvm_text(self, symbol: str) -> str:
+        return self._llvm.get(symbol, "")
+
+
+def load_batch(path: str, metas: list[dict], items: list) -> list[CompiledKernel]:
+    """The kernels of ``items`` ((kernel, schedule) pairs) from the shared object
+    ``path`` (checked by the caller) and their stored ``metas``: the same entries
+    as :func:`compile_batch` made. Raises OSError/KeyError/AttributeError when the
+    library does not load or lacks a symbol."""
+    if any("range_omp" in m["entries"] for m in metas):
+        omp.runtime()  # torch's libgomp mapped first: the library's needed entry binds to it
+    lib = ctypes.CDLL(path)
+    batch = _Library(lib, {m["symbol"]: m["ll"] for m in metas})
+    out = []
+    for (k, sc), m in zip(items, metas):
+        entries = dict(m["entries"])
+        if "range_omp" in entries and omp.runtime() is None:
+            del entries["range_omp"]  # no OpenMP runtime here: Ember's pool runs the chunks
+        addr = {sym: ctypes.cast(getattr(lib, sym), ctypes.c_void_p).value
+                for sym in [m["symbol"], *entries.values()]}
+        if len(k.inputs) + len(k.outputs) != m["num_args"]:
+            raise KeyError(f"{m['symbol']}: {m['num_args']} arguments, kernel has another count")
+        out.append(_make_kernel(k, sc, m["mlir"], m["symbol"], entries, addr, batch))
+    return out
 
 
 def _append_address_table(module: ir.Module, symbols: list[str]) -> None:

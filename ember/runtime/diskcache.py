@@ -1,0 +1,215 @@
+"""The on-disk tier of the kernel cache (under the in-memory LRU of ``compiler.py``).
+
+Content-addressed: an entry's name is the SHA-256 of Ember's version and the
+memory cache's key (backend fingerprint with target and tool versions, opt
+level, schedule text, the kernel's name-free text). In ``<cache_dir>/kernels/``:
+
+* ``<hash>.json``, one per kernel: the full key (checked on load, so a hash
+  collision or a stale file is a miss), the SHA-256 of its binary, what the
+  backend needs to rebuild the kernel (symbols, ``mlir``/``ll`` texts), and a
+  checksum of all of that;
+* ``<sha256>.so``, one per compiled batch, named by the SHA-256 of its bytes.
+
+A load verifies the entry's checksum, then the binary's hash *before* the
+backend ``dlopen``s it; anything that does not verify is deleted and counted as
+a miss, so the kernel is compiled again and the entry rewritten. Writes go to a
+temporary file in the same folder, are fsynced and ``os.replace``d into place,
+so concurrent processes only ever see whole files (equal keys give equal
+contents, so the last writer wins harmlessly). A folder that cannot be written
+disables the disk tier for the process with one warning on the ``ember`` logger.
+
+Only backends that can export their code use it (``Backend.export_compiled``):
+the CPU (MLIR) backend stores shared objects; Triton kernels are not stored
+here (Triton keeps compiled binaries in its own cache, ``~/.triton/cache``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .. import __version__
+
+log = logging.getLogger("ember")
+
+FORMAT = 1
+SUBDIR = "kernels"
+
+
+@dataclass
+class Stats:
+    """This process's cache counters (``ember cache info``, tests)."""
+
+    memory_hits: int = 0
+    memory_misses: int = 0
+    disk_hits: int = 0
+    disk_misses: int = 0
+    disk_writes: int = 0
+    disk_corrupt: int = 0  # entries or binaries that failed verification (deleted)
+
+
+STATS = Stats()
+_lock = threading.Lock()
+_caches: dict[str, "DiskCache"] = {}
+
+
+def stats() -> dict[str, int]:
+    return asdict(STATS)
+
+
+def reset_stats() -> None:
+    for k in asdict(STATS):
+        setattr(STATS, k, 0)
+
+
+def for_dir(root: str | None) -> "DiskCache | None":
+    """The disk cache at ``root`` (one object per folder per process), or None when off."""
+    if root is None:
+        return None
+    with _lock:
+        if root not in _caches:
+            _caches[root] = DiskCache(root)
+        return _caches[root]
+
+
+def entry_name(key: str) -> str:
+    return hashlib.sha256(f"ember-{__version__}\n{key}".encode()).hexdigest()
+
+
+def _checksum(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class DiskCache:
+    """Entries under ``<root>/kernels``; see the module docstring for the format."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.dir = os.path.join(root, SUBDIR)
+        self.writable = True
+        self._warned = False
+
+    # -- reading -------------------------------------------------------------------------
+    def lookup(self, key: str) -> dict | None:
+        """The verified entry of ``key`` (``{"blob": sha256, "meta": ...}``), or None."""
+        path = os.path.join(self.dir, entry_name(key) + ".json")
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError:
+            return None
+        try:
+            entry = json.loads(raw)
+            body = {k: entry[k] for k in ("format", "ember", "key", "blob", "meta")}
+            ok = entry["checksum"] == _checksum(body)
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            self._discard(path, "entry fails its checksum")
+            return None
+        if body["format"] != FORMAT or body["ember"] != __version__ or body["key"] != key:
+            return None  # another key under this hash, or an older format: rewritten later
+        return body
+
+    def blob_path(self, digest: str) -> str | None:
+        """The path of binary ``digest`` once its bytes hash to that name, else None."""
+        path = os.path.join(self.dir, digest + ".so")
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != digest:
+            self._discard(path, "binary fails its checksum")
+            return None
+        return path
+
+    def _discard(self, path: str, why: str) -> None:
+        STATS.disk_corrupt += 1
+        log.warning("ember: disk cache: %s: %s; removed, the kernel is compiled again",
+                    path, why)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+    # -- writing -------------------------------------------------------------------------
+    def store(self, keys: list[str], blob: bytes, metas: list[dict]) -> None:
+        """Writes one binary and an entry per key pointing into it. Never raises."""
+        if not self.writable:
+            return
+        digest = hashlib.sha256(blob).hexdigest()
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            blob_file = os.path.join(self.dir, digest + ".so")
+            if not os.path.exists(blob_file):
+                self._write(blob_file, blob)
+            for key, meta in zip(keys, metas):
+                body = {"format": FORMAT, "ember": __version__, "key": key, "blob": digest,
+                        "meta": meta}
+                data = json.dumps({**body, "checksum": _checksum(body)}).encode()
+                self._write(os.path.join(self.dir, entry_name(key) + ".json"), data)
+                STATS.disk_writes += 1
+        except OSError as e:
+            self.writable = False
+            if not self._warned:
+                self._warned = True
+                log.warning("ember: the kernel cache folder %s is not writable (%s); compiled "
+                            "kernels are cached in memory only (EMBER_CACHE_DIR sets the "
+                            "folder, EMBER_CACHE_DIR=off disables the disk cache)",
+                            self.root, e.strerror or e)
+
+    def _write(self, path: str, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    # -- maintenance (``ember cache``) ---------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """``dir``, ``entries`` (kernels), ``binaries``, ``bytes`` (all files)."""
+        entries = binaries = size = 0
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            names = []
+        for name in names:
+            try:
+                size += os.path.getsize(os.path.join(self.dir, name))
+            except OSError:
+                continue
+            entries += name.endswith(".json") and not name.startswith(".")
+            binaries += name.endswith(".so") and not name.startswith(".")
+        return {"dir": self.dir, "entries": entries, "binaries": binaries, "bytes": size}
+
+    def clear(self) -> int:
+        """Deletes every file of the disk tier (other processes' temporary files too);
+        returns how many. Processes that loaded a binary keep running it."""
+        removed = 0
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return 0
+        for name in names:
+            if name.endswith((".json", ".so", ".part")):
+                try:
+                    os.unlink(os.path.join(self.dir, name))
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
