@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     from ..kernel import Kernel
     from ..schedule import Schedule
-    from .jit import CompiledKernel
+    from .native import CompiledKernel
 
 __all__ = ["LoweringError", "available", "compile_kernels"]
 
@@ -71,7 +71,7 @@ def _probe() -> tuple[bool, str]:
                   Instr("exp", (0,), "f32")),
             stores=(Store(0, 1, acc),),
         )
-        (ck,) = compile_kernels([k])
+        (ck,) = _probe_compile(k)
         x = (ctypes.c_float * 2)(0.0, 1.0)
         y = (ctypes.c_float * 2)()
         ck(ctypes.addressof(x), ctypes.addressof(y))
@@ -80,6 +80,21 @@ def _probe() -> tuple[bool, str]:
     except Exception as e:
         return False, f"MLIR JIT failed to initialize: {type(e).__name__}: {e}"
     return True, ""
+
+
+def _probe_compile(k: Kernel):
+    """The probe kernel through the compiler's caches: on a warm start it comes from
+    the disk cache (built earlier by the same MLIR and LLVM, whose versions are in
+    the key), so a process whose kernels are all stored never runs the JIT."""
+    from ...compiler import compile_kernels as cached
+    from ...config import Config, ConfigError
+    from ..backend import get_backend
+
+    try:
+        config = Config.from_env()
+    except ConfigError:  # reported where the configuration is read; probe without a cache
+        return compile_kernels([k])
+    return cached(get_backend("cpu"), [k], config)
 
 
 def compile_kernels(kernels: Sequence[Kernel], *, opt_level: int = 3,

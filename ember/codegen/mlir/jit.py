@@ -23,11 +23,11 @@ from mlir.dialects import llvm
 from mlir.execution_engine import ExecutionEngine
 from mlir.passmanager import PassManager
 
-from .. import backend as _backend
 from ..kernel import Kernel
 from . import LoweringError
 from . import omp
 from .builder import build_module
+from .native import CompiledKernel, _make_kernel
 
 # Order matters: math-to-llvm first (intrinsics, vectorizable), then libm for
 # what is left (log1p with approximate-log1p=false, erf). expm1 is emitted as a
@@ -98,114 +98,6 @@ class _Batch:
             return self._llvm.get(symbol, "")
 
 
-class _Artifacts(dict):
-    """``mlir`` as built; ``ll`` translated on first access (it costs a translation)."""
-
-    def __init__(self, ck: "CompiledKernel") -> None:
-        super().__init__(mlir=ck.source)
-        self._ck = ck
-
-    def __missing__(self, key: str) -> str:
-        if key != "ll":
-            raise KeyError(key)
-        self["ll"] = self._ck.llvm
-        return self["ll"]
-
-    def keys(self):  # noqa: D401  (both names, whether computed yet or not)
-        return ["mlir", "ll"]
-
-    def items(self):
-        return [(k, self[k]) for k in self.keys()]
-
-
-class CompiledKernel(_backend.CompiledKernel):
-    """A JIT-compiled kernel: ``ck(*ptrs)`` with input then output data pointers.
-
-    ``fn`` is the raw ctypes function (same arguments, one thread); calling it
-    directly skips one Python frame. A kernel scheduled with a parallel axis
-    also has ``range_fn`` (the same plus ``lo, hi`` bounds of that axis) and
-    ``chunks``, the bounds its calls split the axis into across threads
-    (:mod:`ember.runtime.threads`); ``pointer_entry()`` is then the threaded
-    callable.
-    """
-
-    def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
-                 batch: _Batch, range_addr: int | None = None,
-                 chunks: list[tuple[int, int]] | None = None,
-                 split: tuple[int, int, int] | None = None, omp_addr: int | None = None,
-                 entries: dict[str, str] | None = None):
-        self.name, self.source, self.symbol = name, source, symbol
-        self.num_args = num_args
-        # entry kind ("range", "range_omp", "partial", "finish") -> symbol; the disk
-        # cache stores them to find the same functions in a shared object
-        self.entries = dict(entries or {})
-        ptr, i64 = ctypes.c_void_p, ctypes.c_int64
-        self.fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args))(addr)
-        self.range_fn = None
-        self.chunks = chunks if (range_addr or split) and chunks and len(chunks) > 1 else None
-        self._entry = self.fn
-        if self.chunks and range_addr:
-            self.range_fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args), i64, i64)(range_addr)
-            self._entry = (omp.omp_entry(omp_addr, num_args, self.chunks) if omp_addr
-                           else _threaded(self.range_fn, self.chunks))
-        elif self.chunks and split:
-            partial_addr, finish_addr, nred = split
-            nargs = num_args + nred
-            partial = ctypes.CFUNCTYPE(None, *([ptr] * nargs), i64, i64, i64)(partial_addr)
-            finish = ctypes.CFUNCTYPE(None, *([ptr] * nargs), i64)(finish_addr)
-            self.range_fn = (partial, finish)
-            self._entry = _split(partial, finish, self.chunks, nred)
-        self._batch = batch
-        self.artifacts = _Artifacts(self)
-        self.split_reductions = split[2] if split else 0
-
-    def __call__(self, *ptrs: int) -> None:
-        self._entry(*ptrs)
-
-    def launch(self, args, stream=None) -> None:
-        self._entry(*[t.data_ptr() for t in args])
-
-    def pointer_entry(self):
-        return self._entry
-
-    @property
-    def llvm(self) -> str:
-        """LLVM IR of this kernel's function (with the libm declarations it
-        calls), as translated from the LLVM dialect and handed to the JIT,
-        i.e. before LLVM's own -O3 pipeline."""
-        return self._batch.llvm_text(self.symbol)
-
-    def __repr__(self) -> str:
-        return f"<CompiledKernel {self.name} ({self.num_args} args)>"
-
-
-def _threaded(range_fn, chunks):
-    from ...runtime.threads import run_chunks
-
-    def call(*ptrs: int) -> None:
-        run_chunks(range_fn, ptrs, chunks)
-
-    return call
-
-
-def _split(partial, finish, chunks, nred: int):
-    """Entry of a split reduction: partial accumulators per chunk on the pool
-    (into per-call scratch slots), then one combine + epilogue."""
-    from ...runtime.threads import run_chunks
-
-    bounds = [(lo, hi, i) for i, (lo, hi) in enumerate(chunks)]
-    nslots = len(chunks)
-    slots_t = ctypes.c_double * nslots  # 8 bytes, 8-aligned: any accumulator dtype
-
-    def call(*ptrs: int) -> None:
-        bufs = [slots_t() for _ in range(nred)]
-        args = (*ptrs, *(ctypes.addressof(b) for b in bufs))
-        run_chunks(partial, args, bounds)
-        finish(*args, nslots)
-
-    return call
-
-
 def _chunks(kernel: Kernel, schedule) -> list[tuple[int, int]] | None:
     from ...runtime.threads import split
     from .builder import _MAX_SLOTS, schedule_option
@@ -260,28 +152,16 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
         entries = dict(ex)
         if "range" in ex and f"{ex['range']}_omp" in by_symbol:
             entries["range_omp"] = f"{ex['range']}_omp"
-        out.append(_make_kernel(k, sc, src, sym, entries, by_symbol, batch))
+        out.append(_make_kernel(k, _chunks(k, sc), src, sym, entries, by_symbol, batch))
     return out
-
-
-def _make_kernel(k: Kernel, schedule, source: str, symbol: str, entries: dict[str, str],
-                 addr: dict[str, int], batch) -> CompiledKernel:
-    """The :class:`CompiledKernel` of ``k`` from its symbols' addresses (cold or warm)."""
-    return CompiledKernel(
-        k.name, source, symbol, addr[symbol], len(k.inputs) + len(k.outputs), batch,
-        range_addr=addr[entries["range"]] if "range" in entries else None,
-        omp_addr=addr[entries["range_omp"]] if "range_omp" in entries else None,
-        chunks=_chunks(k, schedule) if entries else None,
-        split=(addr[entries["partial"]], addr[entries["finish"]], len(k.reductions))
-        if "partial" in entries else None,
-        entries=entries)
 
 
 # -- the disk cache's side: a batch as a shared object, and back ------------------------
 
 def export_batch(cks: list[CompiledKernel]) -> tuple[bytes, list[dict]] | None:
     """The shared object holding ``cks``'s code (one JIT batch) and, per kernel,
-    what :func:`load_batch` needs: its symbols and its ``mlir``/``ll`` texts.
+    what ``native.load_batch`` needs: its symbols, thread chunks (a function of
+    kernel and schedule, both in the key) and its ``mlir``/``ll`` texts.
 
     The engine's object file (position-independent) is linked with ``ld -shared``;
     ``-Bsymbolic`` binds the kernels' calls to each other inside the library, and
@@ -313,7 +193,7 @@ def export_batch(cks: list[CompiledKernel]) -> tuple[bytes, list[dict]] | None:
         with open(lib, "rb") as f:
             blob = f.read()
     metas = [{"name": ck.name, "symbol": ck.symbol, "num_args": ck.num_args,
-              "entries": ck.entries, "mlir": ck.source, "ll": ck.llvm} for ck in cks]
+              "entries": ck.entries, "chunks": ck.chunks, "mlir": ck.source, "ll": ck.llvm} for ck in cks]
     return blob, metas
 
 
@@ -328,38 +208,6 @@ def _loaded_library(stem: str) -> str | None:
     except OSError:
         pass
     return None
-
-
-class _Library:
-    """A batch loaded from the disk cache: the library handle and the stored ``ll`` texts."""
-
-    def __init__(self, lib: ctypes.CDLL, llvm: dict[str, str]):
-        self.lib, self._llvm = lib, llvm
-
-    def llvm_text(self, symbol: str) -> str:
-        return self._llvm.get(symbol, "")
-
-
-def load_batch(path: str, metas: list[dict], items: list) -> list[CompiledKernel]:
-    """The kernels of ``items`` ((kernel, schedule) pairs) from the shared object
-    ``path`` (checked by the caller) and their stored ``metas``: the same entries
-    as :func:`compile_batch` made. Raises OSError/KeyError/AttributeError when the
-    library does not load or lacks a symbol."""
-    if any("range_omp" in m["entries"] for m in metas):
-        omp.runtime()  # torch's libgomp mapped first: the library's needed entry binds to it
-    lib = ctypes.CDLL(path)
-    batch = _Library(lib, {m["symbol"]: m["ll"] for m in metas})
-    out = []
-    for (k, sc), m in zip(items, metas):
-        entries = dict(m["entries"])
-        if "range_omp" in entries and omp.runtime() is None:
-            del entries["range_omp"]  # no OpenMP runtime here: Ember's pool runs the chunks
-        addr = {sym: ctypes.cast(getattr(lib, sym), ctypes.c_void_p).value
-                for sym in [m["symbol"], *entries.values()]}
-        if len(k.inputs) + len(k.outputs) != m["num_args"]:
-            raise KeyError(f"{m['symbol']}: {m['num_args']} arguments, kernel has another count")
-        out.append(_make_kernel(k, sc, m["mlir"], m["symbol"], entries, addr, batch))
-    return out
 
 
 def _append_address_table(module: ir.Module, symbols: list[str]) -> None:
