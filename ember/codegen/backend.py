@@ -102,11 +102,12 @@ class Backend:
         """Compiles a batch of kernels; one :class:`CompiledKernel` per item, in order."""
         raise NotImplementedError
 
-    def export_compiled(self, kernels: Sequence[CompiledKernel]
-                        ) -> tuple[bytes, list[dict]] | None:
-        """For the disk cache (``runtime/diskcache.py``): one binary holding the code of
-        ``kernels`` (one :meth:`compile` result) and, per kernel, JSON-able data that
-        :meth:`load_compiled` needs. None (the default): not stored on disk."""
+    def export_compiled(self, kernels: Sequence[CompiledKernel]):
+        """For the disk cache (``runtime/diskcache.py``): ``(binary, metas)``, one binary
+        holding the code of ``kernels`` (one :meth:`compile` result; bytes, or a
+        callable returning bytes or None that the cache runs off the compile path)
+        and, per kernel, JSON-able data that :meth:`load_compiled` needs. None (the
+        default): not stored on disk."""
         return None
 
     def load_compiled(self, path: str, metas: Sequence[dict],

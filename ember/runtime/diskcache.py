@@ -15,8 +15,12 @@ backend ``dlopen``s it; anything that does not verify is deleted and counted as
 a miss, so the kernel is compiled again and the entry rewritten. Writes go to a
 temporary file in the same folder, are fsynced and ``os.replace``d into place,
 so concurrent processes only ever see whole files (equal keys give equal
-contents, so the last writer wins harmlessly). A folder that cannot be written
-disables the disk tier for the process with one warning on the ``ember`` logger.
+contents, so the last writer wins harmlessly); a file is never changed in place
+(a process may have the binary mapped). The writes run on a background thread
+(an fsync costs milliseconds per file; the kernels are already usable from
+memory); a lookup of a key still queued waits for it, and pending writes are
+finished at exit. A folder that cannot be written disables the disk tier for
+the process with one warning on the ``ember`` logger.
 
 Only backends that can export their code use it (``Backend.export_compiled``):
 the CPU (MLIR) backend stores shared objects; Triton kernels are not stored
@@ -28,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import atexit
 import os
 import tempfile
 import threading
@@ -78,6 +83,26 @@ def for_dir(root: str | None) -> "DiskCache | None":
         return _caches[root]
 
 
+def flush_all(timeout: float | None = None) -> None:
+    """Waits for every cache's queued writes (at exit, and in tests)."""
+    for cache in list(_caches.values()):
+        cache.flush(timeout)
+
+
+def _after_fork_in_child() -> None:
+    # the writer thread does not exist in a forked child, and its lock may have
+    # been held: start over (the parent writes what it had queued)
+    global _lock
+    _lock = threading.Lock()
+    for cache in _caches.values():
+        cache._init_writer()
+
+
+atexit.register(flush_all, 60.0)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def entry_name(key: str) -> str:
     return hashlib.sha256(f"ember-{__version__}\n{key}".encode()).hexdigest()
 
@@ -94,10 +119,18 @@ class DiskCache:
         self.dir = os.path.join(root, SUBDIR)
         self.writable = True
         self._warned = False
+        self._init_writer()
+
+    def _init_writer(self) -> None:
+        self._jobs: list[tuple[list[str], Any, list[dict]]] = []
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
 
     # -- reading -------------------------------------------------------------------------
     def lookup(self, key: str) -> dict | None:
         """The verified entry of ``key`` (``{"blob": sha256, "meta": ...}``), or None."""
+        if self._jobs and any(key in job[0] for job in list(self._jobs)):
+            self.flush()  # still being written (after the memory tier dropped it)
         path = os.path.join(self.dir, entry_name(key) + ".json")
         try:
             with open(path, "rb") as f:
@@ -140,10 +173,51 @@ class DiskCache:
             pass
 
     # -- writing -------------------------------------------------------------------------
-    def store(self, keys: list[str], blob: bytes, metas: list[dict]) -> None:
+    def store(self, keys: list[str], blob, metas: list[dict]) -> None:
+        """Queues one binary and an entry per key pointing into it for the writer thread.
+
+        ``blob``: the binary's bytes, or a callable returning them (or None: nothing
+        is stored), run on the writer thread (the CPU backend links there)."""
+        if not self.writable:
+            return
+        with self._cv:
+            self._jobs.append((list(keys), blob, metas))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._writer, daemon=True,
+                                                 name="ember-diskcache-writer")
+                self._thread.start()
+            self._cv.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Waits until the queued writes are on disk; False on timeout."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._jobs, timeout)
+
+    def _writer(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: bool(self._jobs))
+                keys, blob, metas = self._jobs[0]
+            try:
+                self._store_now(keys, blob, metas)
+            finally:
+                with self._cv:
+                    self._jobs.pop(0)
+                    self._cv.notify_all()
+
+    def _store_now(self, keys: list[str], blob, metas: list[dict]) -> None:
         """Writes one binary and an entry per key pointing into it. Never raises."""
         if not self.writable:
             return
+        if callable(blob):
+            try:
+                blob = blob()
+            except Exception as e:  # noqa: BLE001  (not stored; the kernels still work)
+                log.warning("ember: disk cache: could not make the binary (%s: %s)",
+                            type(e).__name__, e)
+                return
+            if blob is None:
+                return
         digest = hashlib.sha256(blob).hexdigest()
         try:
             os.makedirs(self.dir, exist_ok=True)
@@ -156,14 +230,14 @@ class DiskCache:
                 data = json.dumps({**body, "checksum": _checksum(body)}).encode()
                 self._write(os.path.join(self.dir, entry_name(key) + ".json"), data)
                 STATS.disk_writes += 1
-        except OSError as e:
+        except Exception as e:  # noqa: BLE001  (OSError; or meta that is not JSON)
             self.writable = False
             if not self._warned:
                 self._warned = True
                 log.warning("ember: the kernel cache folder %s is not writable (%s); compiled "
                             "kernels are cached in memory only (EMBER_CACHE_DIR sets the "
                             "folder, EMBER_CACHE_DIR=off disables the disk cache)",
-                            self.root, e.strerror or e)
+                            self.root, getattr(e, "strerror", None) or e)
 
     def _write(self, path: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".part")
@@ -183,6 +257,7 @@ class DiskCache:
     # -- maintenance (``ember cache``) ---------------------------------------------------
     def info(self) -> dict[str, Any]:
         """``dir``, ``entries`` (kernels), ``binaries``, ``bytes`` (all files)."""
+        self.flush()
         entries = binaries = size = 0
         try:
             names = os.listdir(self.dir)
@@ -200,6 +275,7 @@ class DiskCache:
     def clear(self) -> int:
         """Deletes every file of the disk tier (other processes' temporary files too);
         returns how many. Processes that loaded a binary keep running it."""
+        self.flush()
         removed = 0
         try:
             names = os.listdir(self.dir)

@@ -11,6 +11,8 @@ through a per-kernel ``ctypes.CFUNCTYPE``.
 from __future__ import annotations
 
 import ctypes
+import functools
+import logging
 import os
 import re
 import shutil
@@ -48,6 +50,8 @@ PIPELINE = ",".join([
     # drops the dead memref descriptors; keeps `ck.llvm` readable
     "canonicalize",
 ])
+
+log = logging.getLogger("ember")
 
 _ADDRS = "__ember_addrs"
 _state: dict = {}
@@ -158,16 +162,18 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
 
 # -- the disk cache's side: a batch as a shared object, and back ------------------------
 
-def export_batch(cks: list[CompiledKernel]) -> tuple[bytes, list[dict]] | None:
-    """The shared object holding ``cks``'s code (one JIT batch) and, per kernel,
-    what ``native.load_batch`` needs: its symbols, thread chunks (a function of
-    kernel and schedule, both in the key) and its ``mlir``/``ll`` texts.
+def export_batch(cks: list[CompiledKernel]):
+    """For the disk cache: ``(link, metas)``. ``link()`` returns the bytes of a shared
+    object holding ``cks``'s code (one JIT batch), or None when linking failed;
+    the disk cache calls it on its writer thread. ``metas``, per kernel, is what
+    ``native.load_batch`` needs: its symbols, thread chunks (a function of kernel
+    and schedule, both in the key) and its ``mlir``/``ll`` texts.
 
     The engine's object file (position-independent) is linked with ``ld -shared``;
     ``-Bsymbolic`` binds the kernels' calls to each other inside the library, and
     libm (and torch's libgomp for OpenMP entries) are recorded as needed libraries
     so that ``dlopen`` resolves them. None when this cannot be done here (no
-    ``ld``, several batches, a link error): the kernels are then cached in memory only.
+    ``ld``, several batches): the kernels are then cached in memory only.
     """
     batches = {id(ck._batch): ck._batch for ck in cks}
     ld = shutil.which("ld")
@@ -182,21 +188,35 @@ def export_batch(cks: list[CompiledKernel]) -> tuple[bytes, list[dict]] | None:
         if gomp is None:
             return None
         libs += [gomp[0], "-rpath", os.path.dirname(gomp[0])]
-    with tempfile.TemporaryDirectory(prefix="ember-link-") as tmp:
-        obj, lib = os.path.join(tmp, "k.o"), os.path.join(tmp, "k.so")
+    metas = [{"name": ck.name, "symbol": ck.symbol, "num_args": ck.num_args,
+              "entries": ck.entries, "chunks": ck.chunks, "mlir": ck.source, "ll": ck.llvm}
+             for ck in cks]
+    tmp = tempfile.mkdtemp(prefix="ember-link-")
+    obj, lib = os.path.join(tmp, "k.o"), os.path.join(tmp, "k.so")
+    try:
         with batch.lock:
             batch.engine.dump_to_object_file(obj)
-        r = subprocess.run([ld, "-shared", "-Bsymbolic", "-o", lib, obj, *libs],
-                           capture_output=True, text=True)
-        if r.returncode != 0 or not os.path.exists(lib):
-            return None
-        with open(lib, "rb") as f:
-            blob = f.read()
-    metas = [{"name": ck.name, "symbol": ck.symbol, "num_args": ck.num_args,
-              "entries": ck.entries, "chunks": ck.chunks, "mlir": ck.source, "ll": ck.llvm} for ck in cks]
-    return blob, metas
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    def link() -> bytes | None:
+        try:
+            r = subprocess.run([ld, "-shared", "-Bsymbolic", "-o", lib, obj, *libs],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(lib):
+                log.warning("ember: disk cache: linking kernels %s failed: %s",
+                            ", ".join(ck.name for ck in cks), r.stderr.strip()[:500])
+                return None
+            with open(lib, "rb") as f:
+                return f.read()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    return link, metas
 
 
+@functools.lru_cache(maxsize=None)
 def _loaded_library(stem: str) -> str | None:
     """Path of a library this process has mapped whose file name starts with ``stem``."""
     try:
