@@ -36,17 +36,20 @@ _AVAILABLE: tuple[bool, str] | None = None
 # The bindings share one MLIR context across batches (creating one costs a few
 # ms of dialect registration) and an MLIR context is not thread-safe.
 _LOCK = threading.RLock()
+_PROBE_LOCK = threading.Lock()
 
 
 def available() -> tuple[bool, str]:
     """Whether this backend can run here: ``(True, "")`` or ``(False, reason)``.
 
-    Imports the bindings and JIT-compiles a trivial kernel once (the result is
-    cached). Never raises.
+    Imports the bindings and JIT-compiles a trivial kernel once, or loads it from
+    the disk cache (the result is cached). Never raises.
     """
     global _AVAILABLE
     if _AVAILABLE is None:
-        with _LOCK:
+        # not _LOCK: the probe takes the compiler's cache lock, and compiles take
+        # that lock before _LOCK
+        with _PROBE_LOCK:
             if _AVAILABLE is None:
                 _AVAILABLE = _probe()
     return _AVAILABLE

@@ -36,18 +36,20 @@ class _Artifacts(dict):
 
 
 class CompiledKernel(_backend.CompiledKernel):
-    """A JIT-compiled kernel: ``ck(*ptrs)`` with input then output data pointers.
+    """A compiled kernel (JIT, or loaded from the disk cache): ``ck(*ptrs)`` with
+    input then output data pointers.
 
     ``fn`` is the raw ctypes function (same arguments, one thread); calling it
     directly skips one Python frame. A kernel scheduled with a parallel axis
     also has ``range_fn`` (the same plus ``lo, hi`` bounds of that axis) and
     ``chunks``, the bounds its calls split the axis into across threads
     (:mod:`ember.runtime.threads`); ``pointer_entry()`` is then the threaded
-    callable.
+    callable. ``batch`` keeps the code alive and gives the ``ll`` text
+    (``jit._Batch``: the engine and module; :class:`_Library`: a loaded ``.so``).
     """
 
     def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
-                 batch: _Batch, range_addr: int | None = None,
+                 batch, range_addr: int | None = None,
                  chunks: list[tuple[int, int]] | None = None,
                  split: tuple[int, int, int] | None = None, omp_addr: int | None = None,
                  entries: dict[str, str] | None = None):
@@ -74,7 +76,6 @@ class CompiledKernel(_backend.CompiledKernel):
             self._entry = _split(partial, finish, self.chunks, nred)
         self._batch = batch
         self.artifacts = _Artifacts(self)
-        self.split_reductions = split[2] if split else 0
 
     def __call__(self, *ptrs: int) -> None:
         self._entry(*ptrs)
@@ -149,7 +150,7 @@ class _Library:
 def load_batch(path: str, metas: list[dict], items: list) -> list[CompiledKernel]:
     """The kernels of ``items`` ((kernel, schedule) pairs) from the shared object
     ``path`` (checked by the caller) and their stored ``metas``: the same entries
-    as :func:`compile_batch` made. Raises OSError/KeyError/AttributeError when the
+    as ``jit.compile_batch`` made. The library stays loaded for the process's life. Raises OSError/KeyError/AttributeError when the
     library does not load or lacks a symbol."""
     if any("range_omp" in m["entries"] for m in metas):
         omp.runtime()  # torch's libgomp mapped first: the library's needed entry binds to it
