@@ -36,6 +36,7 @@ import atexit
 import os
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -273,19 +274,24 @@ class DiskCache:
         return {"dir": self.dir, "entries": entries, "binaries": binaries, "bytes": size}
 
     def clear(self) -> int:
-        """Deletes every file of the disk tier (other processes' temporary files too);
-        returns how many. Processes that loaded a binary keep running it."""
+        """Deletes every entry and binary, and temporary files older than an hour (left
+        by killed processes; younger ones may be another process's write in
+        progress); returns how many. Processes that loaded a binary keep running it."""
         self.flush()
         removed = 0
         try:
             names = os.listdir(self.dir)
         except OSError:
             return 0
+        now = time.time()
         for name in names:
-            if name.endswith((".json", ".so", ".part")):
-                try:
-                    os.unlink(os.path.join(self.dir, name))
+            path = os.path.join(self.dir, name)
+            try:
+                if name.endswith(".part") and now - os.path.getmtime(path) < 3600:
+                    continue
+                if name.endswith((".json", ".so", ".part")):
+                    os.unlink(path)
                     removed += 1
-                except OSError:
-                    pass
+            except OSError:
+                pass
         return removed

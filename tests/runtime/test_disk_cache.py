@@ -251,3 +251,29 @@ def test_cli_cache_info_and_clear(tmp_path, inputs, monkeypatch, capsys):
     monkeypatch.setenv("EMBER_CACHE_DIR", "off")
     assert cli.main(["cache", "info"]) == 0
     assert "off" in capsys.readouterr().out
+
+
+def test_a_binary_that_does_not_load_is_a_miss(tmp_path, inputs, caplog):
+    """Entries that verify but name a binary dlopen rejects (another platform's, say):
+    a warning, a fresh compile, and the entries rewritten."""
+    import hashlib
+
+    cache = str(tmp_path / "c")
+    assert set(compile_run(cache, *inputs)) == {"compiled"}
+    diskcache.flush_all()
+    junk = b"\x7fELF not really a shared object" * 10
+    digest = hashlib.sha256(junk).hexdigest()
+    with open(os.path.join(cache, "kernels", digest + ".so"), "wb") as f:
+        f.write(junk)
+    for path in entry_files(cache, ".json"):
+        entry = json.loads(open(path).read())
+        body = {k: entry[k] for k in ("format", "ember", "key", "blob", "meta")}
+        body["blob"] = digest
+        body["checksum"] = diskcache._checksum({k: v for k, v in body.items()})
+        with open(path + ".new", "w") as f:
+            f.write(json.dumps(body))
+        os.replace(path + ".new", path)
+    with caplog.at_level(logging.WARNING, logger="ember"):
+        assert set(compile_run(cache, *inputs)) == {"compiled"}
+    assert "did not load" in caplog.text
+    assert set(compile_run(cache, *inputs)) == {"disk"}
