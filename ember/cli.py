@@ -6,6 +6,7 @@
     ember ops                    list the IR op table and the ATen ops Ember imports
     ember fuzz [--count N] [--seed S]  random programs compiled and compared with eager
     ember conformance [--ops S]  OpInfo entries compiled and checked against eager
+    ember cache info|clear       the on-disk kernel cache: where, how big; empty it
     ember version
 
 Only what a command needs is imported, so ``ember --help`` does not load torch.
@@ -83,6 +84,34 @@ def _fuzz(count: int, seed: int, max_ops: int) -> int:
     return 0
 
 
+def _cache(action: str) -> int:
+    from .config import Config, ConfigError
+    from .runtime import diskcache
+
+    try:
+        root = Config.from_env().cache_dir
+    except ConfigError as e:
+        print(f"ember cache: {e}", file=sys.stderr)
+        return 2
+    disk = diskcache.for_dir(root)
+    if disk is None:
+        print("disk cache: off (EMBER_CACHE_DIR=off)")
+        return 0
+    if action == "clear":
+        print(f"removed {disk.clear()} file(s) from {disk.dir}")
+        return 0
+    info = disk.info()
+    print(f"dir: {info['dir']}")
+    print(f"entries: {info['entries']} kernel(s) in {info['binaries']} shared object(s)")
+    print(f"bytes: {info['bytes']}")
+    # this process's counters: a fresh `ember cache info` has compiled nothing
+    st = diskcache.stats()
+    print(f"this process: memory {st['memory_hits']} hit(s) / {st['memory_misses']} miss(es), "
+          f"disk {st['disk_hits']} hit(s) / {st['disk_misses']} miss(es), "
+          f"{st['disk_writes']} write(s), {st['disk_corrupt']} corrupt")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     p = argparse.ArgumentParser(prog="ember", description="Ember deep-learning compiler")
@@ -100,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     fz.add_argument("--max-ops", type=int, default=12)
     sub.add_parser("conformance", help="op_db entries through Ember vs eager (see --help)",
                    add_help=False)
+    ca = sub.add_parser("cache", help="the on-disk kernel cache (EMBER_CACHE_DIR)")
+    ca.add_argument("action", choices=("info", "clear"))
     sub.add_parser("version", help="print the version")
     args, rest = p.parse_known_args(argv)
     if rest and args.cmd not in ("demo", "bench", "conformance"):  # only these pass options through
@@ -126,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         return _ops()
     if args.cmd == "fuzz":
         return _fuzz(args.count, args.seed, args.max_ops)
+    if args.cmd == "cache":
+        return _cache(args.action)
     from . import __version__
 
     print(__version__)

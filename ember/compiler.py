@@ -30,6 +30,7 @@ from .ir.ops import InputRef, Kind, get_op
 from .ir.printer import print_graph
 from .passes import PassContext, PassManager
 from .report import GraphInfo, KernelInfo
+from .runtime import diskcache
 from .runtime.executor import CompiledGraph, StepInfo, call_step, kernel_step
 from .runtime.plan import StepSpec, plan_buffers
 
@@ -44,45 +45,102 @@ CACHE_ENTRIES = 1024
 
 
 def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config,
-                    parametric: bool = False) -> list[Any]:
+                    parametric: bool = False, origins: list[str] | None = None) -> list[Any]:
     """Compiles kernels with ``backend``, reusing cached ones.
 
     The cache key is the backend's fingerprint, the opt level, the schedule and
     the kernel's name-free text: equal kernels under different names compile once.
-    ``parametric`` (graphs with symbolic sizes, on a backend that can): each kernel
-    compiles as its size-parametric template (``codegen/params.py``), which every
-    size of the graph shares, and is bound to its own sizes.
+    Two tiers: an LRU in memory, then the disk cache at ``config.cache_dir``
+    (``runtime/diskcache.py``; backends that can export their code).
+
+    Args:
+        parametric: (graphs with symbolic sizes, on a backend that can) each kernel
+            compiles as its size-parametric template (``codegen/params.py``), which
+            every size of the graph shares, and is bound to its own sizes.
+        origins: when given, gets one entry per kernel: "memory", "disk" or
+            "compiled" (where this call found it).
     """
     kernels = [collapse_axes(k) for k in kernels]  # shared rewrite: fewer, longer axes
     items = [(k, backend.schedule(k)) for k in kernels]
     if parametric and backend.parametric:
         pairs = [parametrize(k) for k in kernels]
         templates = _compile_items(backend, [(t, s) for (t, _), (_, s) in zip(pairs, items)],
-                                   config)
+                                   config, origins)
         return [ck.bind(k, s, values) if values else ck
                 for ck, (_, values), (k, s) in zip(templates, pairs, items)]
-    return _compile_items(backend, items, config)
+    return _compile_items(backend, items, config, origins)
 
 
-def _compile_items(backend: Backend, items: list, config: Config) -> list[Any]:
+def _compile_items(backend: Backend, items: list, config: Config,
+                   origins: list[str] | None) -> list[Any]:
     prefix = f"{backend.fingerprint()}/O{config.opt_level}"
     keys = [f"{prefix}\n{s.text()}\n{k.text(named=False)}" for k, s in items]
     with _cache_lock:
         # Kernels with equal text in one batch compile once.
         todo = {key: item for item, key in zip(items, keys) if key not in _cache}
+        found = {key: "memory" for key in keys if key not in todo}
+        diskcache.STATS.memory_hits += len(keys) - len(todo)
+        diskcache.STATS.memory_misses += len(todo)
+        # only backends that can export their code use the disk tier (not Triton)
+        stores = type(backend).export_compiled is not Backend.export_compiled
+        disk = diskcache.for_dir(config.cache_dir) if todo and stores else None
+        if disk is not None:
+            loaded = _load_from_disk(disk, backend, todo)
+            _cache.update(loaded)
+            found.update(dict.fromkeys(loaded, "disk"))
+            todo = {key: item for key, item in todo.items() if key not in loaded}
         if todo:
             built = backend.compile(list(todo.values()), opt_level=config.opt_level)
             _cache.update(zip(todo, built))
+            found.update(dict.fromkeys(todo, "compiled"))
+            if disk is not None and disk.writable:
+                try:
+                    exported = backend.export_compiled(built)
+                except Exception as e:  # noqa: BLE001  (the kernels work; only not stored)
+                    log.warning("ember: disk cache: could not export kernels (%s: %s)",
+                                type(e).__name__, e)
+                    exported = None
+                if exported is not None:
+                    disk.store(list(todo), *exported)
         out = []
         for key in keys:
             _cache.move_to_end(key)
             out.append(_cache[key])
         while len(_cache) > CACHE_ENTRIES:
             _cache.popitem(last=False)
+        if origins is not None:
+            origins.extend(found[key] for key in keys)
         return out
 
 
+def _load_from_disk(disk: "diskcache.DiskCache", backend: Backend,
+                    todo: dict[str, tuple[Kernel, Any]]) -> dict[str, Any]:
+    """The kernels of ``todo`` that the disk cache holds (verified), by key."""
+    by_blob: dict[str, list[tuple[str, dict]]] = {}
+    for key in todo:
+        entry = disk.lookup(key)
+        if entry is not None:
+            by_blob.setdefault(entry["blob"], []).append((key, entry["meta"]))
+    loaded: dict[str, Any] = {}
+    for digest, group in by_blob.items():
+        path = disk.blob_path(digest)  # checked before the backend loads it
+        if path is None:
+            continue
+        try:
+            cks = backend.load_compiled(path, [m for _, m in group],
+                                        [todo[key] for key, _ in group])
+        except Exception as e:  # noqa: BLE001  (a bad entry is a miss, never an error)
+            log.warning("ember: disk cache: %s did not load (%s: %s); compiling again",
+                        path, type(e).__name__, e)
+            continue
+        loaded.update(zip((key for key, _ in group), cks))
+    diskcache.STATS.disk_hits += len(loaded)
+    diskcache.STATS.disk_misses += len(todo) - len(loaded)
+    return loaded
+
+
 def clear_cache() -> None:
+    """Empties the in-memory tier (``ember cache clear`` empties the disk tier)."""
     with _cache_lock:
         _cache.clear()
 
@@ -218,13 +276,16 @@ class _Builder:
     def _compile_kernels(self, lowered: list[list[Kernel]]) -> list[list[Any]]:
         flat = [k for ks in lowered for k in ks]
         b = self.backend
-        compiled = (iter(compile_kernels(b, flat, self.config, self.parametric)) if flat
-                    else iter(()))
+        origins: list[str] = []
+        compiled = (iter(compile_kernels(b, flat, self.config, self.parametric, origins))
+                    if flat else iter(()))
+        origin = iter(origins)
         out = []
         for ks in lowered:
             fns = [next(compiled) for _ in ks]
             for k, ck in zip(ks, fns):
-                self.info.kernels.append(KernelInfo(b.name, k.name, ck.artifacts, self.g.name))
+                self.info.kernels.append(KernelInfo(b.name, k.name, ck.artifacts, self.g.name,
+                                                    origin=next(origin)))
                 if self.dump:
                     self.dump(f"kernels/{k.name}.kernel", k.text() + "\n")
                     for art, suffix in b.artifact_suffixes.items():

@@ -19,11 +19,20 @@ OPT_LEVELS = (0, 1, 2, 3)  # LLVM's; anything else aborts the process inside LLV
 ENV_VARS = {
     "backend": "EMBER_BACKEND", "dump_dir": "EMBER_DUMP_DIR", "debug": "EMBER_DEBUG",
     "fallback_ops": "EMBER_FALLBACK_OPS", "opt_level": "EMBER_OPT_LEVEL",
-    "pipeline": "EMBER_PIPELINE", "strict": "EMBER_STRICT",
+    "pipeline": "EMBER_PIPELINE", "strict": "EMBER_STRICT", "cache_dir": "EMBER_CACHE_DIR",
 }
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
+CACHE_OFF = ("off", "none", "0", "false", "no")  # EMBER_CACHE_DIR values that disable it
+
+
+def default_cache_dir() -> str:
+    """The user's cache folder for Ember: ``$XDG_CACHE_HOME/ember``, else ``~/.cache/ember``."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not base or not os.path.isabs(base):  # the XDG spec: relative paths are ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "ember")
 
 
 class ConfigError(ValueError):
@@ -46,6 +55,9 @@ class Config:
         pipeline: the pass pipeline name (``EMBER_PIPELINE``).
         strict: raise compile errors instead of running the graph eagerly
             (``EMBER_STRICT=1``; the test suite runs this way).
+        cache_dir: the folder of the on-disk kernel cache (``EMBER_CACHE_DIR``;
+            default :func:`default_cache_dir`); None, or ``"off"`` in the variable,
+            disables it (kernels are then cached in memory only).
     """
 
     backend: str = "auto"
@@ -55,6 +67,7 @@ class Config:
     opt_level: int = 3
     pipeline: str = "default"
     strict: bool = False
+    cache_dir: str | None = field(default_factory=default_cache_dir)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -132,6 +145,15 @@ def _check_dump_dir(name: str, v: Any) -> str | None:
     return os.fspath(v) or None
 
 
+def _check_cache_dir(name: str, v: Any) -> str | None:
+    if v is None or (isinstance(v, str) and v.strip().lower() in CACHE_OFF):
+        return None
+    if not isinstance(v, (str, os.PathLike)) or not os.fspath(v).strip():
+        raise ConfigError(f"{name}: expected a directory path (str or os.PathLike), None or "
+                          f"'off', got {type(v).__name__} {v!r}")
+    return os.path.abspath(os.path.expanduser(os.fspath(v)))
+
+
 def _check_bool(name: str, v: Any) -> bool:
     if not isinstance(v, bool):
         raise ConfigError(f"{name}: expected True or False, got {type(v).__name__} {v!r}")
@@ -170,7 +192,7 @@ def _check_pipeline(name: str, v: Any) -> str:
 
 _CHECKS = {"backend": _check_backend, "dump_dir": _check_dump_dir, "debug": _check_bool,
            "fallback_ops": _check_fallback_ops, "opt_level": _check_opt_level,
-           "pipeline": _check_pipeline, "strict": _check_bool}
+           "pipeline": _check_pipeline, "strict": _check_bool, "cache_dir": _check_cache_dir}
 
 
 def forceable_ops() -> frozenset[str]:

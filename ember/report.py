@@ -12,12 +12,16 @@ class KernelInfo:
 
     ``artifacts`` maps names to texts: "mlir" and "ll" (CPU), "triton" and "ptx"
     (Triton). ``source`` is the first of them (the code as generated).
+    ``origin`` says where this compilation got it: "compiled" (fresh), "memory"
+    (the in-process cache) or "disk" (the on-disk cache; the artifacts are then
+    the texts stored with it).
     """
 
     backend: str
     name: str
     artifacts: Any = field(default_factory=dict, repr=False)
     graph: str = ""
+    origin: str = "compiled"
 
     @property
     def source(self) -> str:
@@ -140,6 +144,8 @@ class Report:
                 lines.append(f"  not fused: {prod} into {cons}: {why}")
             for kind, name in g.steps:
                 lines.append(f"  step {kind:8s} {name}")
+            for k in g.kernels:
+                lines.append(f"  kernel {k.name} ({k.backend}): {k.origin}")
             if g.dump_dir:
                 lines.append(f"  dumps: {g.dump_dir}")
             if g.final_ir:

@@ -107,6 +107,20 @@ class Backend:
         """Compiles a batch of kernels; one :class:`CompiledKernel` per item, in order."""
         raise NotImplementedError
 
+    def export_compiled(self, kernels: Sequence[CompiledKernel]):
+        """For the disk cache (``runtime/diskcache.py``): ``(binary, metas)``, one binary
+        holding the code of ``kernels`` (one :meth:`compile` result; bytes, or a
+        callable returning bytes or None that the cache runs off the compile path)
+        and, per kernel, JSON-able data that :meth:`load_compiled` needs. None (the
+        default): not stored on disk."""
+        return None
+
+    def load_compiled(self, path: str, metas: Sequence[dict],
+                      items: Sequence[tuple[Kernel, Schedule]]) -> list[CompiledKernel]:
+        """The kernels of ``items`` from a binary :meth:`export_compiled` made (at
+        ``path``, its checksum already verified) and its data; raises on any failure."""
+        raise NotImplementedError
+
     def library_kernel(self, name: str, op: str, attrs: dict,
                        inputs: Sequence[tuple[tuple[int, ...], str, tuple[int, ...]]]
                        ) -> CompiledKernel | None:

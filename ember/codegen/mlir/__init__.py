@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # pragma: no cover
     from ..kernel import Kernel
     from ..schedule import Schedule
-    from .jit import CompiledKernel
+    from .native import CompiledKernel
 
 __all__ = ["LoweringError", "available", "compile_kernels"]
 
@@ -36,17 +36,20 @@ _AVAILABLE: tuple[bool, str] | None = None
 # The bindings share one MLIR context across batches (creating one costs a few
 # ms of dialect registration) and an MLIR context is not thread-safe.
 _LOCK = threading.RLock()
+_PROBE_LOCK = threading.Lock()
 
 
 def available() -> tuple[bool, str]:
     """Whether this backend can run here: ``(True, "")`` or ``(False, reason)``.
 
-    Imports the bindings and JIT-compiles a trivial kernel once (the result is
-    cached). Never raises.
+    Imports the bindings and JIT-compiles a trivial kernel once, or loads it from
+    the disk cache (the result is cached). Never raises.
     """
     global _AVAILABLE
     if _AVAILABLE is None:
-        with _LOCK:
+        # not _LOCK: the probe takes the compiler's cache lock, and compiles take
+        # that lock before _LOCK
+        with _PROBE_LOCK:
             if _AVAILABLE is None:
                 _AVAILABLE = _probe()
     return _AVAILABLE
@@ -71,7 +74,7 @@ def _probe() -> tuple[bool, str]:
                   Instr("exp", (0,), "f32")),
             stores=(Store(0, 1, acc),),
         )
-        (ck,) = compile_kernels([k])
+        (ck,) = _probe_compile(k)
         x = (ctypes.c_float * 2)(0.0, 1.0)
         y = (ctypes.c_float * 2)()
         ck(ctypes.addressof(x), ctypes.addressof(y))
@@ -80,6 +83,21 @@ def _probe() -> tuple[bool, str]:
     except Exception as e:
         return False, f"MLIR JIT failed to initialize: {type(e).__name__}: {e}"
     return True, ""
+
+
+def _probe_compile(k: Kernel):
+    """The probe kernel through the compiler's caches: on a warm start it comes from
+    the disk cache (built earlier by the same MLIR and LLVM, whose versions are in
+    the key), so a process whose kernels are all stored never runs the JIT."""
+    from ...compiler import compile_kernels as cached
+    from ...config import Config, ConfigError
+    from ..backend import get_backend
+
+    try:
+        config = Config.from_env()
+    except ConfigError:  # reported where the configuration is read; probe without a cache
+        return compile_kernels([k])
+    return cached(get_backend("cpu"), [k], config)
 
 
 def compile_kernels(kernels: Sequence[Kernel], *, opt_level: int = 3,

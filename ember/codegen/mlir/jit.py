@@ -11,8 +11,13 @@ through a per-kernel ``ctypes.CFUNCTYPE``.
 from __future__ import annotations
 
 import ctypes
+import functools
+import logging
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
 
 from mlir import ir
@@ -20,11 +25,11 @@ from mlir.dialects import llvm
 from mlir.execution_engine import ExecutionEngine
 from mlir.passmanager import PassManager
 
-from .. import backend as _backend
 from ..kernel import Kernel
 from . import LoweringError
 from . import omp
 from .builder import build_module
+from .native import CompiledKernel, _make_kernel, chunks_of, num_args
 
 # Order matters: math-to-llvm first (intrinsics, vectorizable), then libm for
 # what is left (log1p with approximate-log1p=false, erf). expm1 is emitted as a
@@ -45,6 +50,8 @@ PIPELINE = ",".join([
     # drops the dead memref descriptors; keeps `ck.llvm` readable
     "canonicalize",
 ])
+
+log = logging.getLogger("ember")
 
 _ADDRS = "__ember_addrs"
 _state: dict = {}
@@ -76,6 +83,8 @@ def _context() -> tuple[ir.Context, PassManager]:
 class _Batch:
     """Keeps the engine (the code) and the lowered module (for ``llvm``) alive."""
 
+    uses_omp = False  # some kernel has a `_range_omp` entry (calls into libgomp)
+
     def __init__(self, module: ir.Module, engine: ExecutionEngine, lock: threading.RLock):
         self.module, self.engine, self.lock = module, engine, lock
         self._llvm: dict[str, str] | None = None
@@ -93,148 +102,6 @@ class _Batch:
             return self._llvm.get(symbol, "")
 
 
-class _Artifacts(dict):
-    """``mlir`` as built; ``ll`` translated on first access (it costs a translation)."""
-
-    def __init__(self, ck: "CompiledKernel") -> None:
-        super().__init__(mlir=ck.source)
-        self._ck = ck
-
-    def __missing__(self, key: str) -> str:
-        if key != "ll":
-            raise KeyError(key)
-        self["ll"] = self._ck.llvm
-        return self["ll"]
-
-    def keys(self):  # noqa: D401  (both names, whether computed yet or not)
-        return ["mlir", "ll"]
-
-    def items(self):
-        return [(k, self[k]) for k in self.keys()]
-
-
-class CompiledKernel(_backend.CompiledKernel):
-    """A JIT-compiled kernel: ``ck(*ptrs)`` with input then output data pointers.
-
-    ``fn`` is the raw ctypes function (same arguments, one thread); calling it
-    directly skips one Python frame. A kernel scheduled with a parallel axis
-    also has ``range_fn`` (the same plus ``lo, hi`` bounds of that axis) and
-    ``chunks``, the bounds its calls split the axis into across threads
-    (:mod:`ember.runtime.threads`); ``pointer_entry()`` is then the threaded
-    callable.
-    """
-
-    def __init__(self, name: str, source: str, symbol: str, addr: int, num_args: int,
-                 batch: _Batch, range_addr: int | None = None,
-                 chunks: list[tuple[int, int]] | None = None,
-                 split: tuple[int, int, int] | None = None, omp_addr: int | None = None):
-        self.name, self.source, self.symbol = name, source, symbol
-        self.num_args = num_args
-        self._addrs = (addr, range_addr, split, omp_addr)
-        ptr, i64 = ctypes.c_void_p, ctypes.c_int64
-        self.fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args))(addr)
-        self.range_fn = None
-        self.chunks = chunks if (range_addr or split) and chunks and len(chunks) > 1 else None
-        self._entry = self.fn
-        if self.chunks and range_addr:
-            self.range_fn = ctypes.CFUNCTYPE(None, *([ptr] * num_args), i64, i64)(range_addr)
-            self._entry = (omp.omp_entry(omp_addr, num_args, self.chunks) if omp_addr
-                           else _threaded(self.range_fn, self.chunks))
-        elif self.chunks and split:
-            partial_addr, finish_addr, nred = split
-            nargs = num_args + nred
-            partial = ctypes.CFUNCTYPE(None, *([ptr] * nargs), i64, i64, i64)(partial_addr)
-            finish = ctypes.CFUNCTYPE(None, *([ptr] * nargs), i64)(finish_addr)
-            self.range_fn = (partial, finish)
-            self._entry = _split(partial, finish, self.chunks, nred)
-        self._batch = batch
-        self.artifacts = _Artifacts(self)
-
-    def __call__(self, *ptrs: int) -> None:
-        self._entry(*ptrs)
-
-    def bind(self, kernel: Kernel, schedule, values: tuple[int, ...]) -> "CompiledKernel":
-        """This size-parametric template for one concrete ``kernel`` (whose
-        parameter values are ``values``): thread chunks from its sizes, and the
-        parameter array passed after the buffers' pointers."""
-        addr, range_addr, split, omp_addr = self._addrs
-        bound = CompiledKernel(kernel.name, self.source, self.symbol, addr, self.num_args,
-                               self._batch, range_addr=range_addr, split=split,
-                               omp_addr=omp_addr,
-                               chunks=_chunks(kernel, schedule) if range_addr or split else None)
-        array = (ctypes.c_int64 * len(values))(*values)
-        inner = bound._entry
-
-        def entry(*ptrs: int) -> None:
-            inner(*ptrs, addr_of_params)
-
-        addr_of_params = ctypes.addressof(array)
-        bound._params = array  # keeps the array alive as long as the kernel
-        bound._entry = entry
-        bound.artifacts = self.artifacts
-        return bound
-
-    def launch(self, args, stream=None) -> None:
-        self._entry(*[t.data_ptr() for t in args])
-
-    def pointer_entry(self):
-        return self._entry
-
-    @property
-    def llvm(self) -> str:
-        """LLVM IR of this kernel's function (with the libm declarations it
-        calls), as translated from the LLVM dialect and handed to the JIT,
-        i.e. before LLVM's own -O3 pipeline."""
-        return self._batch.llvm_text(self.symbol)
-
-    def __repr__(self) -> str:
-        return f"<CompiledKernel {self.name} ({self.num_args} args)>"
-
-
-def _threaded(range_fn, chunks):
-    from ...runtime.threads import run_chunks
-
-    def call(*ptrs: int) -> None:
-        run_chunks(range_fn, ptrs, chunks)
-
-    return call
-
-
-def _split(partial, finish, chunks, nred: int):
-    """Entry of a split reduction: partial accumulators per chunk on the pool
-    (into per-call scratch slots), then one combine + epilogue."""
-    from ...runtime.threads import run_chunks
-
-    bounds = [(lo, hi, i) for i, (lo, hi) in enumerate(chunks)]
-    nslots = len(chunks)
-    slots_t = ctypes.c_double * nslots  # 8 bytes, 8-aligned: any accumulator dtype
-
-    def call(*ptrs: int) -> None:
-        bufs = [slots_t() for _ in range(nred)]
-        args = (*ptrs, *(ctypes.addressof(b) for b in bufs))
-        run_chunks(partial, args, bounds)
-        finish(*args, nslots)
-
-    return call
-
-
-def _chunks(kernel: Kernel, schedule) -> list[tuple[int, int]] | None:
-    from ...runtime.threads import split
-    from .builder import _MAX_SLOTS, schedule_option
-
-    if schedule is None or schedule.threads <= 1:
-        return None
-    pa = schedule_option(schedule, "parallel_axis")
-    if pa is None:
-        pa = schedule_option(schedule, "split_reduce")
-        if pa is None:
-            return None
-        align = schedule.vector_width if schedule_option(schedule, "vector_axis") == pa else 1
-        return split(kernel.domain[pa], min(schedule.threads, _MAX_SLOTS), max(1, align))
-    align = schedule.vector_width if schedule_option(schedule, "vector_axis") == pa else 1
-    return split(kernel.domain[pa], schedule.threads, max(1, align))
-
-
 def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLock,
                   schedules=None) -> list[CompiledKernel]:
     """Build, lower and JIT ``kernels`` as one module (caller holds ``lock``)."""
@@ -249,35 +116,103 @@ def compile_batch(kernels: list[Kernel], *, opt_level: int, lock: threading.RLoc
         symbols = [sym for sym, _, _ in built] + [s for _, _, ex in built for s in ex.values()]
         # parallel kernels run their chunks on torch's OpenMP threads when it has them
         gomp = omp.runtime()
-        ranges = [(ex["range"], _num_args(k))
+        ranges = [(ex["range"], num_args(k))
                   for k, (_, _, ex) in zip(kernels, built) if "range" in ex] if gomp else []
         symbols += omp.append_omp_functions(module, ranges)
         _append_address_table(module, symbols)
         try:
+            # position-independent, so that the object links into a shared
+            # library for the disk cache (export_batch)
             engine = ExecutionEngine(module, opt_level=opt_level,
-                                     shared_libs=[gomp[0]] if ranges else [])
+                                     shared_libs=[gomp[0]] if ranges else [], enable_pic=True)
         except Exception as e:
             raise LoweringError(f"JIT failed for kernel(s) {names}: {e}") from None
         addrs = _read_address_table(engine, len(symbols))
         if addrs is None:
             raise LoweringError(f"JIT failed for kernel(s) {names} (unresolved symbol?)")
     batch = _Batch(module, engine, lock)
+    batch.uses_omp = bool(ranges)
     by_symbol = dict(zip(symbols, addrs))
     schedules = schedules or [None] * len(kernels)
-    return [
-        CompiledKernel(k.name, src, sym, by_symbol[sym], _num_args(k), batch,
-                       range_addr=by_symbol[ex["range"]] if "range" in ex else None,
-                       omp_addr=by_symbol.get(f"{ex['range']}_omp") if "range" in ex else None,
-                       chunks=_chunks(k, sc) if ex and not k.num_params else None,
-                       split=(by_symbol[ex["partial"]], by_symbol[ex["finish"]], len(k.reductions))
-                       if "partial" in ex else None)
-        for k, (sym, src, ex), sc in zip(kernels, built, schedules)
-    ]
+    out = []
+    for k, (sym, src, ex), sc in zip(kernels, built, schedules):
+        entries = dict(ex)
+        if "range" in ex and f"{ex['range']}_omp" in by_symbol:
+            entries["range_omp"] = f"{ex['range']}_omp"
+        # a template's thread chunks depend on its sizes: set when it is bound
+        chunks = None if k.num_params else chunks_of(k, sc)
+        out.append(_make_kernel(k, chunks, src, sym, entries, by_symbol, batch))
+    return out
 
 
-def _num_args(k: Kernel) -> int:
-    """Pointer arguments: the buffers, and a template's parameter array."""
-    return len(k.inputs) + len(k.outputs) + (1 if k.num_params else 0)
+# -- the disk cache's side: a batch as a shared object, and back ------------------------
+
+def export_batch(cks: list[CompiledKernel]):
+    """For the disk cache: ``(link, metas)``. ``link()`` returns the bytes of a shared
+    object holding ``cks``'s code (one JIT batch), or None when linking failed;
+    the disk cache calls it on its writer thread. ``metas``, per kernel, is what
+    ``native.load_batch`` needs: its symbols, thread chunks (a function of kernel
+    and schedule, both in the key) and its ``mlir``/``ll`` texts.
+
+    The engine's object file (position-independent) is linked with ``ld -shared``;
+    ``-Bsymbolic`` binds the kernels' calls to each other inside the library, and
+    libm (and torch's libgomp for OpenMP entries) are recorded as needed libraries
+    so that ``dlopen`` resolves them. None when this cannot be done here (no
+    ``ld``, several batches): the kernels are then cached in memory only.
+    """
+    batches = {id(ck._batch): ck._batch for ck in cks}
+    ld = shutil.which("ld")
+    if len(batches) != 1 or ld is None:
+        return None
+    batch = next(iter(batches.values()))
+    if not isinstance(batch, _Batch):
+        return None
+    libs = [p for p in (_loaded_library("libm.so"),) if p]
+    if batch.uses_omp:
+        gomp = omp.runtime()
+        if gomp is None:
+            return None
+        libs += [gomp[0], "-rpath", os.path.dirname(gomp[0])]
+    metas = [{"name": ck.name, "symbol": ck.symbol, "num_args": ck.num_args,
+              "entries": ck.entries, "chunks": ck.chunks, "mlir": ck.source, "ll": ck.llvm}
+             for ck in cks]
+    tmp = tempfile.mkdtemp(prefix="ember-link-")
+    obj, lib = os.path.join(tmp, "k.o"), os.path.join(tmp, "k.so")
+    try:
+        with batch.lock:
+            batch.engine.dump_to_object_file(obj)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    def link() -> bytes | None:
+        try:
+            r = subprocess.run([ld, "-shared", "-Bsymbolic", "-o", lib, obj, *libs],
+                               capture_output=True, text=True)
+            if r.returncode != 0 or not os.path.exists(lib):
+                log.warning("ember: disk cache: linking kernels %s failed: %s",
+                            ", ".join(ck.name for ck in cks), r.stderr.strip()[:500])
+                return None
+            with open(lib, "rb") as f:
+                return f.read()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    return link, metas
+
+
+@functools.lru_cache(maxsize=None)
+def _loaded_library(stem: str) -> str | None:
+    """Path of a library this process has mapped whose file name starts with ``stem``."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.rstrip("\n").split(" ", 5)[-1].strip()
+                if os.path.basename(path).startswith(stem):
+                    return path
+    except OSError:
+        pass
+    return None
 
 
 def _append_address_table(module: ir.Module, symbols: list[str]) -> None:

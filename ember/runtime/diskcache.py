@@ -1,0 +1,297 @@
+"""The on-disk tier of the kernel cache (under the in-memory LRU of ``compiler.py``).
+
+Content-addressed: an entry's name is the SHA-256 of Ember's version and the
+memory cache's key (backend fingerprint with target and tool versions, opt
+level, schedule text, the kernel's name-free text). In ``<cache_dir>/kernels/``:
+
+* ``<hash>.json``, one per kernel: the full key (checked on load, so a hash
+  collision or a stale file is a miss), the SHA-256 of its binary, what the
+  backend needs to rebuild the kernel (symbols, ``mlir``/``ll`` texts), and a
+  checksum of all of that;
+* ``<sha256>.so``, one per compiled batch, named by the SHA-256 of its bytes.
+
+A load verifies the entry's checksum, then the binary's hash *before* the
+backend ``dlopen``s it; anything that does not verify is deleted and counted as
+a miss, so the kernel is compiled again and the entry rewritten. Writes go to a
+temporary file in the same folder, are fsynced and ``os.replace``d into place,
+so concurrent processes only ever see whole files (equal keys give equal
+contents, so the last writer wins harmlessly); a file is never changed in place
+(a process may have the binary mapped). The writes run on a background thread
+(an fsync costs milliseconds per file; the kernels are already usable from
+memory); a lookup of a key still queued waits for it, and pending writes are
+finished at exit. A folder that cannot be written disables the disk tier for
+the process with one warning on the ``ember`` logger.
+
+Only backends that can export their code use it (``Backend.export_compiled``):
+the CPU (MLIR) backend stores shared objects; Triton kernels are not stored
+here (Triton keeps compiled binaries in its own cache, ``~/.triton/cache``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import atexit
+import os
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .. import __version__
+
+log = logging.getLogger("ember")
+
+FORMAT = 1
+SUBDIR = "kernels"
+
+
+@dataclass
+class Stats:
+    """This process's cache counters (``ember cache info``, tests)."""
+
+    memory_hits: int = 0
+    memory_misses: int = 0
+    disk_hits: int = 0
+    disk_misses: int = 0
+    disk_writes: int = 0
+    disk_corrupt: int = 0  # entries or binaries that failed verification (deleted)
+
+
+STATS = Stats()
+_lock = threading.Lock()
+_caches: dict[str, "DiskCache"] = {}
+
+
+def stats() -> dict[str, int]:
+    return asdict(STATS)
+
+
+def reset_stats() -> None:
+    for k in asdict(STATS):
+        setattr(STATS, k, 0)
+
+
+def for_dir(root: str | None) -> "DiskCache | None":
+    """The disk cache at ``root`` (one object per folder per process), or None when off."""
+    if root is None:
+        return None
+    with _lock:
+        if root not in _caches:
+            _caches[root] = DiskCache(root)
+        return _caches[root]
+
+
+def flush_all(timeout: float | None = None) -> None:
+    """Waits for every cache's queued writes (at exit, and in tests)."""
+    for cache in list(_caches.values()):
+        cache.flush(timeout)
+
+
+def _after_fork_in_child() -> None:
+    # the writer thread does not exist in a forked child, and its lock may have
+    # been held: start over (the parent writes what it had queued)
+    global _lock
+    _lock = threading.Lock()
+    for cache in _caches.values():
+        cache._init_writer()
+
+
+atexit.register(flush_all, 60.0)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def entry_name(key: str) -> str:
+    return hashlib.sha256(f"ember-{__version__}\n{key}".encode()).hexdigest()
+
+
+def _checksum(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class DiskCache:
+    """Entries under ``<root>/kernels``; see the module docstring for the format."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.dir = os.path.join(root, SUBDIR)
+        self.writable = True
+        self._warned = False
+        self._init_writer()
+
+    def _init_writer(self) -> None:
+        self._jobs: list[tuple[list[str], Any, list[dict]]] = []
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    # -- reading -------------------------------------------------------------------------
+    def lookup(self, key: str) -> dict | None:
+        """The verified entry of ``key`` (``{"blob": sha256, "meta": ...}``), or None."""
+        if self._jobs and any(key in job[0] for job in list(self._jobs)):
+            self.flush()  # still being written (after the memory tier dropped it)
+        path = os.path.join(self.dir, entry_name(key) + ".json")
+        try:
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError:
+            return None
+        try:
+            entry = json.loads(raw)
+            body = {k: entry[k] for k in ("format", "ember", "key", "blob", "meta")}
+            ok = entry["checksum"] == _checksum(body)
+        except (ValueError, KeyError, TypeError):
+            ok = False
+        if not ok:
+            self._discard(path, "entry fails its checksum")
+            return None
+        if body["format"] != FORMAT or body["ember"] != __version__ or body["key"] != key:
+            return None  # another key under this hash, or an older format: rewritten later
+        return body
+
+    def blob_path(self, digest: str) -> str | None:
+        """The path of binary ``digest`` once its bytes hash to that name, else None."""
+        path = os.path.join(self.dir, digest + ".so")
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != digest:
+            self._discard(path, "binary fails its checksum")
+            return None
+        return path
+
+    def _discard(self, path: str, why: str) -> None:
+        STATS.disk_corrupt += 1
+        log.warning("ember: disk cache: %s: %s; removed, the kernel is compiled again",
+                    path, why)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+    # -- writing -------------------------------------------------------------------------
+    def store(self, keys: list[str], blob, metas: list[dict]) -> None:
+        """Queues one binary and an entry per key pointing into it for the writer thread.
+
+        ``blob``: the binary's bytes, or a callable returning them (or None: nothing
+        is stored), run on the writer thread (the CPU backend links there)."""
+        if not self.writable:
+            return
+        with self._cv:
+            self._jobs.append((list(keys), blob, metas))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._writer, daemon=True,
+                                                 name="ember-diskcache-writer")
+                self._thread.start()
+            self._cv.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Waits until the queued writes are on disk; False on timeout."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._jobs, timeout)
+
+    def _writer(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: bool(self._jobs))
+                keys, blob, metas = self._jobs[0]
+            try:
+                self._store_now(keys, blob, metas)
+            finally:
+                with self._cv:
+                    self._jobs.pop(0)
+                    self._cv.notify_all()
+
+    def _store_now(self, keys: list[str], blob, metas: list[dict]) -> None:
+        """Writes one binary and an entry per key pointing into it. Never raises."""
+        if not self.writable:
+            return
+        if callable(blob):
+            try:
+                blob = blob()
+            except Exception as e:  # noqa: BLE001  (not stored; the kernels still work)
+                log.warning("ember: disk cache: could not make the binary (%s: %s)",
+                            type(e).__name__, e)
+                return
+            if blob is None:
+                return
+        digest = hashlib.sha256(blob).hexdigest()
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            blob_file = os.path.join(self.dir, digest + ".so")
+            if not os.path.exists(blob_file):
+                self._write(blob_file, blob)
+            for key, meta in zip(keys, metas):
+                body = {"format": FORMAT, "ember": __version__, "key": key, "blob": digest,
+                        "meta": meta}
+                data = json.dumps({**body, "checksum": _checksum(body)}).encode()
+                self._write(os.path.join(self.dir, entry_name(key) + ".json"), data)
+                STATS.disk_writes += 1
+        except Exception as e:  # noqa: BLE001  (OSError; or meta that is not JSON)
+            self.writable = False
+            if not self._warned:
+                self._warned = True
+                log.warning("ember: the kernel cache folder %s is not writable (%s); compiled "
+                            "kernels are cached in memory only (EMBER_CACHE_DIR sets the "
+                            "folder, EMBER_CACHE_DIR=off disables the disk cache)",
+                            self.root, getattr(e, "strerror", None) or e)
+
+    def _write(self, path: str, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    # -- maintenance (``ember cache``) ---------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """``dir``, ``entries`` (kernels), ``binaries``, ``bytes`` (all files)."""
+        self.flush()
+        entries = binaries = size = 0
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            names = []
+        for name in names:
+            try:
+                size += os.path.getsize(os.path.join(self.dir, name))
+            except OSError:
+                continue
+            entries += name.endswith(".json") and not name.startswith(".")
+            binaries += name.endswith(".so") and not name.startswith(".")
+        return {"dir": self.dir, "entries": entries, "binaries": binaries, "bytes": size}
+
+    def clear(self) -> int:
+        """Deletes every entry and binary, and temporary files older than an hour (left
+        by killed processes; younger ones may be another process's write in
+        progress); returns how many. Processes that loaded a binary keep running it."""
+        self.flush()
+        removed = 0
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return 0
+        now = time.time()
+        for name in names:
+            path = os.path.join(self.dir, name)
+            try:
+                if name.endswith(".part") and now - os.path.getmtime(path) < 3600:
+                    continue
+                if name.endswith((".json", ".so", ".part")):
+                    os.unlink(path)
+                    removed += 1
+            except OSError:
+                pass
+        return removed
