@@ -166,18 +166,19 @@ class _Lowering:
         raise LowerError(f"{n.op} cannot be evaluated inside a kernel here")
 
     def _gather(self, em: _Emitter, n: Node, idx: Index) -> int:
-        """take(x, i, axis) at ``idx``: x read at the position i holds (wrapped if
-        negative, then clamped into range: out-of-range indices are reported by the
-        importer's check, never read)."""
+        """take(x, i, axis) or take_along(x, i, axis) at ``idx``: x read at the
+        position i holds (wrapped if negative, then clamped into range: indices out
+        of range are reported by the importer's check, never read)."""
         x, ind = n.inputs
-        axis, r = n.attrs["axis"], ind.rank
+        along = n.op == "take_along"  # torch.gather: the index shares the output's index
+        axis, r = n.attrs["axis"], (1 if along else ind.rank)
         if x.producer is not None or x not in self.layouts:
-            raise LowerError("take reads a kernel input only")  # fusion materializes it
+            raise LowerError(f"{n.op} reads a kernel input only")  # fusion materializes it
         size = x.shape[axis]
-        i = self.value(em, ind, idx[axis:axis + r])
+        i = self.value(em, ind, idx if along else idx[axis:axis + r])
         i = i if ind.dtype == "i64" else em.emit("cast", (i,), "i64")
         zero = em.const(0, "i64")
-        if n.attrs["wrap"]:
+        if n.attrs.get("wrap"):
             neg = em.emit("lt", (i, zero), "b8")
             i = em.emit("where", (neg, em.emit("add", (i, em.const(size, "i64")), "i64"), i),
                         "i64")

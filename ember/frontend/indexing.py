@@ -1,8 +1,9 @@
 """Import rules for indexing by a tensor of indices: ``embedding``, ``index_select``
-and ``x[idx]`` (``index.Tensor`` with one index tensor) become ``take``, a gather
-that fuses into kernels (``codegen/kernel.py``'s ``gather`` instruction).
+and ``x[idx]`` (``index.Tensor`` with one index tensor) become ``take``, and
+``gather`` (``take_along_dim`` decomposes to it) becomes ``take_along``: gathers
+that fuse into kernels (``codegen/kernel.py``'s ``gather`` instruction).
 
-Eager raises ``IndexError`` on an index out of range. Ember checks the indices
+Eager raises ``IndexError`` (``RuntimeError`` for ``gather``) on an index out of range. Ember checks the indices
 in the compiled graph (a fused reduction to one bool) and raises the same
 exception type after the call; the kernels themselves clamp every index, so a
 bad index is never read out of bounds. Registered when ``importer.py`` imports
@@ -16,9 +17,10 @@ from typing import Any
 from ..ir.graph import Value
 from .importer import Unsupported, _Importer, aten, rule
 
-def _check_indices(imp: _Importer, idx: Value, size: int, wrap: bool, msg: str) -> None:
+def _check_indices(imp: _Importer, idx: Value, size: int, wrap: bool, msg: str,
+                   exc: type = IndexError) -> None:
     """Records the check ``all(lo <= idx < size)`` (lo = -size when negative indices
-    wrap), raised as ``IndexError(msg)`` after the call when false."""
+    wrap), raised as ``exc(msg)`` after the call when false."""
     if not idx.type.numel:
         return
     lo = imp.op("ge", idx, imp.scalar(-size if wrap else 0, idx.dtype))
@@ -26,7 +28,7 @@ def _check_indices(imp: _Importer, idx: Value, size: int, wrap: bool, msg: str) 
     ok = imp.op("logical_and", lo, hi)
     if ok.rank:
         ok = imp.op("amin", ok, axes=tuple(range(ok.rank)), keepdim=False)
-    imp.asserts.append((ok, (IndexError, msg)))
+    imp.asserts.append((ok, (exc, msg)))
 
 def _indices(imp: _Importer, a: Any) -> Value:
     idx = imp.v(a)
@@ -66,3 +68,15 @@ def _index(imp, n, x, indices):
                    f"index out of bounds for dimension {d} with size {v.shape[d]}")
     return imp.op("take", v, idx, axis=d, wrap=True)
 
+
+
+@rule(aten.gather.default)
+def _gather(imp, n, x, dim, index, sparse_grad=False):
+    v, idx = imp.v(x), _indices(imp, index)
+    if v.rank == 0 or v.rank != idx.rank:
+        raise Unsupported(f"gather of a {v.rank}-D tensor with {idx.rank}-D indices")
+    dim = dim % v.rank
+    _check_indices(imp, idx, v.shape[dim], False,
+                   f"index out of bounds for dimension {dim} with size {v.shape[dim]}",
+                   RuntimeError)
+    return imp.op("take_along", v, idx, axis=dim)

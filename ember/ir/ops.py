@@ -464,6 +464,25 @@ def _take(x, idx, axis, wrap):
 _register(OpDef("take", Kind.GATHER, {"axis": int, "wrap": bool}, _take_rule, _take, 2))
 
 
+def _take_along_rule(node: "Node") -> list[TensorType]:
+    x, idx = node.inputs
+    axis = node.attrs["axis"]
+    if idx.dtype not in ("i32", "i64"):
+        raise IRError(f"take_along: indices must be i32 or i64, not {idx.dtype}")
+    if idx.rank != x.rank or not 0 <= axis < x.rank:
+        raise IRError(f"take_along: indices {idx.shape} and {x.shape} differ in rank or axis")
+    if any(i > n for d, (i, n) in enumerate(zip(idx.shape, x.shape)) if d != axis):
+        raise IRError(f"take_along: indices {idx.shape} larger than {x.shape} off axis {axis}")
+    if x.shape[axis] == 0 and idx.type.numel:
+        raise IRError("take_along: indexing an empty axis")
+    return [TensorType(idx.shape, x.dtype)]
+
+
+# take_along(x, idx, axis): torch.gather; out[p] = x[p with p[axis] = idx[p]].
+_register(OpDef("take_along", Kind.GATHER, {"axis": int}, _take_along_rule,
+                lambda x, idx, axis: torch.gather(x, axis, idx.long()), 2))
+
+
 # -- matmul ------------------------------------------------------------------------
 def _mm_rule(node: "Node") -> list[TensorType]:
     a, b = node.inputs[-2:]

@@ -139,3 +139,18 @@ def test_embedding_model_with_dynamic_lengths():
     compiled = ember.compile(model, strict=True)
     for t in (3, 4, 9, 70):
         _native(compiled, model, torch.randint(0, 64, (2, t)))
+
+
+def test_torch_gather():
+    x = torch.randn(8, 30)
+
+    def f(x, i):
+        return torch.gather(x * 2, 1, i) + 1, torch.gather(x, 1, i[:, :3]).sum(-1)
+
+    i = torch.randint(0, 30, (8, 5))
+    _native(ember.compile(f, strict=True), f, x, i)
+    compiled = ember.compile(f, strict=True)
+    with torch.no_grad():
+        compiled(x, i)
+        with pytest.raises(RuntimeError, match="out of bounds for dimension 1"):
+            compiled(x, torch.full((8, 5), 30))

@@ -459,6 +459,14 @@ def _gather_cases() -> None:
     add("take", "i64-empty-idx", A(4, 2, dt="i64"), A(0, dt="i64"), axis=0, wrap=False)
     add("take", "float-idx-rejected", A(4, 2), A(3), axis=0, wrap=False, reject=True)
     add("take", "axis-rejected", A(4, 2), A(3, dt="i64"), axis=2, wrap=False, reject=True)
+    # torch.gather: "positive" indices (1..19) on an axis of 20
+    add("take_along", "f32-ax0", A(20, 5), A(3, 5, dt="i64", dom="positive"), axis=0)
+    add("take_along", "f16-ax1-smaller", A(4, 20, dt="f16", lay="transposed"),
+        A(2, 7, dt="i32", dom="positive"), axis=1)
+    add("take_along", "i64-3d", A(2, 20, 3, dt="i64"), A(2, 4, 3, dt="i64", dom="positive"),
+        axis=1)
+    add("take_along", "rank-rejected", A(4, 2), A(3, dt="i64"), axis=0, reject=True)
+    add("take_along", "larger-rejected", A(4, 2), A(3, 3, dt="i64"), axis=0, reject=True)
 
 
 def _movement_cases() -> None:

@@ -150,6 +150,13 @@ def _take(x, idx, axis, wrap):
     return x[(slice(None),) * axis + (idx.long(),)]
 
 
+def _take_along(x, idx, axis):
+    # x at every index position, with the coordinate along ``axis`` from idx
+    pos = list(torch.meshgrid(*[torch.arange(n) for n in idx.shape], indexing="ij"))
+    pos[axis] = idx.long()
+    return x[tuple(pos)]
+
+
 def _addmm(bias, a, b, beta, alpha):
     out = alpha * (a @ b)
     return out + beta * bias if beta != 0 else out
@@ -183,6 +190,7 @@ DIRECT = {
     "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
     "take": _take,
+    "take_along": _take_along,
     "mm": torch.matmul,
     "bmm": torch.matmul,
     "addmm": _addmm,
