@@ -276,3 +276,24 @@ def test_decoder_block_starts_symbolic_with_dynamic_true():
     assert not report.fallbacks, report.fallbacks
     steps = report.graphs[0].specializations[-1].steps
     assert all(kind != "fallback" for kind, _ in steps), steps  # the scale folded
+
+
+def test_templates_come_back_from_the_disk_cache(tmp_path):
+    """A template stored by one compile is loaded from disk (memory cache cleared)
+    and bound to new sizes."""
+    from ember import compiler
+
+    def f(x):
+        return torch.nn.functional.gelu(x).sum(-1) + 1
+
+    cache = str(tmp_path / "cache")
+    first = ember.compile(f, dynamic=True, strict=True, cache_dir=cache)
+    for n in (40, 41):
+        _check(first, f, torch.randn(3, n))
+    compiler.clear_cache()
+    again = ember.compile(f, dynamic=True, strict=True, cache_dir=cache)
+    for n in (77, 78):
+        _check(again, f, torch.randn(5, n))
+    kernels = [k for s in again.ember_report.graphs[0].specializations for k in s.kernels]
+    assert kernels and {k.origin for k in kernels} <= {"disk", "memory"}
+    assert "disk" in {k.origin for k in kernels}
