@@ -60,13 +60,35 @@ def _index_select(imp, n, x, dim, index):
 def _index(imp, n, x, indices):
     v = imp.v(x)
     used = [(d, i) for d, i in enumerate(indices) if i is not None]
-    if len(used) != 1:
-        raise Unsupported(f"indexing with {len(used)} index tensors (one is native)")
-    (d, i), = used
-    idx = _indices(imp, i)
-    _check_indices(imp, idx, v.shape[d], True,
-                   f"index out of bounds for dimension {d} with size {v.shape[d]}")
-    return imp.op("take", v, idx, axis=d, wrap=True)
+    dims = [d for d, _ in used]
+    if not used or dims != list(range(dims[0], dims[0] + len(dims))):
+        # eager moves the indexed dims first when they are not adjacent
+        raise Unsupported("index tensors on dims that are not adjacent")
+    idxs = [_indices(imp, i) for _, i in used]
+    for d, idx in zip(dims, idxs):
+        _check_indices(imp, idx, v.shape[d], True,
+                       f"index out of bounds for dimension {d} with size {v.shape[d]}")
+    if len(used) == 1:
+        return imp.op("take", v, idxs[0], axis=dims[0], wrap=True)
+    # x[..., i, j, ...]: one index into the adjacent dims merged, i * n_j + j (wrapped
+    # first, as eager counts negative indices per dim)
+    d0, sizes = dims[0], [v.shape[d] for d in dims]
+    flat = None
+    for k, (idx, size) in enumerate(zip(idxs, sizes)):
+        i = imp.cast(idx, "i64")
+        i = imp.op("where", imp.op("lt", i, imp.scalar(0, "i64")),
+                   imp.op("add", i, imp.scalar(size, "i64")), i)
+        inner = 1
+        for s in sizes[k + 1:]:
+            inner *= s
+        if inner != 1:
+            i = imp.op("mul", i, imp.scalar(inner, "i64"))
+        flat = i if flat is None else imp.op("add", flat, i)
+    merged = 1
+    for s in sizes:
+        merged *= s
+    shape = v.shape[:d0] + (merged,) + v.shape[d0 + len(dims):]
+    return imp.op("take", imp.op("reshape", v, shape=shape), flat, axis=d0, wrap=False)
 
 
 

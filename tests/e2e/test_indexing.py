@@ -154,3 +154,19 @@ def test_torch_gather():
         compiled(x, i)
         with pytest.raises(RuntimeError, match="out of bounds for dimension 1"):
             compiled(x, torch.full((8, 5), 30))
+
+
+def test_several_adjacent_index_tensors():
+    x = torch.randn(6, 7, 8, 5)
+
+    def f(x, i, j):
+        return x[i, j] * 2, x[:, i, j[:1]].sum(-1), (x.transpose(1, 2))[:, j, i]
+
+    i = torch.randint(-6, 6, (4, 1))
+    j = torch.randint(-7, 7, (3,))
+    _native(ember.compile(f, strict=True), f, x, i, j)
+    compiled = ember.compile(f, strict=True)
+    with torch.no_grad():
+        compiled(x, i, j)
+        with pytest.raises(IndexError):
+            compiled(x, i, torch.tensor([7]))
