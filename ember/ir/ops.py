@@ -194,8 +194,16 @@ def _logical_not(x):
     return torch.logical_not(x)
 
 
+def _floordiv(a, b):
+    return torch.div(a, b, rounding_mode="floor")
+
+
+def _truncdiv(a, b):
+    return torch.div(a, b, rounding_mode="trunc")
+
+
 # Arithmetic PyTorch refuses on bool tensors.
-_NO_BOOL = {"neg", "abs", "sub"}
+_NO_BOOL = {"neg", "abs", "sub", "floordiv", "truncdiv", "remainder", "fmod"}
 _T = True  # transcendental
 
 # name, eager, float_only, transcendental, ATen overloads (1:1 imports)
@@ -210,6 +218,9 @@ _UNARY = [
     ("sin", torch.sin, True, _T), ("cos", torch.cos, True, _T),
     ("floor", torch.floor, True, False), ("ceil", torch.ceil, True, False),
     ("trunc", torch.trunc, True, False),
+    ("asin", torch.asin, True, _T), ("acos", torch.acos, True, _T), ("atan", torch.atan, True, _T),
+    ("asinh", torch.asinh, True, _T), ("acosh", torch.acosh, True, _T),
+    ("atanh", torch.atanh, True, _T),
 ]
 # name, eager, float_only, result dtype (None = operand dtype), transcendental, ATen overloads
 _BINARY = [
@@ -222,6 +233,15 @@ _BINARY = [
     ("minimum", torch.minimum, False, None, False, ("default",)),
     ("logical_and", torch.logical_and, False, "b8", False, ()),
     ("logical_or", torch.logical_or, False, "b8", False, ()),
+    ("atan2", torch.atan2, True, None, _T, ("default",)),
+    # Integer and float division with rounding, and the two remainders, exactly as
+    # ATen computes them (float floordiv: c10::div_floor_floating). Integer division
+    # by zero raises in eager; these references raise too, and the importer guards
+    # compiled integer divisions with an assert (frontend/composites.py).
+    ("floordiv", _floordiv, False, None, False, ()),
+    ("truncdiv", _truncdiv, False, None, False, ()),
+    ("remainder", torch.remainder, False, None, False, ()),
+    ("fmod", torch.fmod, False, None, False, ()),
     ("eq", torch.eq, False, "b8", False, ()), ("ne", torch.ne, False, "b8", False, ()),
     ("lt", torch.lt, False, "b8", False, ()), ("le", torch.le, False, "b8", False, ()),
     ("gt", torch.gt, False, "b8", False, ()), ("ge", torch.ge, False, "b8", False, ()),
