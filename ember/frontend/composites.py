@@ -368,6 +368,14 @@ def _half_floordiv(imp, x: Value, y: Value, dt: str) -> Value:
     return imp.op("where", imp.op("eq", y, zero), quot, r)
 
 
+@rule(aten.polygamma.default)
+def _polygamma(imp, n, order, x):
+    # polygamma(0, x) is digamma; higher orders have no Ember op yet
+    if order != 0:
+        raise Unsupported(f"polygamma of order {order} (only 0, digamma, is an Ember op)")
+    return imp.op("digamma", imp.operand(x, _meta_dtype(n)))
+
+
 @rule(aten.logical_xor.default)
 def _logical_xor(imp, n, a, b):
     return imp.op("ne", imp.cast(imp.v(a), "b8"), imp.cast(imp.v(b), "b8"))

@@ -167,6 +167,8 @@ def _pointwise_rule(result: str | None, float_only: bool, name: str):
             raise IRError(f"{name} needs a float operand, got {dt}")
         if dt == "b8" and name in _NO_BOOL:
             raise IRError(f"{name} is not defined on b8 (as in PyTorch)")
+        if dt in ("f16", "bf16") and name in _NO_HALF:
+            raise IRError(f"{name} is not defined on {dt} (as in PyTorch)")
         shape = broadcast_shapes(*(v.shape for v in node.inputs))
         return [TensorType(shape, result or dt)]
 
@@ -204,6 +206,8 @@ def _truncdiv(a, b):
 
 # Arithmetic PyTorch refuses on bool tensors.
 _NO_BOOL = {"neg", "abs", "sub", "floordiv", "truncdiv", "remainder", "fmod"}
+# Special functions PyTorch does not implement for f16/bf16.
+_NO_HALF = {"erfcx", "log_ndtr", "ndtri"}
 _T = True  # transcendental
 
 # name, eager, float_only, transcendental, ATen overloads (1:1 imports)
@@ -221,6 +225,19 @@ _UNARY = [
     ("asin", torch.asin, True, _T), ("acos", torch.acos, True, _T), ("atan", torch.atan, True, _T),
     ("asinh", torch.asinh, True, _T), ("acosh", torch.acosh, True, _T),
     ("atanh", torch.atanh, True, _T),
+]
+# Special functions: name, eager, the ATen overload imported 1:1 (all float-only,
+# transcendental; integer operands are promoted by the importer as for exp).
+_SPECIAL = [
+    ("erfc", torch.erfc, "aten.erfc.default"), ("erfinv", torch.erfinv, "aten.erfinv.default"),
+    ("lgamma", torch.lgamma, "aten.lgamma.default"),
+    ("digamma", torch.digamma, "aten.digamma.default"),
+    ("i0", torch.i0, "aten.i0.default"), ("i0e", torch.special.i0e, "aten.special_i0e.default"),
+    ("i1", torch.special.i1, "aten.special_i1.default"),
+    ("i1e", torch.special.i1e, "aten.special_i1e.default"),
+    ("erfcx", torch.special.erfcx, "aten.special_erfcx.default"),
+    ("log_ndtr", torch.special.log_ndtr, "aten.special_log_ndtr.default"),
+    ("ndtri", torch.special.ndtri, "aten.special_ndtri.default"),
 ]
 # name, eager, float_only, result dtype (None = operand dtype), transcendental, ATen overloads
 _BINARY = [
@@ -252,7 +269,7 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
 def _operand_dtypes(name: str, float_only: bool) -> tuple[str, ...]:
     if float_only:
-        return dtypes.FLOATS
+        return tuple(d for d in dtypes.FLOATS if d not in ("f16", "bf16") or name not in _NO_HALF)
     return tuple(d for d in dtypes.DTYPES if d != "b8") if name in _NO_BOOL else dtypes.DTYPES
 
 
@@ -266,6 +283,8 @@ def _pointwise(name: str, eager, arity: int, float_only: bool, result: str | Non
 for _name, _fn, _fo, _tr in _UNARY:
     _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, _fo, None, _tr,
                (f"aten.{_name}.default",))
+for _name, _fn, _target in _SPECIAL:
+    _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, True, None, True, (_target,))
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
 for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
     _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,

@@ -122,6 +122,8 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
             v = u * 4 - 0.9
         elif domain == "unit":  # [-1, 1]: inverse trig and atanh
             v = u * 2 - 1
+        elif domain == "prob":  # [0, 1]: ndtri
+            v = u
         elif domain == "near1":
             v = torch.where(r < 0, -1.0, 1.0) * (u * 0.5 + 0.75)
         elif domain == "intlike":
@@ -220,7 +222,7 @@ INTS_ROT = ("i32", "i64", "i8", "u8", "i16")
 # Main-case domain of float-only unary ops whose interesting domain is restricted.
 UNARY_DOMAIN = {"log": "positive", "log2": "positive", "sqrt": "positive", "rsqrt": "positive",
                 "log1p": "gt_m1", "reciprocal": "nonzero", "asin": "unit", "acos": "unit",
-                "atanh": "unit", "acosh": "positive"}
+                "atanh": "unit", "acosh": "positive", "erfinv": "unit", "ndtri": "prob"}
 HALF_UNARY = {"exp": "f16", "log": "bf16", "sigmoid": "bf16", "sqrt": "f16", "relu": "bf16"}
 
 

@@ -169,7 +169,7 @@ def _reduce(fn):
 # Written independently of ember/ir/ops.py: the op of the same name in torch, with the
 # result dtype the IR promises (integer sums stay in their dtype).
 DIRECT = {
-    **{n: getattr(torch, n) for n, o in OPS.items()
+    **{n: getattr(torch, n, None) or getattr(torch.special, n) for n, o in OPS.items()
        if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv")},
     "floordiv": torch.floor_divide,
     "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),

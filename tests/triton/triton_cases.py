@@ -100,6 +100,10 @@ TORCH_OPS = {
     "acosh": torch.acosh, "atanh": torch.atanh, "atan2": torch.atan2,
     "floordiv": torch.floor_divide, "remainder": torch.remainder, "fmod": torch.fmod,
     "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
+    "erfc": torch.erfc, "erfinv": torch.erfinv, "lgamma": torch.lgamma, "digamma": torch.digamma,
+    "i0": torch.i0, "i0e": torch.special.i0e, "i1": torch.special.i1, "i1e": torch.special.i1e,
+    "erfcx": torch.special.erfcx, "log_ndtr": torch.special.log_ndtr,
+    "ndtri": torch.special.ndtri,
 }
 assert set(TORCH_OPS) == set(SCALAR_OPS)
 BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge"}

@@ -278,9 +278,12 @@ def lower_atan2(cx: OpCtx):
     return cx.result(mmath.atan2(y, x), dt)
 
 
+from .special_fns import SPECIAL_FN_LOWERINGS  # noqa: E402
+
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "floordiv": lower_floordiv, "truncdiv": lower_truncdiv,
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": lower_atan2,
     **{name: _unary(name) for name in VSPECIAL},
+    **SPECIAL_FN_LOWERINGS,
 }

@@ -10,6 +10,8 @@ package docstring for why ``tl.sum``-style standard functions are avoided).
 
 import math
 
+from . import prelude_special
+
 # Helper functions shared by both targets: reduction combiners and the parts of
 # the contract with exact portable formulations.
 _COMMON = '''
@@ -281,5 +283,9 @@ def _ember_{name}({args}):
 """ for name, args in (("asin", "x"), ("acos", "x"), ("atan", "x"), ("atan2", "y, x"),
                        ("asinh", "x"), ("acosh", "x"), ("atanh", "x")))
 _INTERPRET += _interpret_inverse()
+# special functions (prelude_special.py): shared f64 cores, erfc/lgamma per target
+_COMMON += prelude_special.COMMON
+_CUDA += prelude_special.CUDA
+_INTERPRET += prelude_special.INTERPRET
 
 PRELUDES = {"cuda": _COMMON + _CUDA, "interpret": _COMMON + _INTERPRET}

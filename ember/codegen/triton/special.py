@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..kernel import FLOAT_DTYPES
+from .prelude_special import CALLS
 from .source import INT_WIDTH, UNSIGNED, OpCtx, _div, const
 
 
@@ -89,9 +90,23 @@ def _float_fn(name: str, arity: int) -> Callable[[OpCtx], str]:
     return lower
 
 
+def _special(name: str) -> Callable[[OpCtx], str]:
+    fmt = CALLS[name]
+
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt not in FLOAT_DTYPES:
+            raise cx.fail(f"{name} needs a float operand")
+        return cx.result(fmt.format(x=cx.args[0]), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "floordiv": lower_floordiv, "truncdiv": lower_truncdiv,
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": _float_fn("atan2", 2),
     **{n: _float_fn(n, 1) for n in ("asin", "acos", "atan", "asinh", "acosh", "atanh")},
+    **{n: _special(n) for n in CALLS},
 }
