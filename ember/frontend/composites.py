@@ -370,10 +370,10 @@ def _half_floordiv(imp, x: Value, y: Value, dt: str) -> Value:
 
 @rule(aten.polygamma.default)
 def _polygamma(imp, n, order, x):
-    # polygamma(0, x) is digamma; higher orders have no Ember op yet
-    if order != 0:
-        raise Unsupported(f"polygamma of order {order} (only 0, digamma, is an Ember op)")
-    return imp.op("digamma", imp.operand(x, _meta_dtype(n)))
+    # polygamma(0, x) is digamma, polygamma(1, x) trigamma; higher orders have no Ember op
+    if order not in (0, 1):
+        raise Unsupported(f"polygamma of order {order} (orders 0 and 1 are Ember ops)")
+    return imp.op("trigamma" if order else "digamma", imp.operand(x, _meta_dtype(n)))
 
 
 @rule(aten.logical_xor.default)

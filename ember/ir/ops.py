@@ -239,6 +239,11 @@ _SPECIAL = [
     ("log_ndtr", torch.special.log_ndtr, "aten.special_log_ndtr.default"),
     ("ndtri", torch.special.ndtri, "aten.special_ndtri.default"),
 ]
+
+
+def _trigamma(x):
+    return torch.polygamma(1, x)
+
 # name, eager, float_only, result dtype (None = operand dtype), transcendental, ATen overloads
 _BINARY = [
     ("add", torch.add, False, None, False, ("Tensor", "Scalar")),
@@ -285,6 +290,8 @@ for _name, _fn, _fo, _tr in _UNARY:
                (f"aten.{_name}.default",))
 for _name, _fn, _target in _SPECIAL:
     _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, True, None, True, (_target,))
+# polygamma(1, x); the importer maps aten.polygamma of order 0 / 1 to digamma / trigamma
+_pointwise("trigamma", _trigamma, 1, True, None, True, ())
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
 for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
     _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,

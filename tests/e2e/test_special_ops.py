@@ -17,6 +17,7 @@ pytestmark = pytest.mark.skipif(not available()[0], reason=f"MLIR backend: {avai
 S = torch.special
 OPS = {"erfc": torch.erfc, "erfinv": torch.erfinv, "lgamma": torch.lgamma,
        "digamma": torch.digamma, "polygamma0": lambda x: torch.polygamma(0, x),
+       "polygamma1": lambda x: torch.polygamma(1, x),
        "i0": torch.i0, "i0e": S.i0e, "i1": S.i1, "i1e": S.i1e, "erfcx": S.erfcx,
        "log_ndtr": S.log_ndtr, "ndtri": S.ndtri}
 NO_HALF = {"erfcx", "log_ndtr", "ndtri"}
@@ -54,12 +55,14 @@ def test_special_function_matches_eager(name, dt):
     assert all(g.eager_reason is None for g in c.ember_report.graphs), c.ember_report
     assert out.dtype == ref.dtype
     rtol, atol = TOL.get(ref.dtype)
+    if name == "polygamma1" and ref.dtype == torch.float64:
+        rtol = 1e-8  # eager's f64 trigamma truncates its series (errors to ~5e-10)
     torch.testing.assert_close(out, ref, rtol=rtol, atol=atol, equal_nan=True)
 
 
 def test_polygamma_of_higher_order_stays_on_aten():
     x = torch.linspace(0.5, 3, 7)
     with torch.no_grad():
-        c = ember.compile(lambda t: torch.polygamma(1, t) + 1)
-        torch.testing.assert_close(c(x), torch.polygamma(1, x) + 1)
+        c = ember.compile(lambda t: torch.polygamma(2, t) + 1)
+        torch.testing.assert_close(c(x), torch.polygamma(2, x) + 1)
     assert [f.op for f in c.ember_report.fallbacks] == ["aten.polygamma.default"]

@@ -170,7 +170,8 @@ def _reduce(fn):
 # result dtype the IR promises (integer sums stay in their dtype).
 DIRECT = {
     **{n: getattr(torch, n, None) or getattr(torch.special, n) for n, o in OPS.items()
-       if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv")},
+       if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv", "trigamma")},
+    "trigamma": lambda x: torch.polygamma(1, x),
     "floordiv": torch.floor_divide,
     "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
     "relu": lambda x: torch.where(x <= 0, torch.zeros_like(x), x),  # NaN stays NaN

@@ -127,6 +127,32 @@ def digamma(x: V, refl: V) -> V:
     return sel(x.eq(0.0), zero_inf, res)
 
 
+# trigamma: psi1(y) ~ 1/y + 1/(2y^2) + sum B_2k / y^(2k+1), in z = 1/y^2, y >= 10
+_PSI1_ASYM = [1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 6]
+
+
+def trigamma_reflection(x: V) -> V:
+    """-pi**2 / sin(pi x)**2 in x's own type, as ATen's calc_trigamma computes it
+    (for f32, pi * x rounded to f32 and sinf: near the poles eager's result is far
+    from the exact value, and finite; matching eager is what counts)."""
+    s = fn("sin", x * math.pi)
+    return -(math.pi * math.pi) / (s * s)
+
+
+def trigamma(x: V, refl: V) -> V:
+    """psi1(x); for x < 1/2, refl + psi1(1 - x) negated, as ATen."""
+    low = x.lt(0.5)
+    y = sel(low, 1.0 - x, x)
+    acc = x.c(0.0)
+    for _ in range(10):
+        small = y.lt(10.0)
+        acc = sel(small, acc + 1.0 / (y * y), acc)
+        y = sel(small, y + 1.0, y)
+    z = 1.0 / (y * y)
+    res = acc + (1.0 + 0.5 / y + z * _poly(z, _PSI1_ASYM)) / y
+    return sel(low, -(res + refl), res)
+
+
 def bessel_i(x: V, one: bool, scaled: bool) -> V:
     ax = fn("absf", x)
     q = ax * ax * 0.25
@@ -208,7 +234,7 @@ def erfinv(x: V) -> V:
 
 
 F64_CORES: dict[str, Callable[..., V]] = {
-    "digamma": digamma,
+    "digamma": digamma, "trigamma": trigamma,
     "i0": lambda x: bessel_i(x, False, False), "i0e": lambda x: bessel_i(x, False, True),
     "i1": lambda x: bessel_i(x, True, False), "i1e": lambda x: bessel_i(x, True, True),
     "erfcx": erfcx, "log_ndtr": log_ndtr, "ndtri": ndtri, "erfinv": erfinv,
@@ -227,6 +253,9 @@ def _core(name: str) -> Callable[[OpCtx], Any]:
         d = x if dt == "f64" else arith.extf(f64, x)
         if name == "digamma":
             r = core(V(d), digamma_reflection(V(d))).v
+        elif name == "trigamma":
+            refl = trigamma_reflection(V(x)).v
+            r = core(V(d), V(refl if dt == "f64" else arith.extf(f64, refl))).v
         elif name == "erfcx" and dt != "f64":
             r = core(V(d), V(arith.extf(f64, arith.mulf(x, x)))).v
         else:

@@ -21,6 +21,8 @@ _SQRT_PI = math.sqrt(math.pi)
 _SQRT2 = math.sqrt(2.0)
 # digamma: psi(y) ~ log y - 1/(2y) - sum B_2k / (2k y^2k), in 1/y^2, y >= 10
 _PSI_ASYM = [-1.0 / 12, 1.0 / 120, -1.0 / 252, 1.0 / 240, -1.0 / 132, 691.0 / 32760, -1.0 / 12]
+# trigamma: psi1(y) ~ 1/y + 1/(2y^2) + sum B_2k / y^(2k+1), in 1/y^2, y >= 10
+_PSI1_ASYM = [1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 6]
 # lgamma: Stirling's series sum B_2k / (2k (2k-1) y^(2k-1)), in 1/y^2, y >= 10
 _STIRLING = [1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360360,
              1.0 / 156]
@@ -57,6 +59,27 @@ def _ember_digamma64(x, refl):
     res = tl.where(neg & (x == tl.floor(x)), float("nan"), res)
     inf = tl.where(1.0 / x < 0, 1.0, -1.0) / (x * 0.0 + 0.0)
     return tl.where(x == 0, inf, res)
+
+
+@triton.jit
+def _ember_trigamma(x):
+    # -pi**2 / sin(pi x)**2 in x's own type, as ATen computes it (see special_fns.py)
+    s = tl.sin(x * {math.pi!r})
+    return _ember_trigamma64(x.to(tl.float64), (-{math.pi * math.pi!r} / (s * s)).to(tl.float64))
+
+
+@triton.jit
+def _ember_trigamma64(x, refl):
+    low = x < 0.5
+    y = tl.where(low, 1.0 - x, x)
+    acc = tl.full(x.shape, 0.0, tl.float64)
+    for _k in range(10):
+        small = y < 10.0
+        acc = tl.where(small, acc + 1.0 / (y * y), acc)
+        y = tl.where(small, y + 1.0, y)
+    z = 1.0 / (y * y)
+    res = acc + (1.0 + 0.5 / y + z * ({_poly("z", _PSI1_ASYM)})) / y
+    return tl.where(low, -(res + refl), res)
 
 
 @triton.jit
@@ -211,6 +234,7 @@ CALLS = {
     "erfc": "_ember_erfc64({x}.to(tl.float64)).to({x}.dtype)",
     "lgamma": "_ember_lgamma64({x}.to(tl.float64)).to({x}.dtype)",
     "digamma": "_ember_digamma({x}).to({x}.dtype)",
+    "trigamma": "_ember_trigamma({x}).to({x}.dtype)",
     "i0": "_ember_bessel_i64({x}.to(tl.float64), False, False).to({x}.dtype)",
     "i0e": "_ember_bessel_i64({x}.to(tl.float64), False, True).to({x}.dtype)",
     "i1": "_ember_bessel_i64({x}.to(tl.float64), True, False).to({x}.dtype)",
