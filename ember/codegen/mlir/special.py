@@ -8,9 +8,11 @@ dividend's. Integer division never traps: a zero divisor (which eager reports by
 raising; the importer adds that check as an assert) and ``MIN / -1`` (which wraps
 in eager) divide by 1 instead, which also gives the wrapped ``MIN`` quotient.
 
-The inverse functions call libm in scalar and f64 code and use the f32
-polynomials below in vector code (our own near-minimax fits, tools/fit_poly.py;
-errors in docs/vector_math.md, checked by tests/codegen/test_special_math.py).
+The inverse functions call libm in scalar and f64 code; f32 vector code (f16 and
+bf16 compute in f32) runs the algorithms below with an f64 core and one rounding
+at the end (polynomials: our own near-minimax fits, tools/fit_poly.py; errors in
+docs/vector_math.md, checked by tests/codegen/test_special_math.py). The special
+functions (erfc, lgamma, digamma, Bessel, ...) are in ``special_fns.py``.
 """
 
 from __future__ import annotations
