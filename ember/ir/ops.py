@@ -196,12 +196,32 @@ def _logical_not(x):
     return torch.logical_not(x)
 
 
+def _divisor(a, b):
+    """b for the integer division ops, with 0 and (a = MIN) / -1 replaced by 1: the IR
+    ops are total, as the kernels compute them (the importer adds eager's
+    ZeroDivisionError as an assert; eager's int32/int64 MIN / -1 traps)."""
+    if a.dtype.is_floating_point or a.dtype == torch.bool:
+        return b
+    bad = b == 0
+    if a.dtype != torch.uint8:
+        bad = bad | ((a == torch.iinfo(a.dtype).min) & (b == -1))
+    return torch.where(bad, torch.ones_like(b), b)
+
+
 def _floordiv(a, b):
-    return torch.div(a, b, rounding_mode="floor")
+    return torch.div(a, _divisor(a, b), rounding_mode="floor")
 
 
 def _truncdiv(a, b):
-    return torch.div(a, b, rounding_mode="trunc")
+    return torch.div(a, _divisor(a, b), rounding_mode="trunc")
+
+
+def _remainder(a, b):
+    return torch.remainder(a, _divisor(a, b))
+
+
+def _fmod(a, b):
+    return torch.fmod(a, _divisor(a, b))
 
 
 # Arithmetic PyTorch refuses on bool tensors.
@@ -258,12 +278,12 @@ _BINARY = [
     ("atan2", torch.atan2, True, None, _T, ("default",)),
     # Integer and float division with rounding, and the two remainders, exactly as
     # ATen computes them (float floordiv: c10::div_floor_floating). Integer division
-    # by zero raises in eager; these references raise too, and the importer guards
-    # compiled integer divisions with an assert (frontend/composites.py).
+    # by zero (eager raises) divides by 1 here and in kernels; the importer guards
+    # compiled integer divisions with an assert that raises eager's error.
     ("floordiv", _floordiv, False, None, False, ()),
     ("truncdiv", _truncdiv, False, None, False, ()),
-    ("remainder", torch.remainder, False, None, False, ()),
-    ("fmod", torch.fmod, False, None, False, ()),
+    ("remainder", _remainder, False, None, False, ()),
+    ("fmod", _fmod, False, None, False, ()),
     ("eq", torch.eq, False, "b8", False, ()), ("ne", torch.ne, False, "b8", False, ()),
     ("lt", torch.lt, False, "b8", False, ()), ("le", torch.le, False, "b8", False, ()),
     ("gt", torch.gt, False, "b8", False, ()), ("ge", torch.ge, False, "b8", False, ()),

@@ -152,3 +152,25 @@ def test_inverse_functions_match_eager(name, dt):
     assert out.dtype == ref.dtype
     tol = {torch.float16: 1e-3, torch.bfloat16: 8e-3, torch.float64: 1e-14}.get(ref.dtype, 2e-7)
     torch.testing.assert_close(out, ref, rtol=tol, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("dt", ["i8", "i32", "i64", "u8"])
+def test_ir_ops_are_total_on_zero_divisors(dt):
+    """The IR ops divide by 1 where the divisor is 0 (or for MIN / -1), in kernels and
+    in the op table's reference alike; only the importer's assert raises."""
+    from ember.codegen.interpret import TORCH_DTYPES
+    from ember.ir.ops import OPS
+
+    from tests.codegen.test_special_math import run
+
+    tdt = TORCH_DTYPES[dt]
+    info = torch.iinfo(tdt)
+    a = torch.tensor([7, -7, 0, info.min, info.max, 5, info.min], dtype=torch.int64)
+    b = torch.tensor([0, 0, 0, -1, 0, 3, 1], dtype=torch.int64)
+    if dt == "u8":
+        a, b = a.clamp(0, 255), b.clamp(0, 255)
+    a, b = a.to(tdt), b.to(tdt)
+    for op in ("floordiv", "truncdiv", "remainder", "fmod"):
+        want = OPS[op].eager(a, b)
+        for width in (1, 8):
+            assert torch.equal(run(op, [a, b], width, dt), want), (op, dt, width)
