@@ -288,15 +288,92 @@ def _cosh(imp, n, x):
 
 @rule(aten.div.Tensor_mode, aten.div.Scalar_mode)
 def _div_mode(imp, n, a, b, *, rounding_mode=None):
-    # trunc of floats is std::trunc(a / b) in ATen (the quotient rounded to the dtype
-    # first); floor needs fmod, and integer division has no instruction yet.
     if rounding_mode is None:
         return _binary("div")(imp, n, a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise Unsupported(f"div with rounding_mode={rounding_mode!r}")
+    return _division(imp, n, "truncdiv" if rounding_mode == "trunc" else "floordiv", a, b)
+
+
+@rule(aten.floor_divide.default, aten.floor_divide.Scalar)
+def _floor_divide(imp, n, a, b):
+    return _division(imp, n, "floordiv", a, b)
+
+
+@rule(aten.remainder.Tensor, aten.remainder.Scalar, aten.remainder.Scalar_Tensor)
+def _remainder(imp, n, a, b):
+    return _division(imp, n, "remainder", a, b)
+
+
+@rule(aten.fmod.Tensor, aten.fmod.Scalar)
+def _fmod(imp, n, a, b):
+    return _division(imp, n, "fmod", a, b)
+
+
+def _division(imp, n, op: str, a: Any, b: Any) -> Value:
+    """``op`` (floordiv, truncdiv, remainder, fmod) of ``a`` and ``b`` in the result dtype.
+
+    Integer division by zero raises RuntimeError("ZeroDivisionError") in eager. A
+    Python-scalar 0 divisor stays on ATen (which raises when it runs); a tensor
+    divisor gets an assert that none of its elements is 0 (Imported.asserts: the
+    runtime raises the same error after the kernels ran, whose quotients there are
+    defined but unused). ATen's f16/bf16 floor/trunc division by a Python scalar
+    computes in f32 with the scalar unrounded (its opmath path); so does this. Of
+    two f16/bf16 tensors, it rounds every intermediate to the dtype (the quotient
+    before trunc; each step of c10::div_floor_floating); so does this, op by op.
+    """
     dt = _meta_dtype(n)
-    if rounding_mode != "trunc" or not dtypes.is_float(dt):
-        raise Unsupported(f"div with rounding_mode={rounding_mode!r} on {dt} (needs "
-                          "integer division or fmod instructions)")
-    return imp.op("trunc", _binary("div")(imp, n, a, b))
+    if dt == "b8":
+        raise Unsupported(f"{op} of bool tensors (torch raises)")
+    if not dtypes.is_float(dt):
+        if not isinstance(b, torch.fx.Node):
+            if b == 0:
+                raise Unsupported("integer division by a constant zero (eager raises "
+                                  "ZeroDivisionError)")
+        else:
+            y = imp.operand(b, dt)
+            if y.type.numel:
+                nonzero = imp.op("ne", y, imp.scalar(0, dt))
+                every = imp.op("amin", nonzero, axes=tuple(range(y.rank)), keepdim=False)
+                imp.asserts.append((every, "ZeroDivisionError"))
+    elif dt in ("f16", "bf16") and op in ("floordiv", "truncdiv"):
+        if isinstance(a, torch.fx.Node) and not isinstance(b, torch.fx.Node):
+            x = imp.cast(imp.operand(a, dt), "f32")
+            return imp.cast(imp.op(op, x, imp.scalar(b, "f32")), dt)
+        x, y = imp.operand(a, dt), imp.operand(b, dt)
+        if op == "truncdiv":  # std::trunc(a / b) with the quotient a Half: rounded first
+            return imp.op("trunc", imp.op("div", x, y))
+        return _half_floordiv(imp, x, y, dt)
+    return imp.op(op, imp.operand(a, dt), imp.operand(b, dt))
+
+
+def _half_floordiv(imp, x: Value, y: Value, dt: str) -> Value:
+    """c10::div_floor_floating on Half/BFloat16 operands, each step rounded to ``dt``
+    (one IR op per step: Ember rounds every op's f16/bf16 result, as eager does)."""
+    def c(v):
+        return imp.scalar(v, dt)
+
+    zero = c(0.0)
+    quot = imp.op("div", x, y)
+    mod = imp.op("fmod", x, y)
+    div = imp.op("div", imp.op("sub", x, mod), y)
+    fix = imp.op("logical_and", imp.op("ne", mod, zero),
+                 imp.op("ne", imp.op("lt", y, zero), imp.op("lt", mod, zero)))
+    div = imp.op("where", fix, imp.op("sub", div, c(1.0)), div)
+    fl = imp.op("floor", div)
+    fl = imp.op("where", imp.op("gt", imp.op("sub", div, fl), c(0.5)),
+                imp.op("add", fl, c(1.0)), fl)
+    # copysign(0, a / b): the quotient is finite (|a / b| < 1) where div == 0
+    r = imp.op("where", imp.op("eq", div, zero), imp.op("mul", quot, zero), fl)
+    return imp.op("where", imp.op("eq", y, zero), quot, r)
+
+
+@rule(aten.polygamma.default)
+def _polygamma(imp, n, order, x):
+    # polygamma(0, x) is digamma, polygamma(1, x) trigamma; higher orders have no Ember op
+    if order not in (0, 1):
+        raise Unsupported(f"polygamma of order {order} (orders 0 and 1 are Ember ops)")
+    return imp.op("trigamma" if order else "digamma", imp.operand(x, _meta_dtype(n)))
 
 
 @rule(aten.logical_xor.default)

@@ -167,6 +167,8 @@ def _pointwise_rule(result: str | None, float_only: bool, name: str):
             raise IRError(f"{name} needs a float operand, got {dt}")
         if dt == "b8" and name in _NO_BOOL:
             raise IRError(f"{name} is not defined on b8 (as in PyTorch)")
+        if dt in ("f16", "bf16") and name in _NO_HALF:
+            raise IRError(f"{name} is not defined on {dt} (as in PyTorch)")
         shape = broadcast_shapes(*(v.shape for v in node.inputs))
         return [TensorType(shape, result or dt)]
 
@@ -194,8 +196,38 @@ def _logical_not(x):
     return torch.logical_not(x)
 
 
+def _divisor(a, b):
+    """b for the integer division ops, with 0 and (a = MIN) / -1 replaced by 1: the IR
+    ops are total, as the kernels compute them (the importer adds eager's
+    ZeroDivisionError as an assert; eager's int32/int64 MIN / -1 traps)."""
+    if a.dtype.is_floating_point or a.dtype == torch.bool:
+        return b
+    bad = b == 0
+    if a.dtype != torch.uint8:
+        bad = bad | ((a == torch.iinfo(a.dtype).min) & (b == -1))
+    return torch.where(bad, torch.ones_like(b), b)
+
+
+def _floordiv(a, b):
+    return torch.div(a, _divisor(a, b), rounding_mode="floor")
+
+
+def _truncdiv(a, b):
+    return torch.div(a, _divisor(a, b), rounding_mode="trunc")
+
+
+def _remainder(a, b):
+    return torch.remainder(a, _divisor(a, b))
+
+
+def _fmod(a, b):
+    return torch.fmod(a, _divisor(a, b))
+
+
 # Arithmetic PyTorch refuses on bool tensors.
-_NO_BOOL = {"neg", "abs", "sub"}
+_NO_BOOL = {"neg", "abs", "sub", "floordiv", "truncdiv", "remainder", "fmod"}
+# Special functions PyTorch does not implement for f16/bf16.
+_NO_HALF = {"erfcx", "log_ndtr", "ndtri"}
 _T = True  # transcendental
 
 # name, eager, float_only, transcendental, ATen overloads (1:1 imports)
@@ -210,7 +242,28 @@ _UNARY = [
     ("sin", torch.sin, True, _T), ("cos", torch.cos, True, _T),
     ("floor", torch.floor, True, False), ("ceil", torch.ceil, True, False),
     ("trunc", torch.trunc, True, False),
+    ("asin", torch.asin, True, _T), ("acos", torch.acos, True, _T), ("atan", torch.atan, True, _T),
+    ("asinh", torch.asinh, True, _T), ("acosh", torch.acosh, True, _T),
+    ("atanh", torch.atanh, True, _T),
 ]
+# Special functions: name, eager, the ATen overload imported 1:1 (all float-only,
+# transcendental; integer operands are promoted by the importer as for exp).
+_SPECIAL = [
+    ("erfc", torch.erfc, "aten.erfc.default"), ("erfinv", torch.erfinv, "aten.erfinv.default"),
+    ("lgamma", torch.lgamma, "aten.lgamma.default"),
+    ("digamma", torch.digamma, "aten.digamma.default"),
+    ("i0", torch.i0, "aten.i0.default"), ("i0e", torch.special.i0e, "aten.special_i0e.default"),
+    ("i1", torch.special.i1, "aten.special_i1.default"),
+    ("i1e", torch.special.i1e, "aten.special_i1e.default"),
+    ("erfcx", torch.special.erfcx, "aten.special_erfcx.default"),
+    ("log_ndtr", torch.special.log_ndtr, "aten.special_log_ndtr.default"),
+    ("ndtri", torch.special.ndtri, "aten.special_ndtri.default"),
+]
+
+
+def _trigamma(x):
+    return torch.polygamma(1, x)
+
 # name, eager, float_only, result dtype (None = operand dtype), transcendental, ATen overloads
 _BINARY = [
     ("add", torch.add, False, None, False, ("Tensor", "Scalar")),
@@ -222,6 +275,15 @@ _BINARY = [
     ("minimum", torch.minimum, False, None, False, ("default",)),
     ("logical_and", torch.logical_and, False, "b8", False, ()),
     ("logical_or", torch.logical_or, False, "b8", False, ()),
+    ("atan2", torch.atan2, True, None, _T, ("default",)),
+    # Integer and float division with rounding, and the two remainders, exactly as
+    # ATen computes them (float floordiv: c10::div_floor_floating). Integer division
+    # by zero (eager raises) divides by 1 here and in kernels; the importer guards
+    # compiled integer divisions with an assert that raises eager's error.
+    ("floordiv", _floordiv, False, None, False, ()),
+    ("truncdiv", _truncdiv, False, None, False, ()),
+    ("remainder", _remainder, False, None, False, ()),
+    ("fmod", _fmod, False, None, False, ()),
     ("eq", torch.eq, False, "b8", False, ()), ("ne", torch.ne, False, "b8", False, ()),
     ("lt", torch.lt, False, "b8", False, ()), ("le", torch.le, False, "b8", False, ()),
     ("gt", torch.gt, False, "b8", False, ()), ("ge", torch.ge, False, "b8", False, ()),
@@ -232,7 +294,7 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
 def _operand_dtypes(name: str, float_only: bool) -> tuple[str, ...]:
     if float_only:
-        return dtypes.FLOATS
+        return tuple(d for d in dtypes.FLOATS if d not in ("f16", "bf16") or name not in _NO_HALF)
     return tuple(d for d in dtypes.DTYPES if d != "b8") if name in _NO_BOOL else dtypes.DTYPES
 
 
@@ -246,6 +308,10 @@ def _pointwise(name: str, eager, arity: int, float_only: bool, result: str | Non
 for _name, _fn, _fo, _tr in _UNARY:
     _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, _fo, None, _tr,
                (f"aten.{_name}.default",))
+for _name, _fn, _target in _SPECIAL:
+    _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, True, None, True, (_target,))
+# polygamma(1, x); the importer maps aten.polygamma of order 0 / 1 to digamma / trigamma
+_pointwise("trigamma", _trigamma, 1, True, None, True, ())
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
 for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
     _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,

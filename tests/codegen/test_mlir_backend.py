@@ -108,6 +108,16 @@ TORCH_OPS = {
     "logical_and": torch.logical_and, "logical_or": torch.logical_or, "eq": torch.eq,
     "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge,
     "where": torch.where,
+    # division with rounding, remainders, inverse trig (tests/codegen/test_special_math.py)
+    # and special functions (test_special_functions.py)
+    "floordiv": torch.floor_divide, "remainder": torch.remainder, "fmod": torch.fmod,
+    "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
+    "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "atan2": torch.atan2,
+    "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
+    "erfc": torch.erfc, "erfinv": torch.erfinv, "lgamma": torch.lgamma, "digamma": torch.digamma,
+    "trigamma": lambda x: torch.polygamma(1, x), "i0": torch.i0, "i0e": torch.special.i0e,
+    "i1": torch.special.i1, "i1e": torch.special.i1e, "erfcx": torch.special.erfcx,
+    "log_ndtr": torch.special.log_ndtr, "ndtri": torch.special.ndtri,
 }
 assert set(TORCH_OPS) == set(SCALAR_OPS)
 
@@ -123,6 +133,8 @@ OP_DTYPES.update({
 })
 for cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
     OP_DTYPES[cmp] = F + I + B
+OP_DTYPES["trigamma"] = ["f32"]  # eager's f64 trigamma truncates its series (~5e-10)
+INT_DIVISION = ("floordiv", "truncdiv", "remainder", "fmod")
 BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge"}
 
 for op, dts in OP_DTYPES.items():
@@ -137,6 +149,17 @@ for op, dts in OP_DTYPES.items():
             ins, arg_dts = values(dt, binary=arity == 2, limit=limit), None
         out_dt = "b8" if op in BOOL_RESULT else dt
         add_case(elementwise(op, dt, out_dt, ins, arg_dts), ins, TORCH_OPS[op](*ins), TOL.get(dt))
+
+# Integer division and remainders: every divisor but 0 (where eager raises; the
+# importer guards compiled integer divisions with an assert), and no int32/int64
+# MIN / -1 (eager dies of SIGFPE there).
+for _dt in I:
+    for _op in INT_DIVISION:
+        _a, _b = values(_dt, binary=True)
+        _keep = (_b != 0) & ~((_a == torch.iinfo(TORCH_DTYPES[_dt]).min) & (_b == -1)
+                             & (_dt in ("i32", "i64")))
+        _ins = [_a[_keep], _b[_keep]]
+        add_case(elementwise(_op, _dt, _dt, _ins), _ins, TORCH_OPS[_op](*_ins))
 
 # Accuracy where a naive lowering (exp(x)-1, log(1+x)) would lose digits.
 _small = torch.tensor([1e-7, -1e-7, 3e-5, -2e-4, 1e-3, 1e-10], dtype=torch.float32)

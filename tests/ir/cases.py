@@ -120,6 +120,10 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
             v = torch.where(r < 0, -1.0, 1.0) * (u * 2 + 0.25)
         elif domain == "gt_m1":
             v = u * 4 - 0.9
+        elif domain == "unit":  # [-1, 1]: inverse trig and atanh
+            v = u * 2 - 1
+        elif domain == "prob":  # [0, 1]: ndtri
+            v = u
         elif domain == "near1":
             v = torch.where(r < 0, -1.0, 1.0) * (u * 0.5 + 0.75)
         elif domain == "intlike":
@@ -140,8 +144,16 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
         return v.to(to_torch(dtype)).reshape(shape)
     if dtype == "b8":
         return (torch.rand(n, generator=gen) < 0.5).reshape(shape)
+    if domain in ("minmax", "minus1"):  # the dtype's extremes; all -1
+        info = torch.iinfo(to_torch(dtype))
+        v = torch.tensor([info.min, info.max, info.min, -1] * n)[:n]
+        return (v if domain == "minmax" else torch.full((n,), -1)).to(to_torch(dtype)).reshape(shape)
     if dtype == "u8":
         lo, hi = {"small": (0, 4), "positive": (1, 20), "full": (0, 256)}.get(domain, (0, 256))
+    elif domain == "nonzero":  # divisors: [-20, 20] without 0
+        v = torch.randint(1, 21, (n,), generator=gen) * torch.where(
+            torch.rand(n, generator=gen) < 0.5, -1, 1)
+        return v.to(to_torch(dtype)).reshape(shape)
     elif domain == "small":
         lo, hi = -3, 4
     elif domain == "positive":
@@ -209,7 +221,8 @@ NONCONTIG = ("transposed", "strided", "offset", "expanded", "reversed")
 INTS_ROT = ("i32", "i64", "i8", "u8", "i16")
 # Main-case domain of float-only unary ops whose interesting domain is restricted.
 UNARY_DOMAIN = {"log": "positive", "log2": "positive", "sqrt": "positive", "rsqrt": "positive",
-                "log1p": "gt_m1", "reciprocal": "nonzero"}
+                "log1p": "gt_m1", "reciprocal": "nonzero", "asin": "unit", "acos": "unit",
+                "atanh": "unit", "acosh": "positive", "erfinv": "unit", "ndtri": "prob"}
 HALF_UNARY = {"exp": "f16", "log": "bf16", "sigmoid": "bf16", "sqrt": "f16", "relu": "bf16"}
 
 
@@ -248,7 +261,12 @@ ARITH = ("add", "sub", "mul", "maximum", "minimum")
 LOGICAL = ("logical_and", "logical_or")
 COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 B8_BINARY = {"add", "mul", "maximum", "logical_or", "lt"}
-HALF_BINARY = {"add": "f16", "mul": "bf16", "div": "f16", "lt": "bf16"}
+HALF_BINARY = {"add": "f16", "mul": "bf16", "div": "f16", "lt": "bf16", "floordiv": "bf16",
+               "remainder": "f16", "atan2": "bf16"}
+# Division with rounding and remainders: integer cases for every integer dtype
+# (divisors never 0: eager raises there), and i8 MIN / -1 (which wraps; eager's
+# int32/int64 MIN / -1 dies of SIGFPE, so there is nothing to compare with).
+INT_DIVISION = ("floordiv", "truncdiv", "remainder", "fmod")
 
 
 def _binary_cases() -> None:
@@ -256,7 +274,7 @@ def _binary_cases() -> None:
     for k, op in enumerate(binary):
         fo = OPS[op].float_only
         da, db = "normal", "normal"
-        if op == "div":
+        if op in ("div",) + INT_DIVISION:
             db = "nonzero"
         elif op == "pow":
             da = "positive"
@@ -283,7 +301,8 @@ def _binary_cases() -> None:
                 add(op, f"{idt}-rejected", A(4, 8, dt=idt), A(4, 8, dt=idt), reject=True)
             else:
                 dom = "full" if idt in ("u8", "i8") and op not in ("mul",) else "normal"
-                add(op, idt, A(4, 8, dt=idt, dom=dom), A(4, 8, dt=idt, dom=dom))
+                add(op, idt, A(4, 8, dt=idt, dom=dom),
+                    A(4, 8, dt=idt, dom="nonzero" if op in INT_DIVISION else dom))
         if op in B8_BINARY:
             add(op, "b8", A(4, 8, dt="b8"), A(8, dt="b8"))
         if op in HALF_BINARY:
@@ -296,6 +315,14 @@ def _binary_cases() -> None:
     add("add", "f32-long", A(1031), A(1031))
     add("maximum", "f32-long-onenan", A(2, 1031, dom="onenan"), A(1031, dom="onenan"))
     add("exp", "f32-long-transposed", A(67, 31, lay="transposed"))
+    for op in INT_DIVISION:
+        for idt in ("i8", "i16", "i32", "i64", "u8"):
+            if idt != INTS_ROT[[n for n, o in OPS.items() if o.kind == "pointwise"
+                                and o.arity == 2].index(op) % len(INTS_ROT)]:
+                add(op, f"{idt}-all", A(3, 7, dt=idt, dom="full"), A(7, dt=idt, dom="nonzero"))
+        add(op, "i8-min-by-minus1", A(4, dt="i8", dom="minmax"), A(4, dt="i8", dom="minus1"))
+        add(op, "f32-zero-divisor", A(4, 8, dom="special"), A(8, dom="zeros"))
+        add(op, "b8-rejected", A(4, dt="b8"), A(4, dt="b8"), reject=True)
     # pow with negative bases and integral exponents is defined by eager (no NaN).
     add("pow", "f32-negbase-intexp", A(4, 8, dom="negbase"), A(8, dom="intlike"))
 

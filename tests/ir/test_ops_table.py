@@ -169,8 +169,11 @@ def _reduce(fn):
 # Written independently of ember/ir/ops.py: the op of the same name in torch, with the
 # result dtype the IR promises (integer sums stay in their dtype).
 DIRECT = {
-    **{n: getattr(torch, n) for n, o in OPS.items()
-       if o.kind == "pointwise" and n not in ("relu", "cast")},
+    **{n: getattr(torch, n, None) or getattr(torch.special, n) for n, o in OPS.items()
+       if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv", "trigamma")},
+    "trigamma": lambda x: torch.polygamma(1, x),
+    "floordiv": torch.floor_divide,
+    "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
     "relu": lambda x: torch.where(x <= 0, torch.zeros_like(x), x),  # NaN stays NaN
     "cast": lambda x, dtype: x.to(to_torch(dtype)),
     "full": lambda shape, value, dtype: torch.full(shape, value, dtype=to_torch(dtype)),

@@ -96,6 +96,14 @@ TORCH_OPS = {
     "logical_and": torch.logical_and, "logical_or": torch.logical_or, "eq": torch.eq,
     "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge,
     "where": torch.where,
+    "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "asinh": torch.asinh,
+    "acosh": torch.acosh, "atanh": torch.atanh, "atan2": torch.atan2,
+    "floordiv": torch.floor_divide, "remainder": torch.remainder, "fmod": torch.fmod,
+    "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
+    "erfc": torch.erfc, "erfinv": torch.erfinv, "lgamma": torch.lgamma, "digamma": torch.digamma,
+    "i0": torch.i0, "i0e": torch.special.i0e, "i1": torch.special.i1, "i1e": torch.special.i1e,
+    "erfcx": torch.special.erfcx, "log_ndtr": torch.special.log_ndtr,
+    "ndtri": torch.special.ndtri, "trigamma": lambda x: torch.polygamma(1, x),
 }
 assert set(TORCH_OPS) == set(SCALAR_OPS)
 BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge"}
@@ -111,6 +119,8 @@ OP_DTYPES.update({
 })
 for _cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
     OP_DTYPES[_cmp] = F + I + B
+# eager's f64 trigamma truncates its series (errors to ~5e-10): its own case below
+OP_DTYPES["trigamma"] = ["f32"]
 
 
 def ops_kernel(name: str, dt: str, arity: int, ops: list[str], inputs: list[torch.Tensor],
@@ -147,6 +157,22 @@ for _dt in F + I + B:
             _k = ops_kernel(f"ops{_arity}_{_dt}" + ("_trig" if _gi else ""), _dt, _arity, _g, ins,
                             arg_dts)
             add(_k, ins, [TORCH_OPS[op](*ins) for op in _g], TOL.get(_dt))
+
+# integer division and remainders (every divisor but 0, where eager raises; the
+# importer guards compiled integer divisions with an assert)
+INT_DIVISION = ["floordiv", "truncdiv", "remainder", "fmod"]
+for _dt in I:
+    _a, _b = values(_dt, binary=True)
+    _keep = _b != 0
+    if _dt in ("i32", "i64"):  # eager's MIN / -1 dies of SIGFPE there: nothing to compare
+        _keep &= ~((_a == torch.iinfo(TORCH_DTYPES[_dt]).min) & (_b == -1))
+    _ins = [_a[_keep], _b[_keep]]
+    add(ops_kernel(f"intdiv_{_dt}", _dt, 2, INT_DIVISION, _ins, [_dt, _dt]), _ins,
+        [TORCH_OPS[op](*_ins) for op in INT_DIVISION])
+
+_x64 = values("f64")
+add(ops_kernel("trigamma_f64", "f64", 1, ["trigamma"], _x64, ["f64"]), _x64,
+    [TORCH_OPS["trigamma"](*_x64)], (1e-8, 1e-8))
 
 # accuracy where a naive formulation (exp(x)-1, log(1+x)) would lose digits
 _small = torch.tensor([1e-7, -1e-7, 3e-5, -2e-4, 1e-3, 1e-10, 0.3, -0.6], dtype=torch.float32)

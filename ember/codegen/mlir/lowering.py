@@ -546,6 +546,9 @@ LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "gt": lower_gt, "ge": lower_ge,
     "where": lower_where,
 }
+from .special import SPECIAL_LOWERINGS  # noqa: E402  (division, inverse trig/hyperbolic)
+
+LOWERINGS.update(SPECIAL_LOWERINGS)
 
 assert set(SCALAR_OPS) <= set(LOWERINGS), set(SCALAR_OPS) - set(LOWERINGS)
 

@@ -412,6 +412,9 @@ LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "le": _compare("le", "<="), "gt": _compare("gt", ">"), "ge": _compare("ge", ">="),
     "where": lower_where,
 }
+from .special import SPECIAL_LOWERINGS  # noqa: E402  (division, inverse trig/hyperbolic)
+
+LOWERINGS.update(SPECIAL_LOWERINGS)
 
 assert set(SCALAR_OPS) <= set(LOWERINGS), set(SCALAR_OPS) - set(LOWERINGS)
 

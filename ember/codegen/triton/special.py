@@ -1,0 +1,112 @@
+"""Triton rules for division with rounding, the remainders, and the inverse
+trigonometric and hyperbolic functions (merged into ``source.LOWERINGS``).
+
+Semantics as in ``codegen/mlir/special.py``: ATen's float floor division and
+remainders; integer division never divides by 0 (the importer's assert reports
+it as eager does) or computes ``MIN / -1`` (it wraps, as in eager). Triton's
+``//`` and ``%`` on integers are C's truncating ``sdiv``/``srem`` (``udiv``/``urem``
+for u8), and ``%`` on floats is ``fmod``. The inverse functions are libdevice on
+the ``cuda`` target and the prelude's f64-core formulations under the interpreter.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..kernel import FLOAT_DTYPES
+from .prelude_special import CALLS
+from .source import INT_WIDTH, UNSIGNED, OpCtx, _div, const
+
+
+def _ints(cx: OpCtx) -> tuple[str, str, str, str]:
+    """(dtype, a, b, safe b): b with 0 and (for MIN / -1) -1 replaced by 1."""
+    dt = cx.same_dtype_args()
+    if dt == "b8":
+        raise cx.fail(f"{cx.instr.op} is not defined on bool (torch raises)")
+    a, b = cx.args
+    bad = f"({b} == {const(dt, 0)})"
+    if dt not in UNSIGNED:
+        lo = -(1 << (INT_WIDTH[dt] - 1))
+        bad = f"({bad} | (({a} == {const(dt, lo)}) & ({b} == {const(dt, -1)})))"
+    return dt, a, b, f"tl.where({bad}, {const(dt, 1)}, {b})"
+
+
+def _fix(r: str, b: str, dt: str) -> str:
+    """r != 0 and sign(r) != sign(b) (integers)."""
+    zero = const(dt, 0)
+    return f"(({r} != {zero}) & (({r} ^ {b}) < {zero}))"
+
+
+def lower_fmod(cx: OpCtx) -> str:
+    dt = cx.same_dtype_args()
+    if dt in FLOAT_DTYPES:
+        return cx.result(f"({cx.args[0]} % {cx.args[1]})", dt)
+    dt, a, _, sb = _ints(cx)
+    return cx.result(f"({a} % {sb})", dt)
+
+
+def lower_remainder(cx: OpCtx) -> str:
+    dt = cx.same_dtype_args()
+    if dt in FLOAT_DTYPES:
+        return cx.result(f"_ember_remainder_f({cx.args[0]}, {cx.args[1]})", dt)
+    dt, a, b, sb = _ints(cx)
+    if dt in UNSIGNED:
+        return cx.result(f"({a} % {sb})", dt)
+    r = f"({a} % {sb})"
+    return cx.result(f"tl.where({_fix(r, b, dt)}, {r} + {b}, {r})", dt)
+
+
+def lower_truncdiv(cx: OpCtx) -> str:
+    dt = cx.same_dtype_args()
+    if dt in FLOAT_DTYPES:
+        a, b = cx.args
+        return cx.result(f"_ember_trunc({_div(a, b, dt)})", dt)
+    dt, a, _, sb = _ints(cx)
+    return cx.result(f"({a} // {sb})", dt)
+
+
+def lower_floordiv(cx: OpCtx) -> str:
+    dt = cx.same_dtype_args()
+    if dt in FLOAT_DTYPES:
+        a, b = cx.args
+        # c10::div_floor_floating, given a / b and (a - fmod(a, b)) / b
+        quot, div = _div(a, b, dt), _div(f"({a} - {a} % {b})", b, dt)
+        return cx.result(f"_ember_floordiv_f({a}, {b}, {quot}, {div})", dt)
+    dt, a, b, sb = _ints(cx)
+    if dt in UNSIGNED:
+        return cx.result(f"({a} // {sb})", dt)
+    q, r = f"({a} // {sb})", f"({a} % {sb})"
+    return cx.result(f"tl.where({_fix(r, b, dt)}, {q} - {const(dt, 1)}, {q})", dt)
+
+
+def _float_fn(name: str, arity: int) -> Callable[[OpCtx], str]:
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt not in FLOAT_DTYPES:
+            raise cx.fail(f"{name} needs float operands")
+        return cx.result(f"_ember_{name}({', '.join(cx.args[:arity])})", dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+def _special(name: str) -> Callable[[OpCtx], str]:
+    fmt = CALLS[name]
+
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt not in FLOAT_DTYPES:
+            raise cx.fail(f"{name} needs a float operand")
+        return cx.result(fmt.format(x=cx.args[0]), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
+    "floordiv": lower_floordiv, "truncdiv": lower_truncdiv,
+    "remainder": lower_remainder, "fmod": lower_fmod,
+    "atan2": _float_fn("atan2", 2),
+    **{n: _float_fn(n, 1) for n in ("asin", "acos", "atan", "asinh", "acosh", "atanh")},
+    **{n: _special(n) for n in CALLS},
+}
