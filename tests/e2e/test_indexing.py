@@ -141,11 +141,12 @@ def test_embedding_model_with_dynamic_lengths():
         _native(compiled, model, torch.randint(0, 64, (2, t)))
 
 
-def test_torch_gather():
+def test_torch_gather_and_take_along_dim():
     x = torch.randn(8, 30)
 
     def f(x, i):
-        return torch.gather(x * 2, 1, i) + 1, torch.gather(x, 1, i[:, :3]).sum(-1)
+        return (torch.gather(x * 2, 1, i) + 1, torch.gather(x, 1, i[:, :3]).sum(-1),
+                torch.take_along_dim(x[:2], i[:2], 1))
 
     i = torch.randint(0, 30, (8, 5))
     _native(ember.compile(f, strict=True), f, x, i)
