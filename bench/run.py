@@ -27,6 +27,10 @@ import tempfile
 os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = "1"
 os.environ["TORCHINDUCTOR_FX_GRAPH_CACHE"] = "0"
 os.environ["TORCHINDUCTOR_AUTOGRAD_CACHE"] = "0"
+# Ember's disk cache likewise: a fresh folder per run (removed at exit), so "cold"
+# is a real compile for Ember as for Inductor (bench/warm_start.py measures warm).
+_EMBER_CACHE = tempfile.mkdtemp(prefix="ember-bench-cache-")
+os.environ["EMBER_CACHE_DIR"] = _EMBER_CACHE
 
 # `python bench/run.py` puts bench/ first on sys.path; this checkout's ember must win
 # over any installed one.
@@ -317,6 +321,9 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
         extra_cases: more :class:`bench.cases.Case` objects (the tests inject some).
     """
     args = parse_args(argv)
+    import atexit
+
+    atexit.register(shutil.rmtree, _EMBER_CACHE, True)
     if args.reps < 1 or args.warmup < 0:
         print("--reps must be >= 1 and --warmup >= 0", file=sys.stderr)
         return 2

@@ -129,8 +129,8 @@ class EmberBackend:
         return info.compiled
 
     def _compile_graph(self, info: GraphInfo, fx_gm: torch.fx.GraphModule,
-                       example_inputs: list[Any], parametric: bool = False
-                       ) -> Callable[..., Any]:
+                       example_inputs: list[Any], parametric: bool = False,
+                       eager: Callable[..., Any] | None = None) -> Callable[..., Any]:
         from ..compiler import BackendUnavailable, compile_graph
 
         info.fx = fx_gm.code
@@ -144,7 +144,8 @@ class EmberBackend:
                 log.info("ember: %s runs eagerly (%s)%s", f.op, f.reason,
                          f" at {f.loc}" if f.loc else "")
             compiled = compile_graph(imported.graph, example_inputs, config=self.config,
-                                     eager=fx_gm.forward, info=info, parametric=parametric)
+                                     eager=eager or fx_gm.forward, info=info,
+                                     parametric=parametric)
         except BackendUnavailable:
             raise
         except Exception as e:

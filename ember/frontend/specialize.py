@@ -32,8 +32,12 @@ from ..report import GraphInfo
 
 log = logging.getLogger("ember")
 
-# Specializations kept per symbolic graph (least recently used dropped first).
-MAX_SPECIALIZATIONS = 64
+# Specializations kept per symbolic graph (least recently used dropped first): more
+# than the lengths a decoding loop usually spans, so that a second pass over them
+# compiles nothing; each costs some 100-200 KB (its steps, bound kernels, report).
+MAX_SPECIALIZATIONS = 512
+# Specializations the report keeps (newest), with their IR texts and kernels.
+REPORTED_SPECIALIZATIONS = 64
 
 
 def is_symbolic(example_inputs: list[Any]) -> bool:
@@ -217,9 +221,10 @@ class Specializing:
     Args:
         gm: the ATen graph (symbolic) from aot_autograd.
         example_inputs: its example inputs (fake tensors with symbolic sizes, SymInts).
-        compile_static: compiles a static ATen graph for concrete example inputs
-            into a callable returning a list of tensors (the usual Ember path), given
-            the GraphInfo to fill in.
+        compile_static: ``(info, gm, example_inputs, eager=fn)``: compiles a static
+            ATen graph for concrete example inputs into a callable returning a list
+            of tensors (the usual Ember path), filling in ``info``; ``eager`` runs
+            when inputs miss the compiled signature.
         info: the report record of the symbolic graph; each specialization adds
             a child record to ``info.specializations``.
         strict: raise a failed specialization's error instead of running eagerly.
@@ -238,6 +243,7 @@ class Specializing:
         self._ints, self._tensors = _varying(self.example_inputs)
         self.lock = threading.Lock()
         self.compile_lock = threading.Lock()
+        self.seconds = 0.0  # Ember's time in all specializations so far
         self.compiles = 0
 
     def _signature(self, args: tuple) -> tuple:
@@ -276,9 +282,18 @@ class Specializing:
         pick = operator.itemgetter(*tensor_pos) if len(tensor_pos) > 1 else (
             lambda a: tuple(a[i] for i in tensor_pos))
         gm = self.gm
+        fixed = {i: a for i, a in enumerate(args) if not isinstance(a, torch.Tensor)}
+
+        def symbolic(*tensors: Any) -> Any:
+            # the guard-failure path: the symbolic graph itself (keeping the static
+            # copy alive for it would cost its FX graph per size)
+            it = iter(tensors)
+            return gm(*[fixed[i] if i in fixed else next(it) for i in range(len(args))])
+
         try:
             static = specialize_graph(gm, args, self.example_inputs)
-            run = self.compile_static(child, static, [args[i] for i in tensor_pos])
+            run = self.compile_static(child, static, [args[i] for i in tensor_pos],
+                                      eager=symbolic)
         except Exception as e:  # noqa: BLE001  (a failed specialization runs eagerly)
             if self.strict:
                 raise
@@ -287,8 +302,9 @@ class Specializing:
                         child.name, child.eager_reason)
             run = None
         child.compile_seconds = time.perf_counter() - t0
+        self.seconds += child.compile_seconds
         self.info.specializations.append(child)
-        del self.info.specializations[:-MAX_SPECIALIZATIONS]
+        del self.info.specializations[:-REPORTED_SPECIALIZATIONS]
         if run is None:
             def eager(*a: Any) -> list[Any]:
                 out = gm(*a)

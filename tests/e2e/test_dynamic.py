@@ -43,7 +43,7 @@ def test_sequence_lengths_compile_at_most_twice():
     assert not graphs[0].inputs and graphs[1].inputs
     assert any("s" in d and "[2,s" in d for d in graphs[1].inputs), graphs[1].inputs
     assert graphs[1].compiled.compiles == 99  # one per new size
-    assert len(graphs[1].specializations) == specialize.MAX_SPECIALIZATIONS  # newest kept
+    assert len(graphs[1].specializations) == specialize.REPORTED_SPECIALIZATIONS  # newest
     assert not compiled.ember_report.fallbacks
     assert not any("recompile limit" in e for e in compiled.ember_report.events)
 
@@ -136,7 +136,7 @@ def test_failed_specialization_runs_eagerly_with_reason(monkeypatch):
 
     def flaky(self, args):
         calls.append(args[-1].shape)
-        self.compile_static = lambda *a: (_ for _ in ()).throw(RuntimeError("boom"))
+        self.compile_static = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
         return real(self, args)
 
     monkeypatch.setattr(specialize.Specializing, "_specialize", flaky)
@@ -150,16 +150,18 @@ def test_failed_specialization_runs_eagerly_with_reason(monkeypatch):
 
 def test_specializations_are_bounded(monkeypatch):
     monkeypatch.setattr(specialize, "MAX_SPECIALIZATIONS", 3)
+    monkeypatch.setattr(specialize, "REPORTED_SPECIALIZATIONS", 2)
 
     def f(x):
         return x.exp().sum()
 
     compiled = ember.compile(f, dynamic=True, strict=True)
-    for n in list(range(2, 9)) + [2, 3]:
+    for n in list(range(2, 9)) + [2, 3, 8]:
         _check(compiled, f, torch.randn(n))
     info = compiled.ember_report.graphs[0]
-    assert len(info.specializations) == 3
+    assert len(info.specializations) == 2
     assert len(info.compiled.cache) == 3
+    assert info.compiled.compiles == 9  # 2 and 3 were evicted and compiled again; 8 was not
 
 
 def test_threads_with_different_sizes_get_eager_results():
