@@ -55,10 +55,12 @@ def speed(args: Any, cases: list) -> list[dict]:
         symbolic = ember.compile(fn, dynamic=True)
         with torch.no_grad():
             ref = fn(*inputs)
+            from ember.runtime import diskcache
             for name, c in (("static", static), ("symbolic", symbolic)):
                 check = measure.compare(c(*inputs), ref, case.rtol, case.atol)
                 if not check.ok:
                     raise SystemExit(f"{case.name}: {name} differs from eager: {check}")
+            diskcache.flush_all()  # background writes end before timing
             t = measure.time_interleaved(
                 {"eager": lambda: fn(*inputs), "static": lambda: static(*inputs),
                  "symbolic": lambda: symbolic(*inputs)}, args.reps, args.warmup)
