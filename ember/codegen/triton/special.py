@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..kernel import FLOAT_DTYPES
 from .prelude_special import CALLS
-from .source import INT_WIDTH, UNSIGNED, OpCtx, _div, const
+from .rules import INT_WIDTH, UNSIGNED, OpCtx, _div, const
 
 
 def _ints(cx: OpCtx) -> tuple[str, str, str, str]:
