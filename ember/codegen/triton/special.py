@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..kernel import FLOAT_DTYPES
 from .prelude_special import CALLS
-from .rules import INT_WIDTH, UNSIGNED, OpCtx, _div, const
+from .rules import INT_WIDTH, UNSIGNED, OpCtx, _div, _float_unary, const
 
 
 def _ints(cx: OpCtx) -> tuple[str, str, str, str]:
@@ -91,16 +91,7 @@ def _float_fn(name: str, arity: int) -> Callable[[OpCtx], str]:
 
 
 def _special(name: str) -> Callable[[OpCtx], str]:
-    fmt = CALLS[name]
-
-    def lower(cx: OpCtx) -> str:
-        dt = cx.same_dtype_args()
-        if dt not in FLOAT_DTYPES:
-            raise cx.fail(f"{name} needs a float operand")
-        return cx.result(fmt.format(x=cx.args[0]), dt)
-
-    lower.__name__ = f"lower_{name}"
-    return lower
+    return _float_unary(name, CALLS[name])
 
 
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
