@@ -1,5 +1,5 @@
 """Import rules for indexing by a tensor of indices: ``embedding``, ``index_select``
-and ``x[idx]`` (``index.Tensor`` with one index tensor) become ``take``, and
+and ``x[idx]`` (``index.Tensor``), and ``flip``, become ``take``, and
 ``gather`` (``take_along_dim`` decomposes to it) becomes ``take_along``: gathers
 that fuse into kernels (``codegen/kernel.py``'s ``gather`` instruction).
 
@@ -102,3 +102,16 @@ def _gather(imp, n, x, dim, index, sparse_grad=False):
                    f"index out of bounds for dimension {dim} with size {v.shape[dim]}",
                    RuntimeError)
     return imp.op("take_along", v, idx, axis=dim)
+
+
+@rule(aten.flip.default)
+def _flip(imp, n, x, dims):
+    # a gather along each flipped dim at the constant indices n-1, ..., 0 (always in
+    # range: no check); fused like any gather
+    v = imp.v(x)
+    for d in sorted({d % max(v.rank, 1) for d in dims}):
+        size = v.shape[d]
+        if size > 1:
+            idx = imp.op("iota", length=size, start=size - 1, step=-1, dtype="i64")
+            v = imp.op("take", v, idx, axis=d, wrap=False)
+    return v if v is not imp.v(x) else imp.op("cast", v, dtype=v.dtype)

@@ -171,3 +171,12 @@ def test_several_adjacent_index_tensors():
         compiled(x, i, j)
         with pytest.raises(IndexError):
             compiled(x, i, torch.tensor([7]))
+
+
+def test_flip():
+    x = torch.randn(5, 6, 7)
+
+    def f(x):
+        return x.flip(0) * 2, torch.flip(x, (1, -1)).sum(-1), x[:, :1].flip(1) + 1
+
+    _native(ember.compile(f, strict=True), f, x)
