@@ -1,13 +1,13 @@
-"""Import rules for indexing by a tensor of indices: ``embedding``, ``index_select``
-and ``x[idx]`` (``index.Tensor``), and ``flip``, become ``take``, and
-``gather`` (``take_along_dim`` decomposes to it) becomes ``take_along``: gathers
-that fuse into kernels (``codegen/kernel.py``'s ``gather`` instruction).
+"""Import rules for indexing by a tensor of indices: ``embedding``, ``index_select``,
+``x[idx]`` (``index.Tensor``) and ``flip`` become ``take``, and ``gather``
+(``take_along_dim`` decomposes to it) becomes ``take_along``: gathers that fuse
+into kernels (``codegen/kernel.py``'s ``gather`` instruction).
 
-Eager raises ``IndexError`` (``RuntimeError`` for ``gather``) on an index out of range. Ember checks the indices
-in the compiled graph (a fused reduction to one bool) and raises the same
-exception type after the call; the kernels themselves clamp every index, so a
-bad index is never read out of bounds. Registered when ``importer.py`` imports
-this module.
+Eager raises ``IndexError`` (``RuntimeError`` for ``gather``) on an index out of
+range. Ember checks the indices in the compiled graph (a fused reduction to one
+bool) and raises the same exception type after the call; the kernels themselves
+clamp every index, so a bad index is never read out of bounds. Registered when
+``importer.py`` imports this module.
 """
 
 from __future__ import annotations
