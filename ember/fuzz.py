@@ -1,7 +1,7 @@
 """Random-program fuzzing of ``ember.compile`` against eager PyTorch.
 
 :func:`generate` builds a random straight-line PyTorch program (pointwise math,
-broadcasting, reductions, views and slices, matmul, cat, where, casts) over
+broadcasting, reductions, views and slices, matmul, cat, where, casts, gathers) over
 random shapes (0 and 1 included), dtypes (float32, float16, bfloat16, int32,
 int64, bool) and layouts (contiguous, transposed, sliced). :func:`check` runs it
 eagerly and compiled and compares; :func:`shrink` removes statements while the
@@ -117,7 +117,7 @@ def _step(g: _Gen) -> None:
     r = g.rng
     x = g.pick()
     kind = r.choice(["unary", "unary", "binary", "binary", "reduce", "view", "where",
-                     "cast", "cmp", "matmul", "cat"])
+                     "cast", "cmp", "matmul", "cat", "gather"])
     if kind == "unary":
         if _float(x):
             fn = r.choice(["torch.exp({})", "torch.tanh({})", "torch.sigmoid({})",
@@ -192,6 +192,14 @@ def _step(g: _Gen) -> None:
                    and v.shape[-1] == x.shape[-1])
         if y is not None:
             g.new(f"{x.name} @ {y.name}.t()", (x.shape[0], y.shape[0]), "float32")
+    elif kind == "gather" and x.shape and x.shape[-1] > 0:
+        # indices computed from another value (fused into the gather's kernel), or flip
+        n = x.shape[-1]
+        i = g.pick(lambda v: v.dtype in ("int32", "int64") and len(v.shape) == 1)
+        if i is None or r.random() < 0.3:
+            g.new(f"{x.name}.flip(-1)", x.shape, x.dtype)
+        else:
+            g.new(f"{x.name}[..., {i.name}.abs() % {n}]", x.shape[:-1] + i.shape, x.dtype)
     elif kind == "cat" and x.shape:
         y = g.pick(lambda v: v.dtype == x.dtype and len(v.shape) == len(x.shape)
                    and v.shape[:-1] == x.shape[:-1])
