@@ -263,13 +263,48 @@ def check(p: Program) -> str | None:
             return f"ember raised {type(e).__name__}: {e}"
     if isinstance(want, Exception):
         return f"eager raised {type(want).__name__}: {want}, ember returned a value"
+    ref = None
     for i, (g_, w) in enumerate(zip(got, want)):
         rtol, atol = _TOL.get(str(w.dtype).replace("torch.", ""), (0, 0))
         try:
             torch.testing.assert_close(g_, w, rtol=rtol, atol=atol, equal_nan=True)
         except AssertionError as e:
-            return f"output {i}: {str(e).splitlines()[0]}"
+            if ref is None:
+                ref = _float64_reference(f, args)
+            if not _no_less_accurate(g_, w, ref[i] if ref else None, rtol, atol):
+                return f"output {i}: {str(e).splitlines()[0]}"
     return None
+
+
+def _float64_reference(f, args) -> list | None:
+    """The program run with its float inputs in float64: a reference more exact than
+    eager's float32 where the program does not cast down again."""
+    with torch.no_grad():
+        try:
+            return list(f(*[a.double() if a.is_floating_point() else a.clone() for a in args]))
+        except Exception:  # noqa: BLE001
+            return None
+
+
+def _no_less_accurate(got: torch.Tensor, want: torch.Tensor, ref: torch.Tensor | None,
+                      rtol: float, atol: float) -> bool:
+    """Where compiled and eager float32 results differ beyond the tolerance, each such
+    element still passes when it is about as close to a float64 reference as eager's
+    (error at most twice eager's, plus the tolerance); every other element must match
+    eager as usual. An ill-conditioned program (a division by a GELU near zero)
+    amplifies a last-bit difference of a transcendental function into any relative
+    error, and there eager's float32 result is no more right than Ember's."""
+    if (ref is None or ref.dtype != torch.float64 or want.dtype != torch.float32
+            or got.shape != want.shape or got.dtype != want.dtype or ref.shape != got.shape):
+        return False
+    g, w = got.double(), want.double()
+    close = torch.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    bad = ~close
+    if not (torch.isfinite(g[bad]).all() and torch.isfinite(w[bad]).all()
+            and torch.isfinite(ref[bad]).all()):
+        return False
+    err_g, err_w = (g[bad] - ref[bad]).abs(), (w[bad] - ref[bad]).abs()
+    return bool((err_g <= 2 * err_w + atol + rtol * ref[bad].abs()).all())
 
 
 def shrink(p: Program) -> Program:
