@@ -257,21 +257,20 @@ class Specializing:
             if entry is not None:
                 self.cache.move_to_end(key)
         if entry is None:
-            entry = self._specialize(args)
-            with self.lock:
-                self.cache[key] = entry
-                while len(self.cache) > MAX_SPECIALIZATIONS:
-                    self.cache.popitem(last=False)
+            entry = self._specialize(key, args)
         return entry(*args)
 
-    def _specialize(self, args: tuple) -> Callable[..., list]:
+    def _specialize(self, key: tuple, args: tuple) -> Callable[..., list]:
         with self.compile_lock:  # one compile at a time; a racing thread reuses it
-            key = self._signature(args)
             with self.lock:
                 entry = self.cache.get(key)
-            if entry is not None:
-                return entry
-            return self._compile(args)
+            if entry is None:
+                entry = self._compile(args)
+                with self.lock:
+                    self.cache[key] = entry
+                    while len(self.cache) > MAX_SPECIALIZATIONS:
+                        self.cache.popitem(last=False)
+            return entry
 
     def _compile(self, args: tuple) -> Callable[..., list]:
         t0 = time.perf_counter()

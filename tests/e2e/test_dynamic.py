@@ -134,10 +134,10 @@ def test_failed_specialization_runs_eagerly_with_reason(monkeypatch):
     real = specialize.Specializing._specialize
     calls = []
 
-    def flaky(self, args):
+    def flaky(self, key, args):
         calls.append(args[-1].shape)
         self.compile_static = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
-        return real(self, args)
+        return real(self, key, args)
 
     monkeypatch.setattr(specialize.Specializing, "_specialize", flaky)
     _check(compiled, f, torch.randn(4))
