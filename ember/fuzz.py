@@ -288,23 +288,23 @@ def _float64_reference(f, args) -> list | None:
 
 def _no_less_accurate(got: torch.Tensor, want: torch.Tensor, ref: torch.Tensor | None,
                       rtol: float, atol: float) -> bool:
-    """Where compiled and eager float32 results differ beyond the tolerance, each such
-    element still passes when it is about as close to a float64 reference as eager's
-    (error at most twice eager's, plus the tolerance); every other element must match
-    eager as usual. An ill-conditioned program (a division by a GELU near zero)
-    amplifies a last-bit difference of a transcendental function into any relative
-    error, and there eager's float32 result is no more right than Ember's."""
+    """Whether every element where compiled and eager float32 results differ beyond
+    the tolerance is one that float32 cannot compute to that tolerance: eager's own
+    result there is outside the tolerance of a float64 run of the program. An
+    ill-conditioned program (a division by a GELU near its zero) turns a last-bit
+    difference of a transcendental function into any relative error; there neither
+    float32 result is right, and comparing them says nothing. Every other element
+    must match eager as usual (a wrong kernel is wrong on well-conditioned elements
+    too)."""
     if (ref is None or ref.dtype != torch.float64 or want.dtype != torch.float32
             or got.shape != want.shape or got.dtype != want.dtype or ref.shape != got.shape):
         return False
     g, w = got.double(), want.double()
-    close = torch.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
-    bad = ~close
-    if not (torch.isfinite(g[bad]).all() and torch.isfinite(w[bad]).all()
-            and torch.isfinite(ref[bad]).all()):
+    bad = ~torch.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    if not (torch.isfinite(g[bad]).all() and torch.isfinite(w[bad]).all()):
         return False
-    err_g, err_w = (g[bad] - ref[bad]).abs(), (w[bad] - ref[bad]).abs()
-    return bool((err_g <= 2 * err_w + atol + rtol * ref[bad].abs()).all())
+    ill = ~torch.isclose(w, ref, rtol=rtol, atol=atol, equal_nan=True)
+    return bool(ill[bad].all())
 
 
 def shrink(p: Program) -> Program:
