@@ -27,10 +27,6 @@ import tempfile
 os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = "1"
 os.environ["TORCHINDUCTOR_FX_GRAPH_CACHE"] = "0"
 os.environ["TORCHINDUCTOR_AUTOGRAD_CACHE"] = "0"
-# Ember's disk cache likewise: a fresh folder per run (removed at exit), so "cold"
-# is a real compile for Ember as for Inductor (bench/warm_start.py measures warm).
-_EMBER_CACHE = tempfile.mkdtemp(prefix="ember-bench-cache-")
-os.environ["EMBER_CACHE_DIR"] = _EMBER_CACHE
 
 # `python bench/run.py` puts bench/ first on sys.path; this checkout's ember must win
 # over any installed one.
@@ -323,10 +319,26 @@ def main(argv: list[str] | None = None, extra_cases: list | None = None) -> int:
         argv: command-line arguments (default ``sys.argv[1:]``).
         extra_cases: more :class:`bench.cases.Case` objects (the tests inject some).
     """
-    args = parse_args(argv)
-    import atexit
+    # Ember's disk cache in a fresh folder for the run (as Inductor's below), so
+    # "cold" is a real compile (bench/warm_start.py measures warm starts).
+    cache = tempfile.mkdtemp(prefix="ember-bench-cache-")
+    old = os.environ.get("EMBER_CACHE_DIR")
+    os.environ["EMBER_CACHE_DIR"] = cache
+    try:
+        return _main(argv, extra_cases)
+    finally:
+        from ember.runtime import diskcache
 
-    atexit.register(shutil.rmtree, _EMBER_CACHE, True)
+        diskcache.flush_all()
+        if old is None:
+            os.environ.pop("EMBER_CACHE_DIR", None)
+        else:
+            os.environ["EMBER_CACHE_DIR"] = old
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _main(argv: list[str] | None, extra_cases: list | None) -> int:
+    args = parse_args(argv)
     if args.reps < 1 or args.warmup < 0:
         print("--reps must be >= 1 and --warmup >= 0", file=sys.stderr)
         return 2
