@@ -1,7 +1,7 @@
 """The on-disk tier of the kernel cache (under the in-memory LRU of ``compiler.py``).
 
-Content-addressed: an entry's name is the SHA-256 of Ember's version and the
-memory cache's key (backend fingerprint with target and tool versions, opt
+Content-addressed: an entry's name is the SHA-256 of Ember's version with a hash
+of its source files (:func:`code_version`) and the memory cache's key (backend fingerprint with target and tool versions, opt
 level, schedule text, the kernel's name-free text). In ``<cache_dir>/kernels/``:
 
 * ``<hash>.json``, one per kernel: the full key (checked on load, so a hash
@@ -29,6 +29,7 @@ here (Triton keeps compiled binaries in its own cache, ``~/.triton/cache``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -104,8 +105,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """Ember's version and a hash of its own source files: a change to the code
+    generator (even without a new version number, as in a checkout) never loads
+    kernels the old code built (Inductor keys its cache the same way)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    h = hashlib.sha256(__version__.encode())
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                h.update(os.path.relpath(path, root).encode())
+                with open(path, "rb") as f:
+                    h.update(f.read())
+    return f"{__version__}+{h.hexdigest()[:16]}"
+
+
 def entry_name(key: str) -> str:
-    return hashlib.sha256(f"ember-{__version__}\n{key}".encode()).hexdigest()
+    return hashlib.sha256(f"ember-{code_version()}\n{key}".encode()).hexdigest()
 
 
 def _checksum(payload: dict) -> str:
@@ -147,7 +166,7 @@ class DiskCache:
         if not ok:
             self._discard(path, "entry fails its checksum")
             return None
-        if body["format"] != FORMAT or body["ember"] != __version__ or body["key"] != key:
+        if body["format"] != FORMAT or body["ember"] != code_version() or body["key"] != key:
             return None  # another key under this hash, or an older format: rewritten later
         return body
 
@@ -226,7 +245,7 @@ class DiskCache:
             if not os.path.exists(blob_file):
                 self._write(blob_file, blob)
             for key, meta in zip(keys, metas):
-                body = {"format": FORMAT, "ember": __version__, "key": key, "blob": digest,
+                body = {"format": FORMAT, "ember": code_version(), "key": key, "blob": digest,
                         "meta": meta}
                 data = json.dumps({**body, "checksum": _checksum(body)}).encode()
                 self._write(os.path.join(self.dir, entry_name(key) + ".json"), data)

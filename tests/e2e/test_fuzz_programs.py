@@ -85,6 +85,23 @@ def test_bfloat16_result_cast_to_float32_is_judged_against_the_float64_run():
     assert check(generate(7353)) is None
 
 
+def test_a_value_computed_in_two_kernels_has_the_same_bits():
+    """Seed 8883: gelu(x) is computed in a vector kernel (stored by cat) and again
+    as a scalar in the comparison's kernel; `cat(..., gelu(x)) < gelu(x)` must be
+    false as in eager, so scalar f32 math uses the vector polynomial, not libm."""
+    import ember
+
+    def f(a0):
+        v0 = torch.nn.functional.gelu(a0)
+        return (torch.cat([a0, v0], -1) < v0,)
+
+    x = torch.linspace(-4, 4, 4001).reshape(-1, 1)
+    with torch.no_grad():
+        got = ember.compile(f, strict=True)(x)[0]
+    assert not got[:, 1].any()
+    assert check(generate(8883)) is None
+
+
 def test_script_is_a_runnable_reproducer():
     p = generate(3)
     env: dict = {}

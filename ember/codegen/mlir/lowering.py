@@ -244,8 +244,13 @@ def lower_cast(cx: OpCtx):
 
 
 def _vmath(cx: OpCtx, name: str, dt: str):
-    """The polynomial f32 lowering of ``name`` for a vector operand, else None."""
-    if dt == "f64" or not is_vector(cx.args[0].type):
+    """The polynomial f32 lowering of ``name`` (scalar or vector operand), else None.
+
+    Scalars take the same polynomial as vectors, never libm: a value that two
+    kernels both compute (fusion recomputes cheap producers) must have the same
+    bits in both, whether a kernel computes it in vector lanes or as a scalar
+    (``x < x`` would be true otherwise)."""
+    if dt == "f64":
         return None
     from .vmath import NEEDS_ENV, VMATH
 
@@ -465,7 +470,7 @@ def lower_pow(cx: OpCtx):
     x, y = cx.args
     e = _constant_of(y)
     r = _pow_by(x, e, dt) if e is not None else None
-    if r is None and dt != "f64" and is_vector(x.type):
+    if r is None and dt != "f64":  # scalars too: the same bits as in vector lanes
         from .vmath import v_pow
 
         r = v_pow(x, y)
