@@ -34,7 +34,6 @@ from .lowering import (
     _libm,
     const,
     is_float,
-    is_vector,
     shaped,
 )
 from .vmath import _bits, _f, _fma, _horner, _i, _isnan, _log2_f64, _sel
@@ -261,7 +260,7 @@ def _unary(name: str) -> Callable[[OpCtx], Any]:
         dt = cx.same_dtype_args()
         if not is_float(dt):
             raise cx.fail(f"{name} needs a float operand")
-        if dt != "f64" and is_vector(cx.args[0].type):
+        if dt != "f64":  # scalars too: the same bits as in vector lanes (lowering._vmath)
             return cx.result(poly(cx.args[0]), dt)
         return _libm(cx, name)
 
@@ -274,9 +273,9 @@ def lower_atan2(cx: OpCtx):
     if not is_float(dt):
         raise cx.fail("atan2 needs float operands")
     y, x = cx.args
-    if dt != "f64" and is_vector(y.type):
+    if dt != "f64":  # scalars too: the same bits as in vector lanes
         return cx.result(v_atan2(y, x), dt)
-    # scalar / f64: math.atan2 becomes a libm atan2f / atan2 call (per lane for vectors)
+    # f64: math.atan2 becomes a libm atan2 call (per lane for vectors)
     return cx.result(mmath.atan2(y, x), dt)
 
 
