@@ -117,7 +117,7 @@ def _step(g: _Gen) -> None:
     r = g.rng
     x = g.pick()
     kind = r.choice(["unary", "unary", "binary", "binary", "reduce", "view", "where",
-                     "cast", "cmp", "matmul", "cat", "gather"])
+                     "cast", "cmp", "matmul", "cat", "gather", "rows"])
     if kind == "unary":
         if _float(x):
             fn = r.choice(["torch.exp({})", "torch.tanh({})", "torch.sigmoid({})",
@@ -165,6 +165,22 @@ def _step(g: _Gen) -> None:
             return
         dt = "int64" if op == "sum" and not _float(x) else x.dtype
         g.new(f"{x.name}.{op}({d}, keepdim={keep})", shape, dt)
+    elif kind == "rows" and x.shape and x.dtype != "bool":
+        # a reduction read back along the rows it reduces (staged kernels)
+        d = r.randrange(len(x.shape))
+        if not x.shape[d]:
+            return
+        if _float(x):
+            fn = r.choice(["torch.softmax({x}, {d})", "({x} - {x}.mean({d}, keepdim=True))",
+                           "{x} / ({x}.abs().sum({d}, keepdim=True) + 1)",
+                           "torch.nn.functional.layer_norm({x}, {x}.shape[-1:])",
+                           "({x} - {x}.mean({d}, keepdim=True)) * torch.rsqrt("
+                           "({x} - {x}.mean({d}, keepdim=True)).pow(2).mean({d}, keepdim=True)"
+                           " + 1e-5)",
+                           "torch.exp({x} - {x}.amax({d}, keepdim=True))"])
+        else:
+            fn = "({x} - {x}.amax({d}, keepdim=True))"
+        g.new(fn.format(x=x.name, d=d), x.shape, x.dtype)
     elif kind == "view" and x.shape:
         choice = r.choice(["t", "slice", "unsqueeze", "flatten", "expand"])
         if choice == "t" and len(x.shape) >= 2:

@@ -20,7 +20,7 @@ import torch
 
 from ..ir import dtypes
 from ..ir.ops import INSTR_OPS
-from .kernel import FLOAT_DTYPES, Access, Kernel
+from .kernel import FLOAT_DTYPES, Access, Kernel, body_stages
 
 TORCH_DTYPES = {name: dtypes.to_torch(name) for name in dtypes.DTYPES}
 _HALF = ("f16", "bf16")
@@ -102,6 +102,19 @@ class _Evaluator:
         self.k, self.inputs, self.grids, self.accs = kernel, inputs, grids, accs
         self.device = device
 
+    def reduced(self, i: int, vals) -> torch.Tensor:
+        """Reduction ``i``'s result; in the body (``accs`` is a dict there) it is
+        computed from the body values so far, shaped to broadcast over the domain."""
+        if not isinstance(self.accs, dict):
+            return self.accs[i]
+        if i not in self.accs:
+            k, nouter = self.k, len(self.k.domain) - self.k.num_reduce
+            r = k.reductions[i]
+            v = convert(vals[r.value], k.body[r.value].dtype, r.dtype)
+            acc = _reduce(r.kind, r.dtype, v.expand(k.domain), nouter)
+            self.accs[i] = acc.reshape(acc.shape + (1,) * k.num_reduce)
+        return self.accs[i]
+
     def offsets(self, access: Access) -> torch.Tensor:
         off = torch.tensor(access.offset, dtype=torch.int64, device=self.device)
         for s, g in zip(access.strides, self.grids):
@@ -126,13 +139,20 @@ class _Evaluator:
                 off = self.offsets(ins.attrs["access"]) + ins.attrs["stride"] * args[0].long()
                 raw = self.inputs[b][off]
                 v = convert(raw.to(compute_dtype(bdt)), bdt, ins.dtype)
+            elif op == "reload":  # the value the matching earlier store wrote
+                st = next(s for s in self.k.stores if s.prologue and s.value < len(vals)
+                          and s.output == ins.attrs["output"]
+                          and s.access == ins.attrs["access"])
+                odt = self.k.outputs[st.output].dtype
+                stored = convert(vals[st.value], instrs[st.value].dtype, odt)
+                v = convert(stored, odt, ins.dtype)
             elif op == "const":
                 v = _const(ins.attrs["value"], ins.dtype, self.device)
             elif op == "index":
                 v = convert(self.grids[ins.attrs["axis"]], "i64", ins.dtype)
             elif op == "reduced":
                 i = ins.attrs["index"]
-                v = convert(self.accs[i], self.k.reductions[i].dtype, ins.dtype)
+                v = convert(self.reduced(i, vals), self.k.reductions[i].dtype, ins.dtype)
             elif op == "cast":
                 v = convert(args[0], adts[0], ins.dtype)
             elif op == "where":
@@ -153,7 +173,11 @@ class _Evaluator:
 
 def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape,
            prologue: bool = False) -> None:
-    for s in kernel.stores:
+    stores = kernel.stores
+    if prologue:  # in pass order: a later pass's store overwrites an earlier one's
+        stage = body_stages(kernel)
+        stores = sorted(stores, key=lambda s: stage[s.value] if s.prologue else 0)
+    for s in stores:
         if s.prologue != prologue:
             continue
         out = outputs[s.output]
@@ -196,16 +220,19 @@ def run_kernel(kernel: Kernel, inputs: list[torch.Tensor], outputs: list[torch.T
     accs = []
     vals = None
     if kernel.reductions or any(s.prologue for s in kernel.stores):
+        done: dict[int, torch.Tensor] = {}  # staged reductions the body read
         if all(n > 0 for n in dom[nouter:]):
-            body = _Evaluator(kernel, inputs, grids, device)
+            body = _Evaluator(kernel, inputs, grids, device, done)
             vals = body.run(kernel.body)
             _store(kernel, body, vals, kernel.body, outputs, dom, prologue=True)
-        for r in kernel.reductions:
+        for i, r in enumerate(kernel.reductions):
             if vals is None:
                 accs.append(_identity(r.kind, r.dtype, dom[:nouter], device))
-                continue
-            v = convert(vals[r.value], kernel.body[r.value].dtype, r.dtype)
-            accs.append(_reduce(r.kind, r.dtype, v.expand(dom), nouter))
+            elif i in done:
+                accs.append(done[i].reshape(dom[:nouter]))
+            else:
+                v = convert(vals[r.value], kernel.body[r.value].dtype, r.dtype)
+                accs.append(_reduce(r.kind, r.dtype, v.expand(dom), nouter))
     outer_grids = [g.view(g.shape[:nouter]) for g in grids[:nouter]]
     ev = _Evaluator(kernel, inputs, outer_grids, device, accs)
     _store(kernel, ev, ev.run(kernel.epilogue), kernel.epilogue, outputs, dom[:nouter])

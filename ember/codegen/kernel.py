@@ -21,6 +21,24 @@ axes. Semantics, in loop form::
 For a pointwise kernel (``num_reduce == 0``) there are no reductions and no
 epilogue, and stores read ``body`` values at every point of the domain.
 
+Staged reductions (one kernel for softmax or layer norm): a ``reduced`` instruction
+may also appear in ``body``, after the value its reduction reduces; there it is
+that reduction's finished result for the current outer point. Body values then
+have *stages* (:func:`body_stages`): a value that reads ``reduced(k)`` comes one
+stage after reduction ``k``. Each stage is its own pass over the reduce axes::
+
+    for o in outer(domain):
+        for s in 0, 1, ..., last stage:
+            for r in reduce(domain):
+                v = body at (o, r)          # only what stage s needs
+                acc[k] = combine(acc[k], v[reductions[k].value])  # stage-s reductions
+                store prologue values of stage s
+        epilogue and its stores, as above
+
+so softmax is ``max`` (stage 0), ``sum(exp(x - reduced(0)))`` (stage 1) and a
+prologue store of ``exp(x - reduced(0)) / reduced(1)`` (stage 2): three passes
+over a row that stays in cache, one pass over memory.
+
 Several outputs: a kernel may hold any number of reductions (all over the same
 reduce axes) and any number of stores, to any of its outputs. In a reduction
 kernel a store marked ``prologue`` writes a *body* value at every point of the
@@ -55,9 +73,17 @@ Scalar instructions
   (indirect) address as embedding or index_select need. ``i`` is in
   ``[0, extent)`` by construction (the lowering clamps it; eager's bounds error
   is raised by a check outside the kernel), so the read is always in bounds.
+* ``reload``: body only; attrs ``output`` and ``access``: reads back what a
+  prologue store of an earlier pass wrote to ``outputs[output]`` at this point
+  (a store with the same output and access, of a value before this
+  instruction; every value that uses the reload comes in a later stage than
+  that value). A backend's own rewrite (the CPU stores softmax's ``exp`` in
+  its sum pass and reloads it to normalize, see ``codegen/mlir/reuse.py``);
+  lowering never emits it.
 * ``const``: attr ``value`` (a Python bool/int/float, may be inf/nan).
 * ``index``: attr ``axis``; the domain index along that axis, dtype ``i64``.
-* ``reduced``: epilogue only; attr ``index`` (which reduction).
+* ``reduced``: attr ``index`` (which reduction): its finished value at the
+  current outer point. In ``body`` only after that reduction's ``value``.
 * ``cast``: one arg, converts to ``Instr.dtype`` (float->int truncates toward
   zero as in C; anything->bool is ``!= 0``; bool->number is 0/1).
 * a pointwise op of :data:`SCALAR_OPS` with the semantics of the PyTorch op of
@@ -226,6 +252,64 @@ class Kernel:
                 raise ValueError(f"{self.name}: store access rank mismatch {s}")
 
 
+def body_stages(kernel: Kernel) -> list[int]:
+    """The stage of each body value: 0, or one more than the latest stage of the
+    reductions whose ``reduced`` it reads (a reduction's stage is its value's)."""
+    stages: list[int] = []
+    for ins in kernel.body:
+        if ins.op == "reduced":
+            stages.append(stages[kernel.reductions[ins.attrs["index"]].value] + 1)
+        else:
+            stages.append(max((stages[a] for a in ins.args), default=0))
+    return stages
+
+
+def passes(kernel: Kernel) -> list[tuple[list[int], list[int]]]:
+    """Per pass over the reduce axes (one per stage that has work): the indices
+    of the reductions it accumulates and of the prologue stores it writes."""
+    st = body_stages(kernel)
+    reds = [st[r.value] for r in kernel.reductions]
+    pros = {i: st[s.value] for i, s in enumerate(kernel.stores) if s.prologue}
+    out = []
+    for p in range(max(reds + list(pros.values()), default=-1) + 1):
+        rs = [j for j, s in enumerate(reds) if s == p]
+        ss = [i for i, s in pros.items() if s == p]
+        if rs or ss:
+            out.append((rs, ss))
+    return out
+
+
+def row_invariant(kernel: Kernel) -> list[bool]:
+    """For each body value: whether it is the same at every point of a row (does
+    not vary along the reduce axes): constants, finished reductions, loads with
+    zero strides on the reduce axes, outer indices, and what is computed from
+    them. Backends compute those that come from a finished reduction
+    (``rsqrt(var + eps)``) once per row, before the pass that needs them."""
+    nouter = len(kernel.domain) - kernel.num_reduce
+    inv: list[bool] = []
+    for ins in kernel.body:
+        if ins.op in ("load", "gather", "reload"):
+            ok = not any(ins.attrs["access"].strides[nouter:]) and all(inv[a] for a in ins.args)
+        elif ins.op == "index":
+            ok = ins.attrs["axis"] < nouter
+        else:
+            ok = all(inv[a] for a in ins.args)
+        inv.append(ok)
+    return inv
+
+
+def needed(instrs, roots) -> list[bool]:
+    """Which of ``instrs`` the values ``roots`` depend on (themselves included)."""
+    need = [False] * len(instrs)
+    for r in roots:
+        need[r] = True
+    for i in range(len(instrs) - 1, -1, -1):
+        if need[i]:
+            for a in instrs[i].args:
+                need[a] = True
+    return need
+
+
 def _check_instrs(k: Kernel, instrs: tuple[Instr, ...], rank: int, in_epilogue: bool) -> None:
     for i, ins in enumerate(instrs):
         if any(not 0 <= a < i for a in ins.args):
@@ -240,9 +324,18 @@ def _check_instrs(k: Kernel, instrs: tuple[Instr, ...], rank: int, in_epilogue: 
             if ins.op == "gather" and (len(ins.args) != 1 or ins.attrs["extent"] < 1):
                 raise ValueError(f"{k.name}: instr {i}: gather takes one index value "
                                  f"and a positive extent")
+        elif ins.op == "reload":
+            if in_epilogue or not any(
+                    s.prologue and s.output == ins.attrs["output"]
+                    and s.access == ins.attrs["access"] and s.value < i for s in k.stores):
+                raise ValueError(f"{k.name}: instr {i}: a reload needs an earlier prologue "
+                                 f"store to the same output and access")
         elif ins.op == "reduced":
-            if not in_epilogue or not 0 <= ins.attrs["index"] < len(k.reductions):
-                raise ValueError(f"{k.name}: instr {i} bad 'reduced'")
+            j = ins.attrs["index"]
+            if not 0 <= j < len(k.reductions) or not (
+                    in_epilogue or k.reductions[j].value < i):
+                raise ValueError(f"{k.name}: instr {i} bad 'reduced' (in the body it must "
+                                 f"follow its reduction's value)")
         elif ins.op in ("const", "cast", "index"):
             pass
         elif SCALAR_OPS.get(ins.op) != len(ins.args):

@@ -107,9 +107,15 @@ class _Lowering:
         self.region = region
         self.layouts = dict(zip(region.inputs, layouts))
         self.buffers = {v: i for i, v in enumerate(region.inputs)}
-        self.reduce_node: Node | None = None
+        # reduction kernels: the reductions (index in Kernel.reductions), the
+        # index each is read at in the body and in the epilogue, and how a
+        # reduction's input is read in the body
+        self.reductions: dict[Node, int] = {}
+        self.red_list: list[Reduction] = []
+        self.red_index: dict[Node, tuple[Index, Index]] = {}
+        self.body: _Emitter | None = None
         self.epilogue: _Emitter | None = None
-        self.reduced_index: Index | None = None
+        self.in_idx: Index | None = None
 
     # -- evaluation ----------------------------------------------------------------
     def value(self, em: _Emitter, v: Value, idx: Index) -> int:
@@ -155,15 +161,28 @@ class _Lowering:
         if kind is Kind.REDUCTION and not _reduce_axes(n):
             # Reducing over no axes (or a 0-d tensor) is the identity; the shapes agree.
             return self.value(em, n.inputs[0], idx)
-        if kind is Kind.REDUCTION and n is self.reduce_node:
-            if em is not self.epilogue or _canon(idx, v.shape) != self.reduced_index:
+        if kind is Kind.REDUCTION and n in self.red_index:
+            body_idx, epi_idx = self.red_index[n]
+            if _canon(idx, v.shape) != (epi_idx if em is self.epilogue else body_idx):
                 raise LowerError(f"{n.op} is read at another index than the kernel's own")
-            out = em.emit("reduced", (), compute_dtype(v.dtype), index=0)
+            out = em.emit("reduced", (), compute_dtype(v.dtype), index=self._reduction(n))
             if n.op == "mean":
                 count = math.prod(n.inputs[0].shape[a] for a in n.attrs["axes"])
                 out = em.emit("mul", (out, em.const(1.0 / count if count else math.nan, cdt)), cdt)
             return out
         raise LowerError(f"{n.op} cannot be evaluated inside a kernel here")
+
+    def _reduction(self, n: Node) -> int:
+        """The index of reduction ``n``, its value emitted in the body on first use
+        (before any body value that reads its result)."""
+        k = self.reductions.get(n)
+        if k is None:
+            x = n.inputs[0]
+            val = self.value(self.body, x, self.in_idx)
+            kind = _REDUCE_KIND[n.op]
+            k = self.reductions[n] = len(self.red_list)
+            self.red_list.append(Reduction(kind, val, _accumulator(kind, x.dtype)))
+        return k
 
     def _gather(self, em: _Emitter, n: Node, idx: Index) -> int:
         """take(x, i, axis) or take_along(x, i, axis) at ``idx``: x read at the
@@ -322,48 +341,71 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     low = _Lowering(region, layouts)
     if node is not None and node.op == "cat":
         return _lower_cat(name, low, node, out, out_strides)
-    red = next((n for n in region.nodes
-                if get_op(n.op).kind is Kind.REDUCTION and _reduce_axes(n)), None)
-    if extra and red is None:
+    reds = [n for n in region.nodes if get_op(n.op).kind is Kind.REDUCTION and _reduce_axes(n)]
+    if extra and not reds:
         raise LowerError(f"{name}: several outputs need a reduction kernel")
-    if red is None:
+    if not reds:
         em = _Emitter(low, root.rank)
         v = low.store_value(em, root, _identity(root.rank))
         store = Store(0, v, Access(0, out_strides))
         return [_finish(Kernel(name, root.shape, 0, low.buffers_of(), (out,), tuple(em.instrs),
                                (store,)))]
-    return [_lower_reduction(name, low, red, root, out, out_strides, extra)]
+    return [_lower_reduction(name, low, reds, root, out, out_strides, extra)]
 
 
-def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
+def _lower_reduction(name, low: _Lowering, reds: list[Node], root: Value, out: Buffer,
                      out_strides, extra: list[Value]) -> Kernel:
-    low.reduce_node = red
+    """One kernel for all of ``reds`` (reductions of the same input shape over the
+    same axes). The body reads a reduction's finished result where a value is
+    computed from it at every point (staged kernels: softmax, layer norm); the
+    root is stored from the epilogue when it has a reduction's output shape, else
+    at every point of the domain (a prologue store of the last stage)."""
+    red = reds[0]
     x = red.inputs[0]
     axes = _reduce_axes(red)
+    for n in reds[1:]:
+        if n.inputs[0].shape != x.shape or set(_reduce_axes(n)) != set(axes):
+            raise LowerError(f"{name}: reductions over different domains in one kernel")
     kept = [d for d in range(x.rank) if d not in axes]
     order = kept + list(axes)  # domain axis j iterates input dim order[j]
     domain = tuple(x.shape[d] for d in order)
-    body = _Emitter(low, len(domain))
-    pos = {d: j for j, d in enumerate(order)}
-    in_idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
-    val = low.value(body, x, in_idx)
-    kind = _REDUCE_KIND[red.op]
     nouter = len(kept)
-    # Index of the reduction's output (and of the epilogue root) over the outer axes.
-    if red.attrs["keepdim"]:
-        out_axes = [None if d in axes else kept.index(d) for d in range(x.rank)]
+    pos = {d: j for j, d in enumerate(order)}
+    low.in_idx = in_idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
+    low.body = body = _Emitter(low, len(domain))
+    low.epilogue = epi = _Emitter(low, nouter)
+    for n in reds:
+        if n.attrs["keepdim"]:
+            o_axes = [None if d in axes else kept.index(d) for d in range(x.rank)]
+        else:
+            o_axes = list(range(nouter))
+        epi_idx = _canon(_identity(len(o_axes), nouter, o_axes), n.out.shape)
+        body_idx = _canon(_identity(len(o_axes), len(domain), o_axes), n.out.shape)
+        low.red_index[n] = (body_idx, epi_idx)
+    for n in reds:  # in graph order (the region's nodes are)
+        low._reduction(n)
+    reduced_shape = reds[-1].out.shape if root.rank == x.rank else None
+    full_root = root.shape == x.shape and root.shape != reduced_shape
+    outs, stores = [out], []
+    if full_root:
+        pv = low.store_value(body, root, in_idx)
+        stores.append(Store(0, pv, access(in_idx, Layout.contiguous(root.shape), root.shape,
+                                          len(domain)), prologue=True))
     else:
-        out_axes = list(range(nouter))
-    epi = _Emitter(low, nouter)
-    low.epilogue = epi
-    root_index = _identity(len(out_axes), nouter, out_axes)
-    low.reduced_index = _canon(root_index, root.shape)
-    e = low.store_value(epi, root, root_index)
-    store_strides = [0] * nouter
-    for d, ax in enumerate(out_axes):
-        if ax is not None and root.shape[d] != 1:
-            store_strides[ax] += out_strides[d]
-    outs, stores = [out], [Store(0, e, Access(0, tuple(store_strides)))]
+        if root.rank == x.rank:
+            out_axes = [None if d in axes else kept.index(d) for d in range(x.rank)]
+        elif root.rank == nouter:
+            out_axes = list(range(nouter))
+        else:
+            raise LowerError(f"{name}: the root's shape {root.shape} is neither the "
+                             f"reduction's input nor its output")
+        root_index = _identity(len(out_axes), nouter, out_axes)
+        e = low.store_value(epi, root, root_index)
+        store_strides = [0] * nouter
+        for d, ax in enumerate(out_axes):
+            if ax is not None and root.shape[d] != 1:
+                store_strides[ax] += out_strides[d]
+        stores.append(Store(0, e, Access(0, tuple(store_strides))))
     for j, v in enumerate(extra, 1):
         if v.shape != x.shape:
             raise LowerError(f"{name}: output {j} is not read at every point of the domain")
@@ -373,8 +415,7 @@ def _lower_reduction(name, low: _Lowering, red: Node, root: Value, out: Buffer,
         acc = access(in_idx, Layout.contiguous(v.shape), v.shape, len(domain))
         stores.append(Store(j, pv, acc, prologue=True))
     k = Kernel(name, domain, len(axes), low.buffers_of(), tuple(outs), tuple(body.instrs),
-               tuple(stores), (Reduction(kind, val, _accumulator(kind, x.dtype)),),
-               tuple(epi.instrs))
+               tuple(stores), tuple(low.red_list), tuple(epi.instrs))
     return _finish(k)
 
 

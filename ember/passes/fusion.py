@@ -29,16 +29,25 @@ Shapes of kernels:
   reduces, or a GELU that layer norm reduces) is merged into that reduction
   kernel, which stores the value as a second output while reducing it: one
   pass over memory instead of two.
+* **Staged kernels** (:meth:`_Fusion._merge_staged`): a reduction kernel whose
+  (keepdim) result another kernel reads broadcast along the rows it reduced
+  joins that kernel, which then makes one pass over each row per stage while
+  the row stays in cache. Refused, with the reason, when a row's inputs exceed
+  ``STAGED_ROW_BYTES``, the result has other readers or is read through a view,
+  or a transcendental value would be computed in more than
+  ``STAGED_MAX_RECOMPUTE`` passes.
 
-So softmax over the last axis is 3 kernels (amax; sum of exp; normalize), layer
-norm is 3 (mean; variance with rsqrt epilogue; normalize and affine), and a
-residual add followed by RMSNorm is 2.
+So softmax over the last axis is one kernel (max; sum of exp; normalize), as are
+layer norm (mean; variance; normalize and affine) and a residual add followed by
+RMSNorm (which also stores the sum).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from ..ir import dtypes
 from ..ir.graph import Graph, Node, Value
 from ..ir.ops import TRANSCENDENTAL, Kind, get_op
 from .manager import PassContext, register_pass
@@ -181,7 +190,7 @@ class _Fusion:
                 if v not in loads:
                     loads.append(v)
                     if record:
-                        self.ctx.why_not(p.op, _label(root), why)
+                        self.refused.append((p, root, why))
                 need.setdefault(v, f"read by {root.op}")
                 continue
             inside.add(p)
@@ -241,9 +250,99 @@ class _Fusion:
             once.append(v)
         for v in once:
             self.ctx.note("fusion", v.producer.op, need[v])
+        self.refused: list[tuple[Node, Node, str]] = []
         kernels = self.group(need, record=True)
         self._merge_into_reductions(kernels)
+        self._merge_staged(kernels)
+        # a refusal that a later merge overturned (both ends in one kernel) is not news
+        home = {n: r for r in kernels.values() for n in r.inside}
+        seen = set()
+        for p, c, why in self.refused:
+            r = home.get(c)
+            key = (p.op, _label(c), why)
+            if (r is None or p not in r.inside) and key not in seen:
+                seen.add(key)
+                self.ctx.why_not(*key)
         return kernels
+
+    # -- staged kernels ---------------------------------------------------------------
+    def _merge_staged(self, kernels: dict[Node, _Region]) -> None:
+        """Moves a reduction kernel into the kernel that reads its result broadcast
+        over the same rows (softmax's max into the sum of exp, that into the
+        normalization): the merged kernel makes one pass over each row per stage
+        while the row stays in cache, instead of one pass over memory per kernel."""
+        changed = True
+        while changed:
+            changed = False
+            for c in sorted(kernels, key=self.position.__getitem__, reverse=True):
+                cr = kernels.get(c)
+                if cr is None:
+                    continue
+                for v in list(cr.loads):
+                    p = v.producer
+                    pr = kernels.get(p) if p is not None else None
+                    if pr is None or p is c:
+                        continue
+                    why = self._staged_reason(v, pr, cr)
+                    if why is None:
+                        cr.inside |= pr.inside
+                        gone = {p.out} | set(pr.extra_outputs)
+                        cr.loads = [x for x in cr.loads if x not in gone]
+                        cr.loads += [x for x in pr.loads if x not in cr.loads]
+                        cr.extra_outputs += [x for x in pr.extra_outputs
+                                             if self._used_outside(x, cr)]
+                        del kernels[p]
+                        changed = True
+                        break
+                    if why is not _QUIET:
+                        self.refused.append((p, c, f"not merged into one staged kernel: {why}"))
+                if changed:
+                    break
+
+    def _used_outside(self, v: Value, r: _Region) -> bool:
+        return v in self.outputs or any(u not in r.inside for u in self.users.get(v, []))
+
+    def _staged_reason(self, v: Value, pr: _Region, cr: _Region):
+        """None if reduction kernel ``pr`` (its result ``v``) can join ``cr``, else why
+        not (``_QUIET``: not a candidate at all, nothing to record)."""
+        reds = _reductions(pr)
+        if not reds or get_op(pr.root.op).kind is Kind.GATHER:
+            return _QUIET
+        x, axes = reds[0].inputs[0], set(reds[0].attrs["axes"])
+        if any(n.inputs[0].shape != x.shape or set(n.attrs["axes"]) != axes
+               or not n.attrs["keepdim"] for n in reds):
+            return "its reductions are not keepdim reductions of one shape and axes"
+        if v.shape != tuple(1 if d in axes else s for d, s in enumerate(x.shape)):
+            return "its result does not have the reduction's (keepdim) shape"
+        c_reds = _reductions(cr)
+        if c_reds:
+            if any(n.inputs[0].shape != x.shape or set(n.attrs["axes"]) != axes
+                   for n in c_reds):
+                return "the reader reduces other rows"
+        elif cr.root.out.shape != x.shape or get_op(cr.root.op).kind is not Kind.POINTWISE:
+            return "the reader is not a pointwise kernel over the same rows"
+        if self._used_outside(v, cr):
+            return "its result is used by another kernel"
+        c_pos = self.position[cr.root]
+        if any(self.position[u] < c_pos for h in pr.extra_outputs
+               for u in self.users.get(h, []) if u not in cr.inside | pr.inside):
+            return "a value it stores is used before the reader"
+        for u in self.users.get(v, []):
+            if get_op(u.op).kind is not Kind.POINTWISE or u.out.shape not in (x.shape, v.shape):
+                return "its result is read through a view"
+        ws = 0  # bytes of the inputs' elements that one row reads
+        for t in set(cr.loads + pr.loads):
+            lead = x.rank - t.rank  # broadcasting aligns trailing dims
+            ws += dtypes.itemsize(t.dtype) * math.prod(
+                t.shape[d - lead] for d in axes if d >= lead)
+        if ws > STAGED_ROW_BYTES:
+            return f"a row's inputs take {ws} bytes, over {STAGED_ROW_BYTES} (rows must stay in cache)"
+        heavy = _passes_of_transcendentals(
+            sorted(cr.inside | pr.inside, key=self.position.__getitem__), x.shape)
+        if heavy:
+            op, n = heavy
+            return f"it would compute {op} in {n} passes over each row"
+        return None
 
     # -- multi-output kernels ----------------------------------------------------------------
     def _merge_into_reductions(self, kernels: dict[Node, _Region]) -> None:
@@ -266,7 +365,7 @@ class _Fusion:
                     rr.extra_outputs.append(v)
                     del kernels[p]
                 else:
-                    self.ctx.why_not(p.op, _label(r), f"not merged as a second output: {why}")
+                    self.refused.append((p, r, f"not merged as a second output: {why}"))
                 break  # only the first kernel that reads v is considered
 
     def _merge_reason(self, v: Value, pr: _Region, rr: _Region) -> str | None:
@@ -290,6 +389,52 @@ class _Fusion:
         if produced_between:
             return "its inputs are computed after it"
         return None
+
+
+# A staged kernel passes over each row once per stage; its rows' inputs must fit
+# in about a quarter of a core's L2 (1 MiB on the development machine).
+STAGED_ROW_BYTES = 256 * 1024
+# At most this many passes may compute the same transcendental value.
+STAGED_MAX_RECOMPUTE = 2
+_QUIET = "quiet"
+
+
+def _reductions(r: _Region) -> list[Node]:
+    return [n for n in r.inside if get_op(n.op).kind is Kind.REDUCTION
+            and n.inputs[0].rank and n.attrs["axes"]]
+
+
+def _passes_of_transcendentals(order: list[Node], row_shape) -> tuple[str, int] | None:
+    """A transcendental op the merged kernel (its nodes in graph ``order``) would
+    compute in more than ``STAGED_MAX_RECOMPUTE`` passes over a row (op, passes),
+    or None."""
+    inside = set(order)
+    stage: dict[Node, int] = {}  # the pass a node's value is first available in
+    for n in order:
+        stage[n] = max((stage[i.producer] + (get_op(i.producer.op).kind is Kind.REDUCTION)
+                        for i in n.inputs if i.producer in inside), default=0)
+    users: dict[Node, list[Node]] = {}
+    for n in order:
+        for i in n.inputs:
+            if i.producer in inside:
+                users.setdefault(i.producer, []).append(n)
+    # the passes a row-shaped value is computed in: those of the reductions and
+    # stores it feeds (a node no other reads is stored)
+    sinks: dict[Node, set[int]] = {}
+    for n in reversed(order):
+        out = set() if users.get(n) else {stage[n]}
+        for u in users.get(n, []):
+            if get_op(u.op).kind is Kind.REDUCTION:
+                out.add(stage[u])
+            elif u.out.shape == row_shape:
+                out |= sinks[u]
+        sinks[n] = out
+    for n in order:
+        if n.op in TRANSCENDENTAL and n.out.shape == row_shape:
+            k = len(sinks[n])
+            if k > STAGED_MAX_RECOMPUTE:
+                return n.op, k
+    return None
 
 
 def _reduction_of(r: _Region) -> Node | None:

@@ -60,8 +60,39 @@ graph @g(%x: f32[2,3], %y: f32[2,5]) {
 }
 """
 
+SOFTMAX = """
+graph @g(%x: f32[4,16]) {
+  %0: f32[4,16] = kernel(%x) {name="k"} region(%i0: f32[4,16]) {
+    %0: f32[4,1] = amax(%i0) {axes=[1], keepdim=true}
+    %1: f32[4,16] = sub(%i0, %0)
+    %2: f32[4,16] = exp(%1)
+    %3: f32[4,1] = sum(%2) {axes=[1], keepdim=true}
+    %4: f32[4,16] = div(%2, %3)
+    return %4
+  }
+  return %0
+}
+"""
+
 
 class TestLowering(TestCase):
+    def test_staged_softmax(self):
+        # the body reads each finished reduction; the root is stored at every point
+        (k,) = _kernels(SOFTMAX)
+        self.assertExpectedInline(k.text(), """\
+kernel k domain=[4,16] num_reduce=1
+  in in0: f32[64]
+  out out0: f32[64]
+  v0 = load() access=0+[16,1] buffer=0 : f32
+  v1 = reduced() index=0 : f32
+  v2 = sub(v0, v1) : f32
+  v3 = exp(v2) : f32
+  v4 = reduced() index=1 : f32
+  v5 = div(v3, v4) : f32
+  reduce max(v0) : f32
+  reduce sum(v3) : f32
+  store out0[0+[16,1]] = v5""")
+
     def test_pointwise_with_transpose_and_broadcast(self):
         (k,) = _kernels(POINTWISE)
         self.assertExpectedInline(k.text(), """\

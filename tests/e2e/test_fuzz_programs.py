@@ -7,6 +7,8 @@ once failed are kept below as regression tests.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -82,7 +84,11 @@ def test_bfloat16_result_cast_to_float32_is_judged_against_the_float64_run():
     Ember gives the correctly rounded 0.7930 and eager 0.7969 (eager's bfloat16 rsqrt
     is off by one ulp for 6 of the 32639 positive bfloat16 values); the float64 run
     (cast to float32 at the end) says eager's value is the inexact one."""
-    assert check(generate(7353)) is None
+    p = Program((Input((2, 2), "bfloat16"),),
+                ("v0 = torch.cat([a0, a0], -1)", "v1 = torch.sigmoid(v0)", "v2 = v0.flip(-1)",
+                 "v3 = torch.rsqrt(torch.abs(v2) + 1)", "v4 = torch.where(a0 > a0, a0, a0)",
+                 "v5 = v1.flip(-1)", "v6 = v3.to(torch.float32)"), ("v1", "v6"), seed=7353)
+    assert check(p) is None  # the program seed 7353 generated (before the generator changed)
 
 
 def test_a_value_computed_in_two_kernels_has_the_same_bits():
@@ -99,7 +105,6 @@ def test_a_value_computed_in_two_kernels_has_the_same_bits():
     with torch.no_grad():
         got = ember.compile(f, strict=True)(x)[0]
     assert not got[:, 1].any()
-    assert check(generate(8883)) is None
 
 
 @pytest.mark.parametrize("fn", [torch.exp, torch.tanh, torch.asin, torch.acos, torch.atan,
@@ -133,3 +138,31 @@ def test_ember_fuzz_command(capsys):
 
     assert main(["fuzz", "--count", "3", "--seed", "5"]) == 0
     assert "3 programs (seeds 5..7): all match eager" in capsys.readouterr().out
+
+
+def test_nan_cast_to_int_folded_at_compile_time_is_eagers_value():
+    """Seed 22841 of `ember fuzz --seed 20000`: the mean over an empty axis is a NaN
+    that LLVM folds at compile time; `fptosi` of NaN is poison there, so the int64
+    result was garbage (a pointer-like number). Eager (x86) gives the smallest int,
+    for NaN and out-of-range values alike, at run time or folded."""
+    import ember
+
+    def f(a):
+        return a.mean(0).to(torch.int64), a.mean(0).to(torch.int32), a.mean(0).to(torch.uint8)
+
+    x = torch.empty(0, 3, dtype=torch.float16)
+    with torch.no_grad():
+        got, want = ember.compile(f)(x), f(x)
+    for g, w in zip(got, want):
+        assert torch.equal(g, w), (g, w)
+
+
+@pytest.mark.parametrize("dst", [torch.int64, torch.int32, torch.int8, torch.uint8])
+def test_float_to_int_of_specials_and_out_of_range_values(dst):
+    import ember
+
+    x = torch.tensor([math.nan, math.inf, -math.inf, 3e9, -3e9, 1e19, -1e19, 2.7, -2.7,
+                      127.9, 300.5, -129.5] * 3)
+    f = ember.compile(lambda t: (t * 1).to(dst))
+    with torch.no_grad():
+        assert torch.equal(f(x), (x * 1).to(dst))

@@ -416,3 +416,31 @@ for _name, _dom, _nred in (("empty_pw", (0, 4), 0), ("empty_pw2", (4, 0), 0), ("
 for _kind, _ident in (("sum", 0.0), ("max", -INF), ("prod", 1.0)):
     add(reduction(f"empty_red_{_kind}", (3, 0), 1, "f32", _kind), [torch.empty(0)],
         torch.full((3,), _ident))
+
+# staged reductions (the body reads finished reductions): softmax and layer norm
+# as one kernel each, along rows and down columns; the kernels are shared with
+# tests/codegen/test_staged.py
+def _staged_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "codegen" / "staged_kernels.py"
+    spec = importlib.util.spec_from_file_location("ember_test_staged_kernels", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_sk = _staged_module()
+for _rows, _n, _col in ((5, 7, False), (3, 33, True), (1, 1, False)):
+    _xs = _sk.inputs(_rows, _n, _col, specials=_rows * _n > 8, seed=_n)
+    add(_sk.softmax(_rows, _n, _col), [_xs.reshape(-1)], list(_sk.softmax_ref(_xs, _col)),
+        schedules=[None, LOOP_SMALL, PERSIST_TAIL])
+    _xs = _sk.inputs(_rows, _n, _col, seed=_rows)
+    _w, _b = torch.randn(_n, generator=_g), torch.randn(_n, generator=_g)
+    add(_sk.layer_norm(_rows, _n, _col), [_xs.reshape(-1), _w, _b],
+        list(_sk.layer_norm_ref(_xs, _w, _b, _col)), tol=(1e-4, 1e-4),
+        schedules=[None, LOOP_SMALL, PERSIST_TAIL])
+_xs = _sk.inputs(4, 20, False, "bf16", seed=3)
+add(_sk.softmax(4, 20, False, "bf16"), [_xs.reshape(-1)], list(_sk.softmax_ref(_xs, False)),
+    tol=[(8e-3, 8e-3), (1e-5, 1e-5)], schedules=[None, LOOP_SMALL])

@@ -169,10 +169,12 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
         if pa is not None and work >= min_parallel_work:
             nthreads = threads
             extra.append(("parallel_axis", pa))
-    if threads > 1 and nthreads == 1 and not empty and k.reductions and all(
+    staged = any(i.op == "reduced" for i in k.body)
+    if threads > 1 and nthreads == 1 and not empty and k.reductions and not staged and all(
             n == 1 for n in k.outer):
         # one outer point (a whole-tensor reduction): split the first long reduce
         # axis; each chunk accumulates into its own slot, combined in order
+        # (not a staged kernel: its later passes need the finished reductions)
         sa = next((d for d in range(nouter, nd) if k.domain[d] > 1), None)
         heavy = sum(1 for i in instrs if i.op in TRANSCENDENTAL)
         work = math.prod(k.domain) * (1 + 3 * heavy)
@@ -233,8 +235,9 @@ class MLIRBackend(Backend):
     def compile(self, items: Sequence[tuple[Kernel, Schedule]], *,
                 opt_level: int = 3) -> list[CompiledKernel]:
         from . import compile_kernels
+        from .reuse import reuse_stored
 
-        return compile_kernels([k for k, _ in items], opt_level=opt_level,
+        return compile_kernels([reuse_stored(k) for k, _ in items], opt_level=opt_level,
                                schedules=[s for _, s in items])
 
     def export_compiled(self, kernels):

@@ -39,8 +39,9 @@ import re
 
 from mlir import ir
 from mlir.dialects import arith, func, llvm, memref, scf, vector
+from mlir.dialects.math import absf as math_absf
 
-from ..kernel import DTYPES, Access, Kernel
+from ..kernel import DTYPES, Access, Kernel, body_stages, needed, passes, row_invariant
 from ..params import DYNAMIC, is_param
 from ..schedule import Schedule
 from . import LoweringError
@@ -138,7 +139,13 @@ def _splittable(kernel: Kernel, axis: int) -> bool:
     nouter = len(kernel.domain) - kernel.num_reduce
     return (nouter <= axis < len(kernel.domain) and _above_one(kernel.domain[axis])
             and all(n == 1 for n in kernel.domain[:nouter])
-            and all(_positive(n) for n in kernel.domain) and bool(kernel.reductions))
+            and all(_positive(n) for n in kernel.domain) and bool(kernel.reductions)
+            and not _staged(kernel))
+
+
+def _staged(kernel: Kernel) -> bool:
+    """Whether the body reads a finished reduction (several passes per row)."""
+    return any(i.op == "reduced" for i in kernel.body)
 
 
 class KernelBuilder:
@@ -275,6 +282,15 @@ class KernelBuilder:
         b = self.k.inputs[buffer]
         off = self.offset(access, b.size, f"load of {b.name}")
         mem = self.in_args[buffer]
+        if not self.lane_mode:
+            return memref.load(mem, [off])
+        return self._vector_read(b, mem, off, access.strides[self.va])
+
+    def reload(self, output: int, access: Access):
+        """Reads back ``outputs[output]`` at ``access`` (written by an earlier pass)."""
+        b = self.k.outputs[output]
+        off = self.offset(access, b.size, f"reload of {b.name}")
+        mem = self.out_args[output]
         if not self.lane_mode:
             return memref.load(mem, [off])
         return self._vector_read(b, mem, off, access.strides[self.va])
@@ -482,18 +498,28 @@ class KernelBuilder:
             return
         self._axis(d, [], lambda accs: (self._outer(d + 1, nouter, point), [])[1])
 
-    def _eval(self, instrs) -> tuple[list, list]:
+    def _eval(self, instrs, need=None, pre=None) -> tuple[list, list]:
+        """Lowers ``instrs``; with ``need``, only those it marks; ``pre``: values
+        already computed (index -> (value, varying))."""
         values: list = []
         varying: list = []
         va = self.va
-        for ins in instrs:
+        for i, ins in enumerate(instrs):
+            if pre and i in pre:
+                values.append(pre[i][0])
+                varying.append(pre[i][1])
+                continue
+            if need is not None and not need[i]:
+                values.append(None)
+                varying.append(False)
+                continue
             lower = LOWERINGS.get(ins.op)
             if lower is None:
                 raise LoweringError(f"kernel {self.kernel_name!r}: unknown op {ins.op!r} ({ins})")
             var = self.vec and (
-                (ins.op in ("load", "gather") and ins.attrs["access"].strides[va] != 0)
+                (ins.op in ("load", "gather", "reload") and ins.attrs["access"].strides[va] != 0)
                 or (ins.op == "index" and ins.attrs["axis"] == va)
-                or (ins.op == "reduced" and self.vacc)
+                or (ins.op == "reduced" and is_vector(self.accs[ins.attrs["index"]].type))
                 or any(varying[a] for a in ins.args))
             # (a gather keeps a uniform index scalar: one address, contiguous lanes)
             args = [values[a] if not var or varying[a] or ins.op == "gather"
@@ -517,9 +543,9 @@ class KernelBuilder:
             varying.append(var)
         return values, varying
 
-    def _store(self, values, instrs, prologue: bool = False) -> None:
-        for s in self.k.stores:
-            if s.prologue != prologue:
+    def _store(self, values, instrs, prologue: bool = False, which=None) -> None:
+        for i, s in enumerate(self.k.stores):
+            if s.prologue != prologue or (which is not None and i not in which):
                 continue
             out = self.k.outputs[s.output]
             v = convert(values[s.value], instrs[s.value].dtype, out.dtype)
@@ -539,18 +565,14 @@ class KernelBuilder:
             return
         nouter = len(k.domain) - k.num_reduce
         inner_vec = self.va is not None and self.va >= nouter
-        self.vacc = self.vec or inner_vec
-        like = self.vtype(ir.F32Type.get()) if self.vacc else None
+        # an empty reduce domain leaves every reduction at its identity
+        like = self.vtype(ir.F32Type.get()) if self.vec else None
         self.accs = [reduce_identity(r.kind, dt, like) for r, dt in zip(k.reductions, self.acc_dtypes)]
-        # body values feed reductions and prologue stores; with neither (or an
-        # empty reduce domain) the identities are already the result
-        has_prologue = any(s.prologue for s in k.stores)
-        if (k.reductions or has_prologue) and all(_positive(n) for n in k.reduce):
-            self.accs = self._reduce(nouter, self.accs)
-        if inner_vec:
-            self.accs = [self._horizontal(r.kind, dt, acc)
-                         for r, dt, acc in zip(k.reductions, self.acc_dtypes, self.accs)]
-            self.vacc = False
+        # body values feed reductions and prologue stores, one pass over the
+        # reduce axes per stage (kernel.passes)
+        if all(_positive(n) for n in k.reduce):
+            for reds, stores in passes(k):
+                self._pass(nouter, inner_vec, reds, stores)
         if self.mode == "partial":
             for acc, dt, buf in zip(self.accs, self.acc_dtypes, self.scratch):
                 memref.store(to_storage(acc, dt), buf, [self.slot])
@@ -574,26 +596,102 @@ class KernelBuilder:
         values, _ = self._eval(k.epilogue)
         self._store(values, k.epilogue)
 
+    def _pass(self, nouter: int, inner_vec: bool, reds: list[int], stores: list[int]) -> None:
+        """One pass over the reduce axes: accumulates reductions ``reds`` and writes
+        prologue stores ``stores`` (indices into the kernel's lists)."""
+        k = self.k
+        self.vacc = self.vec or inner_vec
+        like = self.vtype(ir.F32Type.get()) if self.vacc else None
+        accs = [reduce_identity(k.reductions[j].kind, self.acc_dtypes[j], like) for j in reds]
+        need = needed(k.body, [k.reductions[j].value for j in reds]
+                      + [k.stores[i].value for i in stores])
+        pre = self._hoisted(need) if _staged(k) else None
+        tracked = [j for j in reds if self._nan_tracked(j)]
+        sums = [reduce_identity("sum", self.acc_dtypes[j], like) for j in tracked]
+        res = self._reduce(nouter, accs + sums, reds, stores, need, pre)
+        accs, sums = res[:len(reds)], res[len(reds):]
+        if inner_vec:
+            accs = [self._halving(k.reductions[j].kind, a) if self._nan_tracked(j)
+                    else self._horizontal(k.reductions[j].kind, self.acc_dtypes[j], a)
+                    for j, a in zip(reds, accs)]
+            sums = [self._horizontal("sum", self.acc_dtypes[j], a) for j, a in zip(tracked, sums)]
+        for j, chk in zip(tracked, sums):  # a NaN in the row: the result is NaN
+            i = reds.index(j)
+            accs[i] = arith.select(arith.cmpf(arith.CmpFPredicate.UNO, chk, chk), chk, accs[i])
+        self.vacc = False
+        for j, a in zip(reds, accs):
+            self.accs[j] = a
+
+    def _halving(self, kind: str, acc):
+        """The largest (smallest) lane of a NaN-free float vector: halves compared
+        and selected (LLVM expands ``vector.reduce.fmaximum``, with NaN and
+        signed-zero rules not needed here, lane by lane)."""
+        pred = arith.CmpFPredicate.OGT if kind == "max" else arith.CmpFPredicate.OLT
+        w = self.vw
+        et = ir.VectorType(acc.type).element_type
+        while w > 1:
+            w //= 2
+            t = ir.VectorType.get([w], et)
+            lo = vector.extract_strided_slice(t, acc, [0], [w], [1])
+            hi = vector.extract_strided_slice(t, acc, [w], [w], [1])
+            acc = arith.select(arith.cmpf(pred, lo, hi), lo, hi)
+        return vector.extract(acc, [], [0])
+
+    def _nan_tracked(self, j: int) -> bool:
+        """Float max/min reductions: a compare-and-select for the value, and a sum
+        of magnitudes that is NaN iff a NaN was seen. (``arith.maximumf`` also
+        orders -0 below +0, which eager's reductions do not promise either; its
+        NaN and zero handling made a row max 2-3x slower than eager's.)"""
+        return self.k.reductions[j].kind in ("max", "min") and is_float(self.acc_dtypes[j])
+
+    def _hoisted(self, need: list[bool]) -> dict:
+        """Needed body values that do not vary along the reduce axes (a finished
+        reduction, what is computed from it: ``rsqrt(var + eps)``), evaluated
+        once before the pass's loops instead of at every point."""
+        k = self.k
+        nouter = len(k.domain) - k.num_reduce
+        inv, stages = row_invariant(k), body_stages(k)
+        # only what comes from a finished reduction (stage > 0) and its operands
+        hoist = needed(k.body, [i for i, n in enumerate(need) if n and inv[i] and stages[i]])
+        hoist = [h and inv[i] for i, h in enumerate(hoist)]
+        if not any(hoist):
+            return {}
+        self.ivs.extend([None] * k.num_reduce)  # index 0: never read by these values
+        try:
+            values, varying = self._eval(k.body, hoist)
+        finally:
+            del self.ivs[nouter:]
+        return {i: (values[i], varying[i]) for i, h in enumerate(hoist) if h}
+
     def _horizontal(self, kind: str, dtype: str, acc):
         fm = ir.Attribute.parse("#arith.fastmath<reassoc>") if is_float(dtype) else None
         return vector.reduction(compute_type(dtype), horizontal_kind(kind, dtype), acc,
                                 fastmath=fm)
 
-    def _reduce(self, d: int, accs: list) -> list:
+    def _reduce(self, d: int, accs: list, reds: list[int], stores: list[int], need, pre) -> list:
         k = self.k
         if d == len(k.domain):
-            values, varying = self._eval(k.body)
-            self._store(values, k.body, prologue=True)
-            out = []
-            for r, dt, acc in zip(k.reductions, self.acc_dtypes, accs):
+            values, varying = self._eval(k.body, need, pre)
+            self._store(values, k.body, prologue=True, which=stores)
+            out, sums = [], []
+            old_sums = iter(accs[len(reds):])
+            for j, acc in zip(reds, accs):
+                r, dt = k.reductions[j], self.acc_dtypes[j]
                 v = convert(values[r.value], k.body[r.value].dtype, dt)
                 if self.vacc and not varying[r.value]:
                     v = self.bcast(v)
                 if self.vacc and self.mask is not None and self.va >= len(k.domain) - k.num_reduce:
                     v = arith.select(self.mask, v, reduce_identity(r.kind, dt, v))
-                out.append(reduce_combine(r.kind, dt, acc, v))
-            return out
-        return self._axis(d, accs, lambda a: self._reduce(d + 1, a))
+                if self._nan_tracked(j):
+                    # one vmaxps keeps the largest number; NaNs show in a sum of
+                    # |v| beside it (NaN iff a NaN was added: no cancellation)
+                    pred = arith.CmpFPredicate.OGT if r.kind == "max" else arith.CmpFPredicate.OLT
+                    out.append(arith.select(arith.cmpf(pred, v, acc), v, acc))
+                    sums.append(arith.addf(next(old_sums), math_absf(v)))
+                else:
+                    out.append(reduce_combine(r.kind, dt, acc, v))
+            return out + sums
+        return self._axis(d, accs, lambda a: self._reduce(d + 1, a, reds, stores, need, pre))
 
 
 def _zero_attr(t: ir.Type):

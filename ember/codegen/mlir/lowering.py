@@ -166,8 +166,8 @@ def convert(v, src: str, dst: str):
         w = INT_WIDTH[dst]
         if w < 32:
             # C-style: convert to int32 then wrap (torch gives 255 for -1.0 -> u8)
-            return arith.trunci(tgt, arith.fptosi(shaped(ir.IntegerType.get_signless(32), v), v))
-        return arith.fptosi(tgt, v)
+            return arith.trunci(tgt, _float_to_int(v, 32))
+        return _float_to_int(v, w)
     unsigned = src in UNSIGNED_DTYPES
     if is_float(dst):
         # half targets: int -> f32 -> half, the double rounding torch does
@@ -179,6 +179,31 @@ def convert(v, src: str, dst: str):
     if ws < wd:
         return arith.extui(tgt, v) if unsigned else arith.extsi(tgt, v)
     return arith.trunci(tgt, v)
+
+
+def _float_to_int(v, w: int):
+    """``v`` truncated to a ``w``-bit int as x86's conversion (what eager gives):
+    NaN and values out of range give the smallest int. (LLVM's ``fptosi`` of
+    them is poison: constant folding then produced garbage.)"""
+    it = shaped(ir.IntegerType.get_signless(w), v)
+    ft = v.type
+    lim = float(2 ** (w - 1))
+    lo = arith.constant(ft, _splat(ft, -lim))
+    hi = arith.constant(ft, _splat(ft, lim))
+    ok = arith.andi(arith.cmpf(arith.CmpFPredicate.OGE, v, lo),
+                    arith.cmpf(arith.CmpFPredicate.OLT, v, hi))
+    smallest = arith.constant(it, _splat(it, -(2 ** (w - 1))))
+    return arith.select(ok, arith.fptosi(it, v), smallest)
+
+
+def _splat(t, value):
+    """A constant attribute of type ``t`` (scalar or vector) holding ``value``."""
+    et = ir.VectorType(t).element_type if is_vector(t) else t
+    if et.typeid == ir.IntegerType.static_typeid:
+        scalar = ir.IntegerAttr.get(et, value)
+    else:
+        scalar = ir.FloatAttr.get(et, value)
+    return ir.DenseElementsAttr.get_splat(t, scalar) if is_vector(t) else scalar
 
 
 def to_storage(v, dtype: str):
@@ -209,6 +234,12 @@ def lower_load(cx: OpCtx):
     buf = cx.instr.attrs["buffer"]
     src = cx.env.buffer_dtype(buf)
     return convert(from_storage(cx.env.load(buf, cx.instr.attrs["access"]), src), src, cx.dtype)
+
+
+def lower_reload(cx: OpCtx):
+    a = cx.instr.attrs
+    src = cx.env.k.outputs[a["output"]].dtype
+    return convert(from_storage(cx.env.reload(a["output"], a["access"]), src), src, cx.dtype)
 
 
 def lower_gather(cx: OpCtx):
@@ -535,7 +566,7 @@ def lower_where(cx: OpCtx):
 
 LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "load": lower_load, "gather": lower_gather, "const": lower_const, "index": lower_index,
-    "reduced": lower_reduced, "cast": lower_cast,
+    "reduced": lower_reduced, "cast": lower_cast, "reload": lower_reload,
     "neg": lower_neg, "abs": lower_abs, "relu": lower_relu,
     "logical_not": lower_logical_not,
     "exp": lower_exp, "exp2": lower_exp2, "expm1": lower_expm1,

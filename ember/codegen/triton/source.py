@@ -29,7 +29,7 @@ import math
 import re
 
 from ..collapse import collapse_axes
-from ..kernel import FLOAT_DTYPES, Access, Kernel
+from ..kernel import FLOAT_DTYPES, Access, Kernel, needed, passes
 from ..schedule import Schedule
 from . import TritonLoweringError
 from .prelude import PRELUDES
@@ -236,9 +236,16 @@ class _Gen:
         return f"{v}.to(tl.int64)" if not self.i64 else v
 
     # -- instruction lists
-    def instrs(self, instrs, prefix: str) -> list[str]:
+    def instrs(self, instrs, prefix: str, need=None, before=None) -> list[str]:
+        """Emits ``instrs`` (only those ``need`` marks); ``before(i, names)`` runs
+        before instruction ``i`` is emitted, with the names emitted so far."""
         names: list[str] = []
         for i, ins in enumerate(instrs):
+            if need is not None and not need[i]:
+                names.append("None")
+                continue
+            if before is not None:
+                before(i, names)
             fn = LOWERINGS.get(ins.op)
             if fn is None:
                 raise TritonLoweringError(f"kernel {self.kernel.name!r}: no Triton lowering for "
@@ -312,53 +319,23 @@ class _Gen:
         self.emit(f"xoffs = {pid} * XBLOCK + {arange.format(b='XBLOCK')}[:, None]")
         self.emit(f"xmask = xoffs < {outer}")
         accs = [sch.accumulator(k, j) for j in range(len(k.reductions))]
-        accty = ["tl.int8" if a == "b8" else compute_ty(a) for a in accs]
+        self._accty = ["tl.int8" if a == "b8" else compute_ty(a) for a in accs]
+        self._accs = accs
         # a row longer than the block must loop, whatever the schedule asked for
         looped = sch.reduction == "loop" or red > self.rblock
-        prologue = [s for s in k.stores if s.prologue]
-        full = f"tl.full([XBLOCK, RBLOCK], 0, {self.ity})"
+        self.full = f"tl.full([XBLOCK, RBLOCK], 0, {self.ity})"
         if red == 0:  # empty rows: every accumulator is its identity
             for j, r in enumerate(k.reductions):
                 self.emit(f"r{j} = tl.full([XBLOCK, 1], {identity_literal(r.kind, accs[j])}, "
-                          f"{accty[j]})")
+                          f"{self._accty[j]})")
+                self._finished(j)
+        elif looped:
+            # one loop over the row per stage (staged kernels read finished
+            # reductions in later stages: softmax's max, then its sum)
+            for reds, stores in passes(k):
+                self._looped_pass(arange, red, reds, stores)
         else:
-            if looped:
-                for j, r in enumerate(k.reductions):
-                    self.emit(f"acc{j} = tl.full([XBLOCK, RBLOCK], {identity_literal(r.kind, accs[j])}, "
-                              f"{accty[j]})")
-                self.emit(f"for rbase in range(0, {red}, RBLOCK):")
-                self.depth += 1
-                self.emit(f"roffs = rbase + {arange.format(b='RBLOCK')}[None, :]")
-            else:
-                self.emit(f"roffs = {arange.format(b='RBLOCK')}[None, :]")
-            self.emit(f"rmask = roffs < {red}")
-            self.emit("mask = xmask & rmask")
-            self.full_mask = "mask"
-            saved = dict(self.index_vars)
-            names = self.instrs(k.body, "v")
-            for st in prologue:
-                self.store(st, names, k.body, full, rank_outer=False)
-            for j, r in enumerate(k.reductions):
-                v = convert(names[r.value], k.body[r.value].dtype, r.dtype)
-                v = f"{v}.to(tl.int8)" if accs[j] == "b8" else convert(v, r.dtype, accs[j])
-                masked = f"tl.where(mask, {v}, {identity(r.kind, accs[j])})"
-                comb = combiner(r.kind, accs[j])
-                if looped:
-                    self.emit(f"acc{j} = {comb}(acc{j}, {masked})")
-                else:
-                    self.emit(f"r{j} = tl.reduce({masked}, 1, {comb}, keep_dims=True)")
-            if looped:
-                self.depth -= 1
-                for j, r in enumerate(k.reductions):
-                    self.emit(f"r{j} = tl.reduce(acc{j}, 1, {combiner(r.kind, accs[j])}, "
-                              f"keep_dims=True)")
-            # reduce-axis indices are loop-local; outer ones stay valid
-            self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
-        for j, r in enumerate(k.reductions):
-            if accs[j] == "b8":
-                self.emit(f"a{j} = r{j} != 0")
-            else:
-                self.emit(f"a{j} = {convert(f'r{j}', accs[j], r.dtype)}")
+            self._persistent(arange, red)
         self.in_epilogue = True
         self.full_mask = "xmask"
         names = self.instrs(k.epilogue, "e")
@@ -366,6 +343,81 @@ class _Gen:
         for st in k.stores:
             if not st.prologue:
                 self.store(st, names, k.epilogue, zero, rank_outer=True)
+
+    def _masked(self, j: int, names) -> str:
+        k = self.kernel
+        r, acc = k.reductions[j], self._accs[j]
+        v = convert(names[r.value], k.body[r.value].dtype, r.dtype)
+        v = f"{v}.to(tl.int8)" if acc == "b8" else convert(v, r.dtype, acc)
+        return f"tl.where(mask, {v}, {identity(r.kind, acc)})"
+
+    def _finished(self, j: int) -> None:
+        """``a{j}``: reduction ``j``'s result in its dtype, from ``r{j}``."""
+        acc, r = self._accs[j], self.kernel.reductions[j]
+        if acc == "b8":
+            self.emit(f"a{j} = r{j} != 0")
+        else:
+            self.emit(f"a{j} = {convert(f'r{j}', acc, r.dtype)}")
+
+    def _row_offsets(self, base: str, arange: str, red: int) -> None:
+        self.emit(f"roffs = {base}{arange.format(b='RBLOCK')}[None, :]")
+        self.emit(f"rmask = roffs < {red}")
+        self.emit("mask = xmask & rmask")
+        self.full_mask = "mask"
+
+    def _persistent(self, arange: str, red: int) -> None:
+        """The whole row is one block: the body once, each reduction reduced as
+        soon as a later value reads it (or after the body)."""
+        k = self.kernel
+        self._row_offsets("", arange, red)
+        saved = dict(self.index_vars)
+        done: set[int] = set()
+
+        def reduce(j: int, names) -> None:
+            if j not in done:
+                comb = combiner(k.reductions[j].kind, self._accs[j])
+                self.emit(f"r{j} = tl.reduce({self._masked(j, names)}, 1, {comb}, keep_dims=True)")
+                self._finished(j)
+                done.add(j)
+
+        def before(i: int, names) -> None:
+            if k.body[i].op == "reduced":
+                reduce(k.body[i].attrs["index"], names)
+
+        names = self.instrs(k.body, "v", before=before)
+        for st in k.stores:
+            if st.prologue:
+                self.store(st, names, k.body, self.full, rank_outer=False)
+        for j in range(len(k.reductions)):
+            reduce(j, names)
+        # reduce-axis indices are row-local; outer ones stay valid
+        self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
+
+    def _looped_pass(self, arange: str, red: int, reds: list[int], stores: list[int]) -> None:
+        k = self.kernel
+        for j in reds:
+            r = k.reductions[j]
+            self.emit(f"acc{j} = tl.full([XBLOCK, RBLOCK], "
+                      f"{identity_literal(r.kind, self._accs[j])}, {self._accty[j]})")
+        self.emit(f"for rbase in range(0, {red}, RBLOCK):")
+        self.depth += 1
+        self._row_offsets("rbase + ", arange, red)
+        saved = dict(self.index_vars)
+        need = needed(k.body, [k.reductions[j].value for j in reds]
+                      + [k.stores[i].value for i in stores])
+        names = self.instrs(k.body, "v", need)
+        for i in stores:
+            self.store(k.stores[i], names, k.body, self.full, rank_outer=False)
+        for j in reds:
+            comb = combiner(k.reductions[j].kind, self._accs[j])
+            self.emit(f"acc{j} = {comb}(acc{j}, {self._masked(j, names)})")
+        self.depth -= 1
+        # reduce-axis indices are loop-local; outer ones stay valid
+        self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
+        for j in reds:
+            comb = combiner(k.reductions[j].kind, self._accs[j])
+            self.emit(f"r{j} = tl.reduce(acc{j}, 1, {comb}, keep_dims=True)")
+            self._finished(j)
 
 
 def is_tile2d(kernel: Kernel, schedule: Schedule) -> bool:
