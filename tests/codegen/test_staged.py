@@ -110,6 +110,8 @@ def test_finished_reductions_are_hoisted_out_of_the_row_loop():
 
 
 def test_cpu_reuse_rewrite_stores_exp_once_and_matches():
+    import dataclasses
+
     from ember.codegen.mlir.reuse import reuse_stored
 
     k = sk.softmax(17, 130)
@@ -117,6 +119,9 @@ def test_cpu_reuse_rewrite_stores_exp_once_and_matches():
     assert sum(i.op == "exp" for i in r.body) == 1 and [i.op for i in r.body].count("reload") == 1
     # the exp is stored in the sum pass and reloaded to normalize
     assert passes(r) == [([0], []), ([1], [2]), ([], [0])]
+    # an epilogue store listed first (its value indexes the epilogue, not the body)
+    flipped = dataclasses.replace(k, stores=k.stores[::-1])
+    assert [i.op for i in reuse_stored(flipped).body].count("reload") == 1
     assert reuse_stored(sk.layer_norm(4, 8)) == sk.layer_norm(4, 8)  # nothing costly to keep
     assert reuse_stored(sk.softmax(9, 70, False, "bf16")) == sk.softmax(9, 70, False, "bf16")
     for col in (False, True):

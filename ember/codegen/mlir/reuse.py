@@ -36,9 +36,9 @@ def reuse_stored(k: Kernel) -> Kernel:
             if n:
                 reduced_in.setdefault(i, set()).add(stages[r.value])
     for si, st in enumerate(k.stores):
-        t = stages[st.value]
-        if not st.prologue or t == 0:
+        if not st.prologue or stages[st.value] == 0:
             continue
+        t = stages[st.value]
         if any(s.prologue and s.output == st.output for j, s in enumerate(k.stores) if j != si):
             continue
         cone = needed(k.body, [st.value])
