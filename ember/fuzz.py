@@ -287,9 +287,41 @@ def check(p: Program) -> str | None:
         except AssertionError as e:
             if ref is None:
                 ref = _float64_reference(f, args)
+            if w.dtype == torch.bool and _flips_under_rounding(f, args, i, g_ != w):
+                continue
             if not _no_less_accurate(g_, w, ref[i] if ref else None, rtol, atol):
                 return f"output {i}: {str(e).splitlines()[0]}"
     return None
+
+
+def _flips_under_rounding(f, args, i: int, bad: torch.Tensor, rel: float = 1e-6) -> bool:
+    """Whether every element of bool output ``i`` where Ember and eager differ is
+    ill-conditioned: the float64 program, run on float inputs perturbed by
+    rounding-sized relative amounts (``rel``, a few float32 ulps), gives both
+    values there. Such an element compares quantities equal up to rounding (a
+    normalized row against its mean-subtracted self); float32 cannot decide it,
+    and eager's answer is one rounding's luck (fuzz seed 31136)."""
+    if not bool(bad.any()):
+        return True
+    gen = torch.Generator().manual_seed(1234)
+    seen = []
+    with torch.no_grad():
+        for _ in range(8):
+            xs = []
+            for a in args:
+                if a.is_floating_point():
+                    a = a.double()
+                    a = a * (1 + rel * (2 * torch.rand(a.shape, generator=gen, dtype=a.dtype) - 1))
+                xs.append(a.clone() if not a.is_floating_point() else a)
+            try:
+                seen.append(f(*xs)[i])
+            except Exception:  # noqa: BLE001
+                return False
+    if any(s.dtype != torch.bool or s.shape != bad.shape for s in seen):
+        return False
+    stack = torch.stack(seen)
+    flips = stack.any(0) & ~stack.all(0)
+    return bool(flips[bad].all())
 
 
 def _float64_reference(f, args) -> list | None:

@@ -82,7 +82,7 @@ def view_is_inlinable(n: Node) -> bool:
     return get_op(n.op).kind is Kind.VIEW
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity
 class _Region:
     """A kernel being formed: its root, the original nodes it computes, its loads."""
 
@@ -283,14 +283,14 @@ class _Fusion:
                     pr = kernels.get(p) if p is not None else None
                     if pr is None or p is c:
                         continue
-                    why = self._staged_reason(v, pr, cr)
+                    why = self._staged_reason(v, pr, cr, kernels)
                     if why is None:
                         cr.inside |= pr.inside
                         gone = {p.out} | set(pr.extra_outputs)
                         cr.loads = [x for x in cr.loads if x not in gone]
                         cr.loads += [x for x in pr.loads if x not in cr.loads]
                         cr.extra_outputs += [x for x in pr.extra_outputs
-                                             if self._used_outside(x, cr)]
+                                             if self._readers(x, kernels) - {cr, pr}]
                         del kernels[p]
                         changed = True
                         break
@@ -299,10 +299,19 @@ class _Fusion:
                 if changed:
                     break
 
-    def _used_outside(self, v: Value, r: _Region) -> bool:
-        return v in self.outputs or any(u not in r.inside for u in self.users.get(v, []))
+    def _readers(self, v: Value, kernels: dict[Node, _Region]) -> set:
+        """What reads materialized ``v``: the kernels that load it, the nodes outside
+        kernels that use it, and "output" for a graph output. (A pointwise node
+        may be computed inside several kernels, so a user node inside the reader
+        does not mean no other kernel reads the value.)"""
+        readers: set = {r for r in kernels.values() if v in r.loads}
+        inside = set().union(*(r.inside for r in kernels.values()))
+        readers |= {u for u in self.users.get(v, []) if u not in inside}
+        if v in self.outputs:
+            readers.add("output")
+        return readers
 
-    def _staged_reason(self, v: Value, pr: _Region, cr: _Region):
+    def _staged_reason(self, v: Value, pr: _Region, cr: _Region, kernels: dict[Node, _Region]):
         """None if reduction kernel ``pr`` (its result ``v``) can join ``cr``, else why
         not (``_QUIET``: not a candidate at all, nothing to record)."""
         reds = _reductions(pr)
@@ -321,12 +330,13 @@ class _Fusion:
                 return "the reader reduces other rows"
         elif cr.root.out.shape != x.shape or get_op(cr.root.op).kind is not Kind.POINTWISE:
             return "the reader is not a pointwise kernel over the same rows"
-        if self._used_outside(v, cr):
+        if self._readers(v, kernels) - {cr}:
             return "its result is used by another kernel"
         c_pos = self.position[cr.root]
-        if any(self.position[u] < c_pos for h in pr.extra_outputs
-               for u in self.users.get(h, []) if u not in cr.inside | pr.inside):
-            return "a value it stores is used before the reader"
+        for h in pr.extra_outputs:
+            for r in self._readers(h, kernels) - {cr, pr, "output"}:
+                if self.position[r.root if isinstance(r, _Region) else r] < c_pos:
+                    return "a value it stores is used before the reader"
         for u in self.users.get(v, []):
             if get_op(u.op).kind is not Kind.POINTWISE or u.out.shape not in (x.shape, v.shape):
                 return "its result is read through a view"

@@ -166,3 +166,28 @@ def test_float_to_int_of_specials_and_out_of_range_values(dst):
     f = ember.compile(lambda t: (t * 1).to(dst))
     with torch.no_grad():
         assert torch.equal(f(x), (x * 1).to(dst))
+
+
+def test_comparison_of_values_equal_up_to_rounding_is_not_judged(monkeypatch):
+    """Seed 31136 of `ember fuzz --seed 30000`: v4 = v3 - mean(v3) for a normalized
+    row v3 (whose mean is 0 up to rounding) compared with v3 itself: equal up to
+    rounding, so `v4 <= v5` is decided by the last bit (Ember before this session
+    disagreed too). The element flips when the float64 program runs on inputs
+    perturbed by rounding-sized amounts, so it is not judged; a wrong comparison
+    (negated) still fails on the well-conditioned elements."""
+    import ember
+
+    p = Program((Input((7, 5), "float32", "transposed"), Input((7, 1), "float32", "transposed")),
+                ("v3 = (a0 - a0.mean(1, keepdim=True)) * torch.rsqrt((a0 - a0.mean(1, "
+                 "keepdim=True)).pow(2).mean(1, keepdim=True) + 1e-5)",
+                 "v4 = (v3 - v3.mean(1, keepdim=True))", "v5 = torch.where(a1 > v3, a1, v3)",
+                 "v6 = v4 <= v5"), ("v6",), seed=0)
+    assert check(p) is None
+    real = ember.compile
+
+    def wrong(fn, **kw):
+        good = real(fn, **kw)
+        return lambda *a: tuple(~t for t in good(*a))
+
+    monkeypatch.setattr(ember, "compile", wrong)
+    assert "not equal" in check(p)

@@ -124,3 +124,22 @@ def test_max_min_rows_columns_and_whole_with_nan_and_infinities(op, dtype):
     big = torch.randn(3_000_000)
     big[2_999_999] = float("nan")
     _run(lambda t: f(t, 0), big)
+
+
+def test_a_reduction_read_by_two_kernels_through_a_recomputed_value_stays():
+    """Fuzz seed 31136: the normalized value v3 is recomputed inside two kernels,
+    both reading mean and rstd. Merging those reductions into one reader (their
+    users were all "inside" it, node-wise) left the other kernel reading values
+    nothing computed: they ran as loose IR ops. Every step must be a kernel."""
+    x, y = torch.randn(5, 7).t(), torch.randn(1, 7).t()
+
+    def f(a0, a1):
+        m = a0.mean(1, keepdim=True)
+        v3 = (a0 - m) * torch.rsqrt((a0 - m).pow(2).mean(1, keepdim=True) + 1e-5)
+        return v3 - v3.mean(1, keepdim=True), torch.where(a1 > v3, a1, v3)
+
+    rep = _run(f, x, y)
+    steps = [s for s in rep.graphs[0].final_ir.splitlines() if "= " in s and "kernel(" not in s
+             and s.startswith("      %")]
+    assert not steps, steps  # no IR op outside a kernel
+    assert "its result is used by another kernel" in str(rep)
