@@ -169,7 +169,9 @@ class _Lowering:
             if n.op == "mean":
                 count = math.prod(n.inputs[0].shape[a] for a in n.attrs["axes"])
                 out = em.emit("mul", (out, em.const(1.0 / count if count else math.nan, cdt)), cdt)
-            return out
+            # the reduction's result is a tensor of its dtype in eager: an f16 sum
+            # is rounded before anything uses it
+            return _rounded(em, out, v.dtype)
         raise LowerError(f"{n.op} cannot be evaluated inside a kernel here")
 
     def _reduction(self, n: Node) -> int:
