@@ -221,6 +221,9 @@ class DiskCache:
             try:
                 self._store_now(keys, blob, metas)
             finally:
+                # the blob (a closure over the batch's kernels and JIT engine) must not
+                # outlive its job in this idle thread's locals
+                del keys, blob, metas
                 with self._cv:
                     self._jobs.pop(0)
                     self._cv.notify_all()
