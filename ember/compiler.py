@@ -92,7 +92,8 @@ def _compile_items(backend: Backend, items: list, config: Config,
         diskcache.STATS.memory_misses += len(todo)
         # only backends that can export their code use the disk tier (not Triton)
         stores = type(backend).export_compiled is not Backend.export_compiled
-        disk = diskcache.for_dir(config.cache_dir) if todo and stores else None
+        disk = (diskcache.for_dir(config.cache_dir, config.cache_max_bytes)
+                if todo and stores else None)
         if disk is not None:
             before = memory.heap_in_use()
             loaded = _load_from_disk(disk, backend, todo)
