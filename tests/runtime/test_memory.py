@@ -104,21 +104,22 @@ def test_the_kernel_cache_is_bounded_in_bytes(monkeypatch):
 
 def test_deleted_functions_give_their_memory_back(quiet_trace_log):
     """200 distinct functions compiled, called and deleted; after a Dynamo reset and
-    an emptied kernel cache the process is no bigger than after the first 20 (each
-    compile left ~0.9 MB resident before: its JIT batch, and freed heap memory that
-    glibc kept; 180 of them ~160 MB)."""
+    an emptied kernel cache the process has grown by less than 40 MB since the
+    first 50 (measured: ~20 MB, Dynamo's records and heap pages that small live
+    objects keep; before, each compile left ~0.9 MB resident, its JIT batch and
+    freed heap memory that glibc kept: 101 MB over 150)."""
     from ember import compiler
 
-    _compile_and_drop(20_000, 20)
+    _compile_and_drop(20_000, 50)
     torch._dynamo.reset()
     compiler.clear_cache()
     before = _rss_mb()
-    _compile_and_drop(20_020, 180)
+    _compile_and_drop(20_050, 150)
     torch._dynamo.reset()
     compiler.clear_cache()
     grown = _rss_mb() - before
-    print(f"resident memory grew {grown:.1f} MB over 180 compiles, deleted")
-    assert grown < 40.0, f"resident memory grew {grown:.1f} MB over 180 compiles"
+    print(f"resident memory grew {grown:.1f} MB over 150 compiles, deleted")
+    assert grown < 40.0, f"resident memory grew {grown:.1f} MB over 150 compiles"
 
 
 def test_400_compiles_grow_memory_only_by_the_bounded_caches(monkeypatch, quiet_trace_log):
