@@ -1,10 +1,10 @@
 """Tensors past 2**31 elements, where element offsets need 64 bits (issue 11).
 
 Runs only with 8 GiB available (``/proc/meminfo`` MemAvailable; the int8 input
-and one output are 2 GiB each, the comparisons run in chunks); about 21 s on the
-2-core development machine. ``EMBER_BIG_TESTS=0`` skips it. The reductions are checked against values known
-from how the input is built: eager's own ``sum`` of a bool tensor goes through
-int64 and needs 16 GiB.
+and one output are 2 GiB each, the comparisons run in chunks); about 21 s on
+the 2-core development machine. ``EMBER_BIG_TESTS=0`` skips it. The reductions
+are checked against values known from how the input is built: eager's own
+``sum`` of a bool tensor goes through int64 and needs 16 GiB.
 """
 
 from __future__ import annotations
