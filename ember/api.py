@@ -30,7 +30,9 @@ class _State:
         self.orig = orig
         self.config = config
         self.report = Report(owner=_frame_name(orig))
-        self.backend = EmberBackend(config, self.report)
+        # Owned (what Dynamo keeps refers to it weakly) where each wrapper is a recompile
+        # region of its own, so that no other wrapper's call can reach its graphs.
+        self.backend = EmberBackend(config, self.report, owned=_ISOLATE)
 
 
 def _frame_name(fn: Any) -> str | None:
@@ -48,7 +50,8 @@ def _torch_compile(fn: Any, backend: EmberBackend, fullgraph: bool = False,
                    dynamic: bool | None = None) -> Any:
     """``torch.compile`` in a recompile region of its own (when torch has them)."""
     kw = {"isolate_recompiles": True} if _ISOLATE else {}
-    compiled = torch.compile(fn, backend=backend, dynamic=dynamic, fullgraph=fullgraph, **kw)
+    compiled = torch.compile(fn, backend=backend.handle(), dynamic=dynamic, fullgraph=fullgraph,
+                             **kw)
     region_of = getattr(compiled, "forward", compiled)  # a module's, or the function's
     backend.region = getattr(region_of, "_isolate_recompiles_id", None)
     return compiled

@@ -89,11 +89,11 @@ def _cache(action: str) -> int:
     from .runtime import diskcache
 
     try:
-        root = Config.from_env().cache_dir
+        config = Config.from_env()
     except ConfigError as e:
         print(f"ember cache: {e}", file=sys.stderr)
         return 2
-    disk = diskcache.for_dir(root)
+    disk = diskcache.for_dir(config.cache_dir, config.cache_max_bytes)
     if disk is None:
         print("disk cache: off (EMBER_CACHE_DIR=off)")
         return 0
@@ -104,11 +104,14 @@ def _cache(action: str) -> int:
     print(f"dir: {info['dir']}")
     print(f"entries: {info['entries']} kernel(s) in {info['binaries']} shared object(s)")
     print(f"bytes: {info['bytes']}")
+    print(f"limit: {info['max_bytes']} bytes (EMBER_CACHE_MAX_BYTES; the least recently used "
+          f"files go past it)")
     # this process's counters: a fresh `ember cache info` has compiled nothing
     st = diskcache.stats()
     print(f"this process: memory {st['memory_hits']} hit(s) / {st['memory_misses']} miss(es), "
           f"disk {st['disk_hits']} hit(s) / {st['disk_misses']} miss(es), "
-          f"{st['disk_writes']} write(s), {st['disk_corrupt']} corrupt")
+          f"{st['disk_writes']} write(s), {st['disk_corrupt']} corrupt, "
+          f"{st['disk_evicted']} evicted")
     return 0
 
 

@@ -6,6 +6,7 @@ backend codegen (cached by kernel text) -> runtime steps.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -30,7 +31,7 @@ from .ir.ops import InputRef, Kind, get_op
 from .ir.printer import print_graph
 from .passes import PassContext, PassManager
 from .report import GraphInfo, KernelInfo
-from .runtime import diskcache
+from .runtime import diskcache, memory
 from .runtime.executor import CompiledGraph, StepInfo, call_step, kernel_step
 from .runtime.plan import StepSpec, plan_buffers
 
@@ -38,10 +39,18 @@ log = logging.getLogger("ember")
 
 
 # Compiled kernels by key, least recently used first; bounded so that a process
-# compiling many distinct functions keeps only the recent ones (and their JIT code).
+# compiling many distinct functions keeps only the recent ones (and their JIT code):
+# at most CACHE_ENTRIES kernels and CACHE_BYTES of what building them cost. A JIT
+# batch costs some 0.8 MB of C heap even for a one-line kernel (its LLVM JIT, the
+# lowered module), so the entry count alone would let 1024 kernels hold ~800 MB.
 _cache: "OrderedDict[str, Any]" = OrderedDict()
+_cache_cost: dict[str, int] = {}  # key -> bytes charged (its share of its batch's cost)
+_cache_bytes = 0
 _cache_lock = threading.Lock()
 CACHE_ENTRIES = 1024
+CACHE_BYTES = 128 << 20
+# What a batch is charged where the C heap cannot be measured (not glibc).
+BATCH_BYTES_UNMEASURED = 1 << 20
 
 
 def compile_kernels(backend: Backend, kernels: list[Kernel], config: Config,
@@ -83,15 +92,18 @@ def _compile_items(backend: Backend, items: list, config: Config,
         diskcache.STATS.memory_misses += len(todo)
         # only backends that can export their code use the disk tier (not Triton)
         stores = type(backend).export_compiled is not Backend.export_compiled
-        disk = diskcache.for_dir(config.cache_dir) if todo and stores else None
+        disk = (diskcache.for_dir(config.cache_dir, config.cache_max_bytes)
+                if todo and stores else None)
         if disk is not None:
+            before = memory.heap_in_use()
             loaded = _load_from_disk(disk, backend, todo)
-            _cache.update(loaded)
+            _cache_put(loaded, before)
             found.update(dict.fromkeys(loaded, "disk"))
             todo = {key: item for key, item in todo.items() if key not in loaded}
         if todo:
+            before = memory.heap_in_use()
             built = backend.compile(list(todo.values()), opt_level=config.opt_level)
-            _cache.update(zip(todo, built))
+            _cache_put(dict(zip(todo, built)), before)
             found.update(dict.fromkeys(todo, "compiled"))
             if disk is not None and disk.writable:
                 try:
@@ -106,11 +118,47 @@ def _compile_items(backend: Backend, items: list, config: Config,
         for key in keys:
             _cache.move_to_end(key)
             out.append(_cache[key])
-        while len(_cache) > CACHE_ENTRIES:
-            _cache.popitem(last=False)
-        if origins is not None:
-            origins.extend(found[key] for key in keys)
-        return out
+        evicted = _evict()
+    if todo or evicted:
+        memory.release_freed()  # a JIT batch's freed memory, or evicted batches
+    if origins is not None:
+        origins.extend(found[key] for key in keys)
+    return out
+
+
+def _cache_put(kernels: dict[str, Any], heap_before: int | None) -> None:
+    """Adds ``kernels`` (one build or load), charging each an equal share of what
+    the C heap grew by since ``heap_before`` (caller holds ``_cache_lock``)."""
+    global _cache_bytes
+    if not kernels:
+        return
+    after = memory.heap_in_use()
+    cost = (max(after - heap_before, 0) if heap_before is not None and after is not None
+            else BATCH_BYTES_UNMEASURED)
+    share = cost // len(kernels)
+    for key, ck in kernels.items():
+        _cache_bytes += share - _cache_cost.get(key, 0)
+        _cache[key], _cache_cost[key] = ck, share
+
+
+def _evict() -> int:
+    """Drops least recently used kernels past the bounds (caller holds ``_cache_lock``);
+    the most recent one always stays. Returns how many."""
+    global _cache_bytes
+    n = 0
+    while len(_cache) > 1 and (len(_cache) > CACHE_ENTRIES or _cache_bytes > CACHE_BYTES):
+        key, _ = _cache.popitem(last=False)
+        _cache_bytes -= _cache_cost.pop(key, 0)
+        n += 1
+    return n
+
+
+def cache_info() -> dict[str, int]:
+    """The in-memory tier: ``entries``, ``bytes`` (charged, see ``CACHE_BYTES``) and
+    its bounds ``max_entries``, ``max_bytes``."""
+    with _cache_lock:
+        return {"entries": len(_cache), "bytes": _cache_bytes,
+                "max_entries": CACHE_ENTRIES, "max_bytes": CACHE_BYTES}
 
 
 def _load_from_disk(disk: "diskcache.DiskCache", backend: Backend,
@@ -140,9 +188,15 @@ def _load_from_disk(disk: "diskcache.DiskCache", backend: Backend,
 
 
 def clear_cache() -> None:
-    """Empties the in-memory tier (``ember cache clear`` empties the disk tier)."""
+    """Empties the in-memory tier (``ember cache clear`` empties the disk tier) and
+    hands the memory it frees back to the system."""
+    global _cache_bytes
     with _cache_lock:
         _cache.clear()
+        _cache_cost.clear()
+        _cache_bytes = 0
+    gc.collect()  # a compiled kernel and its JIT batch refer to each other
+    memory.release_freed(force=True)
 
 
 def compile_graph(graph: Graph, example_inputs: list[torch.Tensor], *,

@@ -20,6 +20,7 @@ ENV_VARS = {
     "backend": "EMBER_BACKEND", "dump_dir": "EMBER_DUMP_DIR", "debug": "EMBER_DEBUG",
     "fallback_ops": "EMBER_FALLBACK_OPS", "opt_level": "EMBER_OPT_LEVEL",
     "pipeline": "EMBER_PIPELINE", "strict": "EMBER_STRICT", "cache_dir": "EMBER_CACHE_DIR",
+    "cache_max_bytes": "EMBER_CACHE_MAX_BYTES",
 }
 
 _TRUE = ("1", "true", "yes", "on")
@@ -58,6 +59,9 @@ class Config:
         cache_dir: the folder of the on-disk kernel cache (``EMBER_CACHE_DIR``;
             default :func:`default_cache_dir`); None, or ``"off"`` in the variable,
             disables it (kernels are then cached in memory only).
+        cache_max_bytes: the disk cache's size limit (``EMBER_CACHE_MAX_BYTES``, bytes
+            or with a ``K``/``M``/``G`` suffix, powers of 1024; default 1 GiB): past it,
+            the least recently used files are deleted.
     """
 
     backend: str = "auto"
@@ -68,6 +72,7 @@ class Config:
     pipeline: str = "default"
     strict: bool = False
     cache_dir: str | None = field(default_factory=default_cache_dir)
+    cache_max_bytes: int = 1 << 30
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -126,6 +131,14 @@ def _parse_env(name: str, raw: str) -> Any:
         except ValueError:
             raise ConfigError(f"{name}: expected an integer, one of "
                               f"{', '.join(map(str, OPT_LEVELS))}") from None
+    if name == "cache_max_bytes":
+        low = raw.strip().upper().removesuffix("IB").removesuffix("B")
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(low[-1:], 1)
+        try:
+            return int(float(low[:-1] if scale > 1 else low) * scale)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a number of bytes, optionally with a "
+                              f"K, M or G suffix (e.g. 500M)") from None
     return raw
 
 
@@ -152,6 +165,12 @@ def _check_cache_dir(name: str, v: Any) -> str | None:
         raise ConfigError(f"{name}: expected a directory path (str or os.PathLike), None or "
                           f"'off', got {type(v).__name__} {v!r}")
     return os.path.abspath(os.path.expanduser(os.fspath(v)))
+
+
+def _check_size(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+        raise ConfigError(f"{name}: expected a positive number of bytes, got {v!r}")
+    return v
 
 
 def _check_bool(name: str, v: Any) -> bool:
@@ -192,7 +211,8 @@ def _check_pipeline(name: str, v: Any) -> str:
 
 _CHECKS = {"backend": _check_backend, "dump_dir": _check_dump_dir, "debug": _check_bool,
            "fallback_ops": _check_fallback_ops, "opt_level": _check_opt_level,
-           "pipeline": _check_pipeline, "strict": _check_bool, "cache_dir": _check_cache_dir}
+           "pipeline": _check_pipeline, "strict": _check_bool, "cache_dir": _check_cache_dir,
+           "cache_max_bytes": _check_size}
 
 
 def forceable_ops() -> frozenset[str]:

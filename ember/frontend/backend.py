@@ -47,11 +47,23 @@ def _warn_once(key: str, msg: str) -> None:
 
 
 class EmberBackend:
-    """A Dynamo backend that records what it does into ``report``."""
+    """A Dynamo backend that records what it does into ``report``.
 
-    def __init__(self, config: Config | None = None, report: Report | None = None) -> None:
+    ``owned``: an ``ember.compile`` wrapper (or ``ember.explain``) owns this backend,
+    and what Ember compiles should go when the wrapper goes. Dynamo keeps every
+    backend it was given (``eval_frame.cached_backends``) and every compiled graph
+    (cache entries on the function's code object) until ``torch._dynamo.reset()``;
+    so Dynamo is given :meth:`handle` and :class:`_Held` stubs that refer to this
+    backend and its compiled graphs weakly, while the backend keeps them (``held``).
+    Without an owner (``torch.compile(backend="ember")``) Dynamo holds them itself.
+    """
+
+    def __init__(self, config: Config | None = None, report: Report | None = None, *,
+                 owned: bool = False) -> None:
         self.config = config or Config.from_env()
         self.report = report if report is not None else Report()
+        self.owned = owned
+        self.held: list[Callable[..., Any]] = []  # what Dynamo's stubs run (owned only)
         # The Dynamo recompile region of the torch.compile call using this backend
         # (set by ember.api), to route Dynamo's recompile-limit warning to this report.
         self.region: int | None = None
@@ -79,7 +91,9 @@ class EmberBackend:
             _warn_once("autograd", f"ember: {AUTOGRAD_REASON}")
             return gm.forward
         try:
-            fw = functools.partial(self._compile_fw, info)
+            # aot_autograd's runtime wrappers keep their fw_compiler (in their config)
+            fw = (_WeakCall(self, "_compile_fw", info) if self.owned
+                  else functools.partial(self._compile_fw, info))
             return aot_autograd(fw_compiler=fw, decompositions=decomposition_table())(
                 gm, example_inputs)
         except RestartAnalysis:
@@ -101,8 +115,10 @@ class EmberBackend:
             # inputs' metadata, and real tensors (constants) must stay real.
             with unset_fake_temporarily():
                 if is_symbolic(example_inputs):
-                    return make_boxed_func(self._symbolic(info, fx_gm, example_inputs))
-                return make_boxed_func(self._compile_graph(info, fx_gm, example_inputs))
+                    compiled = self._symbolic(info, fx_gm, example_inputs)
+                else:
+                    compiled = self._compile_graph(info, fx_gm, example_inputs)
+            return make_boxed_func(self._hold(compiled))
         except BackendUnavailable as e:
             if self.config.strict:
                 raise
@@ -160,11 +176,73 @@ class EmberBackend:
             return _checking_asserts(compiled, imported.asserts)
         return compiled
 
+    def handle(self) -> "BackendHandle | EmberBackend":
+        """What to give ``torch.compile`` as the backend (see the class docstring)."""
+        return BackendHandle(self) if self.owned else self
+
+    def _hold(self, compiled: Callable[..., Any]) -> Callable[..., Any]:
+        """``compiled`` as Dynamo should keep it: itself without an owner, else a stub
+        referring to it weakly (this backend keeps it)."""
+        if not self.owned:
+            return compiled
+        self.held.append(compiled)
+        return _Held(compiled)
+
     def _eager(self, info: GraphInfo, fn: Callable[..., Any], e: Exception) -> Callable[..., Any]:
         info.eager_reason = f"compile failed: {type(e).__name__}: {e}"
         log.warning("ember: compiling %s failed, running it eagerly: %s: %s", info.name,
                     type(e).__name__, e, exc_info=self.config.debug)
         return fn
+
+
+class BackendHandle:
+    """The backend ``ember.compile`` gives ``torch.compile``: the :class:`EmberBackend`
+    by weak reference. Dynamo keeps this object until ``torch._dynamo.reset()``; the
+    backend, its report and its compiled graphs go with the wrapper owning them."""
+
+    __slots__ = ("_ref", "__weakref__")
+
+    def __init__(self, backend: EmberBackend) -> None:
+        self._ref = weakref.ref(backend)
+
+    def __call__(self, gm: torch.fx.GraphModule, example_inputs: list[Any]) -> Callable[..., Any]:
+        backend = self._ref()
+        if backend is None:  # its wrapper is gone (no call can reach here through it)
+            return gm.forward
+        return backend(gm, example_inputs)
+
+
+class _WeakCall:
+    """``functools.partial(getattr(obj, name), *args)`` holding ``obj`` weakly."""
+
+    __slots__ = ("_ref", "_name", "_args")
+
+    def __init__(self, obj: Any, name: str, *args: Any) -> None:
+        self._ref, self._name, self._args = weakref.ref(obj), name, args
+
+    def __call__(self, *args: Any) -> Any:
+        obj = self._ref()
+        if obj is None:
+            raise RuntimeError("ember: the ember.compile wrapper of this graph was deleted")
+        return getattr(obj, self._name)(*self._args, *args)
+
+
+class _Held:
+    """What Dynamo's cache entry runs for a graph an owned backend compiled: the
+    compiled graph by weak reference. The entry lives in its wrapper's recompile
+    region (``isolate_recompiles``), which only that wrapper's calls enter, so it
+    never runs after the wrapper (and the graph) is gone."""
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, compiled: Callable[..., Any]) -> None:
+        self._ref = weakref.ref(compiled)
+
+    def __call__(self, *args: Any) -> list[Any]:
+        compiled = self._ref()
+        if compiled is None:
+            raise RuntimeError("ember: a graph of a deleted ember.compile wrapper was called")
+        return compiled(*args)
 
 
 def _checking_asserts(compiled: Callable[..., Any], msgs: list[str]) -> Callable[..., Any]:

@@ -22,6 +22,17 @@ memory); a lookup of a key still queued waits for it, and pending writes are
 finished at exit. A folder that cannot be written disables the disk tier for
 the process with one warning on the ``ember`` logger.
 
+Size: the folder is kept under a limit (``EMBER_CACHE_MAX_BYTES``, default
+1 GiB) by deleting the least recently used files, entries and binaries alike
+(a hit touches the files it read, so their modification time is their last
+use). This runs on the writer thread, only when a running total of the folder
+(counted once, then kept up to date by this process's writes, and counted again
+every ``RESCAN_WRITES`` writes for other processes' files) passes the limit, and
+it deletes down to ``EVICT_TO`` of it, so most writes pay nothing. Processes
+evicting at once are safe: a file already gone is skipped; a process whose
+entry loses its binary meanwhile compiles the kernel again; a loaded binary
+stays mapped in the processes using it.
+
 Only backends that can export their code use it (``Backend.export_compiled``):
 the CPU (MLIR) backend stores shared objects; Triton kernels are not stored
 here (Triton keeps compiled binaries in its own cache, ``~/.triton/cache``).
@@ -47,6 +58,10 @@ log = logging.getLogger("ember")
 
 FORMAT = 1
 SUBDIR = "kernels"
+DEFAULT_MAX_BYTES = 1 << 30
+EVICT_TO = 0.8  # an eviction leaves the folder at this share of the limit
+RESCAN_WRITES = 256  # the running total is counted from the folder again this often
+STALE_PART_SECONDS = 3600  # a temporary file this old was left by a killed process
 
 
 @dataclass
@@ -59,6 +74,7 @@ class Stats:
     disk_misses: int = 0
     disk_writes: int = 0
     disk_corrupt: int = 0  # entries or binaries that failed verification (deleted)
+    disk_evicted: int = 0  # files deleted to keep the folder under its size limit
 
 
 STATS = Stats()
@@ -75,13 +91,16 @@ def reset_stats() -> None:
         setattr(STATS, k, 0)
 
 
-def for_dir(root: str | None) -> "DiskCache | None":
-    """The disk cache at ``root`` (one object per folder per process), or None when off."""
+def for_dir(root: str | None, max_bytes: int | None = None) -> "DiskCache | None":
+    """The disk cache at ``root`` (one object per folder per process), or None when off;
+    ``max_bytes`` (when given) sets its size limit."""
     if root is None:
         return None
     with _lock:
         if root not in _caches:
             _caches[root] = DiskCache(root)
+        if max_bytes is not None:
+            _caches[root].max_bytes = max_bytes
         return _caches[root]
 
 
@@ -131,13 +150,24 @@ def _checksum(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _touch(path: str) -> None:
+    """Marks a file as just used (its modification time), for the size limit's LRU."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only folder: its files just age
+
+
 class DiskCache:
     """Entries under ``<root>/kernels``; see the module docstring for the format."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.root = root
         self.dir = os.path.join(root, SUBDIR)
         self.writable = True
+        self.max_bytes = max_bytes
+        self._total: int | None = None  # the folder's bytes, approximately (writer thread)
+        self._writes = 0  # writes since the folder was last counted
         self._warned = False
         self._init_writer()
 
@@ -168,6 +198,7 @@ class DiskCache:
             return None
         if body["format"] != FORMAT or body["ember"] != code_version() or body["key"] != key:
             return None  # another key under this hash, or an older format: rewritten later
+        _touch(path)
         return body
 
     def blob_path(self, digest: str) -> str | None:
@@ -181,6 +212,7 @@ class DiskCache:
         if hashlib.sha256(data).hexdigest() != digest:
             self._discard(path, "binary fails its checksum")
             return None
+        _touch(path)
         return path
 
     def _discard(self, path: str, why: str) -> None:
@@ -221,6 +253,9 @@ class DiskCache:
             try:
                 self._store_now(keys, blob, metas)
             finally:
+                # the blob (a closure over the batch's kernels and JIT engine) must not
+                # outlive its job in this idle thread's locals
+                del keys, blob, metas
                 with self._cv:
                     self._jobs.pop(0)
                     self._cv.notify_all()
@@ -239,17 +274,21 @@ class DiskCache:
             if blob is None:
                 return
         digest = hashlib.sha256(blob).hexdigest()
+        written = 0
         try:
             os.makedirs(self.dir, exist_ok=True)
             blob_file = os.path.join(self.dir, digest + ".so")
             if not os.path.exists(blob_file):
                 self._write(blob_file, blob)
+                written += len(blob)
             for key, meta in zip(keys, metas):
                 body = {"format": FORMAT, "ember": code_version(), "key": key, "blob": digest,
                         "meta": meta}
                 data = json.dumps({**body, "checksum": _checksum(body)}).encode()
                 self._write(os.path.join(self.dir, entry_name(key) + ".json"), data)
+                written += len(data)
                 STATS.disk_writes += 1
+            self._account(written)
         except Exception as e:  # noqa: BLE001  (OSError; or meta that is not JSON)
             self.writable = False
             if not self._warned:
@@ -274,9 +313,63 @@ class DiskCache:
                 pass
             raise
 
+    # -- the size limit ------------------------------------------------------------------
+    def _account(self, written: int) -> None:
+        """Adds a write to the running total; past the limit, evicts (writer thread)."""
+        self._writes += 1
+        if self._total is None or self._writes >= RESCAN_WRITES:
+            self._total = sum(size for _, size, _ in self._files())
+            self._writes = 0
+        else:
+            self._total += written
+        if self._total > self.max_bytes:
+            self._total = self.evict(int(self.max_bytes * EVICT_TO))
+
+    def _files(self) -> list[tuple[float, int, str]]:
+        """(last use, size, path) of every entry, binary and stale temporary file;
+        files that vanish meanwhile (another process evicting) are left out."""
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return []
+        now = time.time()
+        out = []
+        for name in names:
+            if not name.endswith((".json", ".so", ".part")):
+                continue
+            path = os.path.join(self.dir, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            if name.endswith(".part") and now - st.st_mtime < STALE_PART_SECONDS:
+                continue  # another process's write in progress
+            out.append((st.st_mtime, st.st_size, path))
+        return out
+
+    def evict(self, target: int) -> int:
+        """Deletes the least recently used files until the folder holds at most
+        ``target`` bytes; returns the bytes left. Safe against other processes
+        deleting the same files."""
+        files = sorted(self._files())
+        total = sum(size for _, size, _ in files)
+        for _, size, path in files:
+            if total <= target:
+                break
+            try:
+                os.unlink(path)
+                STATS.disk_evicted += 1
+            except FileNotFoundError:
+                pass  # another process evicted it first
+            except OSError:
+                continue  # still there
+            total -= size
+        return total
+
     # -- maintenance (``ember cache``) ---------------------------------------------------
     def info(self) -> dict[str, Any]:
-        """``dir``, ``entries`` (kernels), ``binaries``, ``bytes`` (all files)."""
+        """``dir``, ``entries`` (kernels), ``binaries``, ``bytes`` (all files) and
+        ``max_bytes`` (the size limit)."""
         self.flush()
         entries = binaries = size = 0
         try:
@@ -290,7 +383,8 @@ class DiskCache:
                 continue
             entries += name.endswith(".json") and not name.startswith(".")
             binaries += name.endswith(".so") and not name.startswith(".")
-        return {"dir": self.dir, "entries": entries, "binaries": binaries, "bytes": size}
+        return {"dir": self.dir, "entries": entries, "binaries": binaries, "bytes": size,
+                "max_bytes": self.max_bytes}
 
     def clear(self) -> int:
         """Deletes every entry and binary, and temporary files older than an hour (left
