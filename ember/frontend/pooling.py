@@ -129,8 +129,8 @@ def _avg(imp: _Importer, n: Any, x: Any, nd: int, kernel: Any, stride: Any, padd
     kernel = _per_dim(kernel, nd, "kernel_size")
     stride = _per_dim(stride, nd, "stride", default=kernel)
     padding = _per_dim(padding, nd, "padding")
-    if divisor_override is not None and divisor_override <= 0:
-        raise Unsupported("avg_pool: divisor_override must be positive (eager raises)")
+    if divisor_override == 0:  # (a negative one is eager's divisor as given)
+        raise Unsupported("avg_pool: divisor_override is 0 (eager raises)")
     acc_dt = "f32" if dt in ("f16", "bf16") else dt  # eager's opmath type
     xv = imp.cast(v, acc_dt)
     zero = imp.scalar(0, acc_dt)  # eager's sum starts at 0 (so -0.0 windows give +0.0)

@@ -28,6 +28,7 @@ AVG = {
                                                   count_include_pad=False),
     "2d-include-pad-ceil": lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
     "2d-divisor": lambda x: F.avg_pool2d(x, 2, 1, 1, divisor_override=3),
+    "2d-negative-divisor": lambda x: F.avg_pool2d(x, 3, 2, divisor_override=-2),
     "3d": lambda x: F.avg_pool3d(x, 2, (1, 2, 2), (1, 0, 1), count_include_pad=False),
     "3d-ceil": lambda x: F.avg_pool3d(x, 3, 2, ceil_mode=True),
 }
