@@ -132,7 +132,7 @@ def test_convolution_bias_is_an_ember_add(bias):
     x = torch.randn(2, 3, 8, 8)
     report = check(lambda t: torch.relu(conv(t)), x, exact=False)
     assert not report.fallbacks
-    ir = report.graphs[0].final_ir
+    ir = str(report)  # (a specialization's IR too, as below)
     # the library call never has the bias; the add is in the kernel with the relu
     assert ("add(" in ir) == bias and ir.count("convolution(") == 1
     conv_line = next(ln for ln in ir.splitlines() if "convolution(" in ln)
@@ -145,7 +145,9 @@ def test_half_convolution_keeps_its_bias_in_the_call():
     x = torch.randn(1, 2, 9).to(torch.bfloat16)
     report = check(conv, x, exact=True)
     assert not report.fallbacks
-    ir = report.graphs[0].final_ir
+    # (the report's text: after other tests compiled conv modules, Dynamo may make the
+    # sizes dynamic, and the IR is that of a specialization of the graph)
+    ir = str(report)
     conv_line = next(ln for ln in ir.splitlines() if "convolution(" in ln)
     assert conv_line.count("%") == 4, conv_line  # result, input, weight, bias
 
