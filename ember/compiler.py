@@ -311,7 +311,8 @@ class _Builder:
                         for o in n.outputs]
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs, outs,
                                          plan.frees[i], plan.reuse[i], self.device))
-            elif spec.kind == "library" and (lib := self._library_kernel(n)) is not None:
+            elif (spec.kind == "library" and len(n.outputs) == 1
+                  and (lib := self._library_kernel(n)) is not None):
                 out = (tuple(n.out.shape), dtypes.to_torch(n.out.dtype),
                        self.layouts[n.out].strides)
                 steps.append(kernel_step([lib], spec.inputs, spec.outputs, [out], plan.frees[i],

@@ -124,7 +124,9 @@ class Backend:
     def library_kernel(self, name: str, op: str, attrs: dict,
                        inputs: Sequence[tuple[tuple[int, ...], str, tuple[int, ...]]]
                        ) -> CompiledKernel | None:
-        """This backend's own kernel for a library op (``mm``/``bmm``/``addmm``), or None.
+        """This backend's own kernel for a single-output library op (``mm``/``bmm``/
+        ``addmm``, ``convolution``, ...), or None: the op then runs through torch's
+        kernel (its op table eager reference) on the inputs' device.
 
         Args:
             name: a name for the kernel.

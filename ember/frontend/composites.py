@@ -16,9 +16,7 @@ import torch
 
 from ..ir import dtypes
 from ..ir.graph import Value
-from ..ir.ops import InputRef
 from .importer import (
-    Fallback,
     Unsupported,
     _Importer,
     _binary,
@@ -30,7 +28,6 @@ from .importer import (
     _scalar_for,
     _select,
     _slice,
-    _ttype,
     aten,
     rule,
     _isnan,
@@ -187,12 +184,19 @@ def _repeat(imp, n, x, repeats):
 
 @rule(aten.constant_pad_nd.default)
 def _constant_pad(imp, n, x, pad, value=0):
-    # pad = (last_lo, last_hi, prev_lo, prev_hi, ...): negative parts slice, positive
-    # parts concatenate blocks of `value`.
     v = imp.v(x)
+    _check_scalars(n, v.dtype, value)
+    out = constant_padded(imp, v, pad, _scalar_for(value, v.dtype))
+    if out is v:
+        out = imp.op("cast", v, dtype=v.dtype)  # a fresh tensor, as eager
+    return out
+
+
+def constant_padded(imp: _Importer, v: Value, pad: Any, fill: Any) -> Value:
+    """``v`` padded with ``fill`` as ``constant_pad_nd``: pad = (last_lo, last_hi,
+    prev_lo, prev_hi, ...); negative parts slice, positive parts concatenate blocks of
+    ``fill``. Returns ``v`` itself when nothing changes."""
     dt = v.dtype
-    _check_scalars(n, dt, value)
-    fill = _scalar_for(value, dt)
     out = v
     for k in range(len(pad) // 2):
         axis = v.rank - 1 - k
@@ -213,31 +217,7 @@ def _constant_pad(imp, n, x, pad, value=0):
                 parts.append(imp.op("full", shape=tuple(shape), value=fill, dtype=dt))
         if len(parts) > 1:
             out = imp.op("cat", *parts, axis=axis)
-    if out is v:
-        out = imp.op("cast", v, dtype=dt)  # a fresh tensor, as eager
     return out
-
-
-@rule(aten.convolution.default)
-def _convolution(imp, n, x, w, bias, stride, padding, dilation, transposed, output_padding,
-                 groups):
-    # The convolution runs as an ATen fallback without its bias; the bias add is an Ember
-    # op, so it fuses with what follows (Inductor splits it the same way).
-    out_t = _ttype(n.meta["val"])
-    if bias is None or out_t.dtype not in ("f32", "f64"):
-        # (f16/bf16: oneDNN adds the bias before rounding once; a split would round twice)
-        raise Unsupported("convolution (no Ember lowering; runs through ATen)")
-    inputs = [imp.v(x), imp.v(w)]
-    args = (InputRef(0), InputRef(1), None, tuple(stride), tuple(padding), tuple(dilation),
-            transposed, tuple(output_padding), groups)
-    conv = imp.g.add("fallback", inputs, loc=imp.loc, out_types=[out_t],
-                     target="aten.convolution.default", args=args, kwargs=()).out
-    imp.fallbacks.append(Fallback("aten.convolution.default",
-                                  "convolution (no Ember lowering; runs through ATen without "
-                                  "its bias, which is an Ember add)", imp.loc))
-    b = imp.cast(imp.v(bias), out_t.dtype)
-    b = imp.op("reshape", b, shape=(b.type.numel,) + (1,) * (len(out_t.shape) - 2))
-    return imp.op("add", conv, b)
 
 
 def _via_f64(imp: _Importer, n: torch.fx.Node, x: Any, body: Callable[[Value], Value],

@@ -14,7 +14,9 @@ Kinds:
     reduction  sum/prod/amax/amin/mean over ``axes`` with ``keepdim``.
     view       reshape/permute/expand/slice/squeeze/unsqueeze: reindexing only.
     movement   cat: data movement that is not a view.
-    matmul     mm/bmm/addmm (library calls on the CPU).
+    library    ops run through a library kernel (torch's own, on any device): mm/bmm/addmm,
+               convolution, sort, topk, kthvalue. ``Kind.MATMUL`` is another name
+               for it (the matmuls were the first library ops).
     fallback   an ATen op Ember does not know, run eagerly.
     kernel     a fused region (created by the fusion pass).
 """
@@ -49,7 +51,8 @@ class Kind(str, Enum):
     VIEW = "view"
     MOVEMENT = "movement"
     GATHER = "gather"
-    MATMUL = "matmul"
+    LIBRARY = "library"
+    MATMUL = "library"  # an alias of LIBRARY (Enum: same value, same member)
     FALLBACK = "fallback"
     KERNEL = "kernel"
 
@@ -549,7 +552,7 @@ _register(OpDef("take_along", Kind.GATHER, {"axis": int}, _take_along_rule,
                 lambda x, idx, axis: torch.gather(x, axis, idx.long()), 2))
 
 
-# -- matmul ------------------------------------------------------------------------
+# -- matmul (library ops) ------------------------------------------------------------------------
 def _mm_rule(node: "Node") -> list[TensorType]:
     a, b = node.inputs[-2:]
     dt = _same_dtype(node)
@@ -569,9 +572,9 @@ def _addmm(bias, a, b, beta, alpha):
     return torch.addmm(bias, a, b, beta=beta, alpha=alpha)
 
 
-_register(OpDef("mm", Kind.MATMUL, {}, _mm_rule, torch.mm, 2))
-_register(OpDef("bmm", Kind.MATMUL, {}, _mm_rule, torch.bmm, 2))
-_register(OpDef("addmm", Kind.MATMUL, {"beta": _NUM, "alpha": _NUM}, _mm_rule, _addmm, 3))
+_register(OpDef("mm", Kind.LIBRARY, {}, _mm_rule, torch.mm, 2))
+_register(OpDef("bmm", Kind.LIBRARY, {}, _mm_rule, torch.bmm, 2))
+_register(OpDef("addmm", Kind.LIBRARY, {"beta": _NUM, "alpha": _NUM}, _mm_rule, _addmm, 3))
 
 
 # -- fallback and kernel --------------------------------------------------------------
@@ -591,7 +594,7 @@ def _eager_rule(node: "Node") -> list[TensorType]:
 
     op = get_op(node.attrs["of"])
     if op.kind not in (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
-                       Kind.GATHER, Kind.MATMUL):
+                       Kind.GATHER, Kind.LIBRARY):
         raise IRError(f"eager: {op.name} is not an op that runs eagerly")
     attrs = op.normalize(dict(node.attrs["attrs"]))
     return op.infer(_Node(op.name, node.inputs, attrs))
@@ -631,3 +634,6 @@ def kind_of(name: str) -> Kind:
 INSTR_OPS: dict[str, OpDef] = {op.instr: op for op in OPS.values()
                                if op.kind is Kind.POINTWISE and op.instr and op.instr != "cast"}
 TRANSCENDENTAL = frozenset(op.name for op in OPS.values() if op.transcendental)
+
+# Library ops beside matmul (convolution, sort, topk, kthvalue) register from their module.
+from . import library as _library  # noqa: E402,F401  (registration)

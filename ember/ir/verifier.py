@@ -93,7 +93,7 @@ def _check_kernel(n, where: str) -> None:
         raise VerifyError(f"{where}: region outputs do not match the kernel's outputs")
     for inner in r.nodes:
         kind = get_op(inner.op).kind
-        if kind in (Kind.FALLBACK, Kind.KERNEL, Kind.MATMUL, Kind.CONSTANT):
+        if kind in (Kind.FALLBACK, Kind.KERNEL, Kind.LIBRARY, Kind.CONSTANT):
             raise VerifyError(f"{where}: {inner.op} cannot be inside a kernel")
     try:
         verify(r)

@@ -15,7 +15,7 @@ from ..ir.ops import Kind, get_op
 from .manager import PassContext, register_pass
 
 _COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
-                   Kind.GATHER, Kind.MATMUL)
+                   Kind.GATHER, Kind.LIBRARY)
 
 
 @register_pass("partition")

@@ -1,7 +1,7 @@
 """The compiled graph: a list of steps over slots, built once, run per call.
 
 Step kinds: kernel launch (a compiled Ember kernel writing a fresh buffer),
-library call (matmul through torch), runtime view (torch view ops on a
+library call (matmul, convolution, sort, ... through torch), runtime view (torch view ops on a
 materialized tensor), constant, and eager fallback (an ATen op or an Ember op's
 eager reference). Every step is a closure prepared at compile time, so a call
 does no graph walking. Slots are cleared after their last use so intermediates

@@ -1,4 +1,4 @@
-"""More end-to-end blocks: a CNN with batch norm and eager fallbacks, GPT-2 and Llama blocks."""
+"""More end-to-end blocks: a CNN with batch norm and pooling, GPT-2 and Llama blocks."""
 
 from __future__ import annotations
 
@@ -25,16 +25,18 @@ class CNN(nn.Module):
         return F.log_softmax(self.fc(x), -1)
 
 
-def test_cnn_with_batch_norm_and_fallbacks():
+def test_cnn_with_batch_norm_and_pooling():
     torch.manual_seed(0)
     model = CNN().eval()
     with torch.no_grad():
         model.bn.running_mean.normal_()
         model.bn.running_var.uniform_(0.5, 2)
     report = check(model, torch.randn(2, 3, 16, 16))
-    ops = {f.op for f in report.fallbacks}
-    assert "aten.convolution.default" in ops  # no Ember lowering: eager, inside the graph
-    assert not any("batch_norm" in op for op in ops)  # imported as pointwise ops
+    assert not report.fallbacks, report.fallbacks  # conv: library steps; pooling: kernels
+    steps = [s for g in report.graphs for s in g.steps]
+    assert [n for k, n in steps if k == "library"] == ["convolution", "convolution", "addmm"]
+    # bias + batch norm + relu + max pool after the first convolution: one kernel
+    assert steps[1][0] == "kernel" and steps[2] == ("library", "convolution"), steps
 
 
 class GPT2Block(nn.Module):

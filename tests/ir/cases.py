@@ -24,7 +24,7 @@ from ember.ir.dtypes import is_float, to_torch
 
 # Kinds whose ops are compiled and compared against the eager reference.
 COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "view", "movement", "gather",
-                  "matmul")
+                  "library")
 
 NAN, INF = math.nan, math.inf
 # Values mixed into "special" float inputs.
@@ -83,7 +83,13 @@ class Case:
         return [make_tensor(a, seed + 7919 * i) for i, a in enumerate(self.args)]
 
     def eager(self, inputs: list[torch.Tensor]) -> torch.Tensor:
-        return OPS[self.op].eager(*inputs, **self.attrs)
+        """The eager reference's result (the first output of a multi-output op)."""
+        return self.eager_all(inputs)[0]
+
+    def eager_all(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Every output of the eager reference (sort: values and indices)."""
+        out = OPS[self.op].eager(*inputs, **self.attrs)
+        return list(out) if isinstance(out, (tuple, list)) else [out]
 
     def out_type(self) -> TensorType:
         return self.graph().outputs[0].type
@@ -96,7 +102,7 @@ class Case:
             return 0.0, 0.0
         if dts & {"f16", "bf16"}:
             return 1e-2, 1e-2
-        heavy = self.kind in ("reduction", "matmul")
+        heavy = self.kind in ("reduction", "library")
         if out == "f64":
             return (1e-10, 1e-10) if heavy else (1e-7, 1e-7)
         return (1e-4, 1e-4) if heavy else (1e-5, 1e-5)
@@ -546,6 +552,71 @@ def _matmul_cases() -> None:
     add("addmm", "bias-rejected", A(3), A(4, 8), A(8, 5), beta=1.0, alpha=1.0, reject=True)
 
 
+def _conv(stride=(1,), padding=(0,), dilation=(1,), transposed=False, output_padding=(0,),
+          groups=1, nd=1) -> dict:
+    def per_dim(v):
+        return v * nd if len(v) == 1 else v
+
+    return dict(stride=per_dim(stride), padding=per_dim(padding), dilation=per_dim(dilation),
+                transposed=transposed, output_padding=per_dim(output_padding), groups=groups)
+
+
+def _library_cases() -> None:
+    # convolution: every rank, groups, stride/padding/dilation, transposed, bias or not
+    add("convolution", "2d-f32-pad", A(2, 3, 7, 6), A(4, 3, 3, 3), **_conv(padding=(1,), nd=2))
+    add("convolution", "1d-f64-bias-groups-stride-dilation", A(2, 4, 11, dt="f64"),
+        A(6, 2, 3, dt="f64"), A(6, dt="f64"), **_conv(stride=(2,), dilation=(2,), groups=2))
+    add("convolution", "3d-f32-noncontig", A(1, 2, 4, 5, 3, lay="transposed"), A(3, 2, 2, 2, 2),
+        **_conv(padding=(1, 0, 1), nd=3))
+    add("convolution", "transposed-2d-f32-strided", A(2, 4, 5, 5, lay="strided"),
+        A(4, 3, 3, 3), A(3),
+        **_conv(stride=(2,), padding=(1,), output_padding=(1,), transposed=True, nd=2))
+    add("convolution", "transposed-1d-groups", A(1, 4, 6), A(4, 1, 3),
+        **_conv(groups=2, transposed=True))
+    add("convolution", "bf16-bias", A(1, 3, 6, 6, dt="bf16"), A(2, 3, 3, 3, dt="bf16"),
+        A(2, dt="bf16"), **_conv(nd=2))
+    add("convolution", "f16", A(1, 2, 9, dt="f16"), A(2, 2, 3, dt="f16"), **_conv(padding=(2,)))
+    add("convolution", "i64", A(1, 2, 5, dt="i64"), A(3, 2, 2, dt="i64"), A(3, dt="i64"),
+        **_conv())
+    add("convolution", "f32-special", A(1, 2, 7, dom="special"), A(3, 2, 3), **_conv())
+    add("convolution", "channels-rejected", A(1, 3, 7), A(4, 2, 3), **_conv(), reject=True)
+    add("convolution", "groups-rejected", A(1, 4, 7), A(3, 2, 3), **_conv(groups=2),
+        reject=True)
+    add("convolution", "kernel-too-large-rejected", A(1, 2, 2), A(3, 2, 3), **_conv(),
+        reject=True)
+    add("convolution", "b8-rejected", A(1, 2, 5, dt="b8"), A(3, 2, 2, dt="b8"), **_conv(),
+        reject=True)
+    add("convolution", "bias-rejected", A(1, 2, 5), A(3, 2, 2), A(2), **_conv(), reject=True)
+    # sort / topk / kthvalue: (values, int64 indices); odd sizes, NaN, ties, layouts
+    add("sort", "f32", A(5, 7), axis=1, descending=False, stable=False)
+    add("sort", "f32-desc-stable-axis0-transposed", A(6, 5, lay="transposed", dom="intlike"),
+        axis=0, descending=True, stable=True)
+    add("sort", "f32-special", A(3, 12, dom="special"), axis=1, descending=False, stable=True)
+    add("sort", "bf16", A(4, 9, dt="bf16"), axis=1, descending=True, stable=False)
+    add("sort", "f16", A(9, dt="f16"), axis=0, descending=False, stable=True)
+    add("sort", "i32-strided", A(3, 7, dt="i32", lay="strided"), axis=1, descending=False,
+        stable=True)
+    add("sort", "b8", A(11, dt="b8"), axis=0, descending=False, stable=True)
+    add("sort", "0d", A(), axis=0, descending=False, stable=False)
+    add("sort", "axis-rejected", A(3, 4), axis=2, descending=False, stable=False, reject=True)
+    add("topk", "f32", A(4, 9), k=3, axis=1, largest=True, sorted=True)
+    add("topk", "f32-smallest-axis0-strided", A(7, 4, lay="strided"), k=2, axis=0,
+        largest=False, sorted=True)
+    add("topk", "f64-special", A(2, 13, dt="f64", dom="special"), k=5, axis=1, largest=True,
+        sorted=True)
+    add("topk", "i64", A(3, 10, dt="i64"), k=4, axis=1, largest=True, sorted=True)
+    add("topk", "f16-k0", A(3, 5, dt="f16"), k=0, axis=1, largest=True, sorted=True)
+    add("topk", "k-rejected", A(3, 5), k=6, axis=1, largest=True, sorted=True, reject=True)
+    add("topk", "b8-rejected", A(3, 5, dt="b8"), k=1, axis=1, largest=True, sorted=True,
+        reject=True)
+    add("kthvalue", "f32", A(4, 9), k=3, axis=1, keepdim=False)
+    add("kthvalue", "f64-keepdim-axis0-transposed", A(5, 4, dt="f64", lay="transposed"), k=5,
+        axis=0, keepdim=True)
+    add("kthvalue", "bf16", A(3, 7, dt="bf16", dom="intlike"), k=2, axis=1, keepdim=False)
+    add("kthvalue", "i32", A(6, dt="i32"), k=6, axis=0, keepdim=False)
+    add("kthvalue", "k-rejected", A(3, 5), k=0, axis=1, keepdim=False, reject=True)
+
+
 _unary_cases()
 _binary_cases()
 _other_pointwise_cases()
@@ -555,6 +626,7 @@ _view_cases()
 _movement_cases()
 _gather_cases()
 _matmul_cases()
+_library_cases()
 
 ACCEPTED = [c for c in CASES if not c.reject]
 REJECTED = [c for c in CASES if c.reject]

@@ -112,6 +112,24 @@ def test_transformer_block_f16():
     check(model, torch.randn(2, 8, 32).to(torch.float16), dtype=torch.float16, min_kernels=5)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_conv_pool_sort_library_steps(dtype):
+    """Convolution and topk are library steps (torch's kernels, on the inputs' device)
+    beside the Triton kernels; the bias, activation and pooling fuse into one kernel."""
+
+    def f(x, w, b):
+        y = F.max_pool2d(torch.relu(F.conv2d(x, w, b, padding=1)), 2)
+        v, i = torch.topk(y.flatten(1), 3)
+        return y, v * 2, i
+
+    g = torch.Generator().manual_seed(0)
+    args = [torch.randn(*s, generator=g).to(dtype) for s in ((2, 3, 9, 8), (4, 3, 3, 3), (4,))]
+    report = check(f, *args, dtype=dtype)
+    steps = [s for gr in report.graphs for s in gr.steps]
+    assert ("library", "convolution") in steps and ("library", "topk") in steps, steps
+    assert sum(k == "kernel" for k, _ in steps) == 2, steps  # conv epilogue+pool; v * 2
+
+
 def test_backend_is_unavailable_without_the_interpreter_on_cpu(monkeypatch):
     from ember.codegen.backend import BackendUnavailable, select
     from ember.codegen.triton.backend import TritonBackend
