@@ -640,8 +640,8 @@ class KernelBuilder:
     def _nan_tracked(self, j: int) -> bool:
         """Float max/min reductions: a compare-and-select for the value, and a sum
         of magnitudes that is NaN iff a NaN was seen. (``arith.maximumf`` also
-        orders -0 below +0, which eager's reductions do not promise either; its
-        NaN and zero handling made a row max 2-3x slower than eager's.)"""
+        orders -0 below +0, which eager's reductions do not promise either, with
+        several dependent instructions per vector: see docs/design.md.)"""
         return self.k.reductions[j].kind in ("max", "min") and is_float(self.acc_dtypes[j])
 
     def _hoisted(self, need: list[bool]) -> dict:
