@@ -192,17 +192,19 @@ graph @softmax(%x: f32[4,16]) {
 }
 """)
 
-    def test_reduction_takes_its_epilogue_chain(self):
-        src = """
+    RSTD = """
 graph @rstd(%x: f32[4,16], %y: f32[4,16]) {
   %0: f32[4,1] = mean(%x) {axes=[1], keepdim=true}
   %1: f32[] = full() {shape=[], value=1e-05, dtype=f32}
   %2: f32[4,1] = add(%0, %1)
   %3: f32[4,1] = rsqrt(%2)
   %4: f32[4,16] = mul(%y, %3)
-  return %4, %3
+  return RETURN
 }
 """
+
+    def test_reduction_takes_its_epilogue_chain(self):
+        src = self.RSTD.replace("RETURN", "%4, %3")
         # mean + eps + rsqrt are one kernel (prologue-reduction-epilogue); the broadcast
         # multiply is the second (rstd is an output, so it is materialized anyway).
         self.assertExpectedInline(run(src, "fusion"), """\
@@ -223,16 +225,7 @@ graph @rstd(%x: f32[4,16], %y: f32[4,16]) {
 """)
 
     def test_reduction_read_along_the_rows_it_reduces_joins_the_reader(self):
-        src = """
-graph @rstd(%x: f32[4,16], %y: f32[4,16]) {
-  %0: f32[4,1] = mean(%x) {axes=[1], keepdim=true}
-  %1: f32[] = full() {shape=[], value=1e-05, dtype=f32}
-  %2: f32[4,1] = add(%0, %1)
-  %3: f32[4,1] = rsqrt(%2)
-  %4: f32[4,16] = mul(%y, %3)
-  return %4
-}
-"""
+        src = self.RSTD.replace("RETURN", "%4")
         # a staged kernel: pass 1 reduces x's row, pass 2 scales y's row by the result
         self.assertExpectedInline(run(src, "fusion"), """\
 graph @rstd(%x: f32[4,16], %y: f32[4,16]) {

@@ -279,18 +279,14 @@ class KernelBuilder:
         return arith.addi(off, self._cidx(access.offset)) if access.offset else off
 
     def load(self, buffer: int, access: Access):
-        b = self.k.inputs[buffer]
-        off = self.offset(access, b.size, f"load of {b.name}")
-        mem = self.in_args[buffer]
-        if not self.lane_mode:
-            return memref.load(mem, [off])
-        return self._vector_read(b, mem, off, access.strides[self.va])
+        return self._read(self.k.inputs[buffer], self.in_args[buffer], access, "load")
 
     def reload(self, output: int, access: Access):
         """Reads back ``outputs[output]`` at ``access`` (written by an earlier pass)."""
-        b = self.k.outputs[output]
-        off = self.offset(access, b.size, f"reload of {b.name}")
-        mem = self.out_args[output]
+        return self._read(self.k.outputs[output], self.out_args[output], access, "reload")
+
+    def _read(self, b, mem, access: Access, what: str):
+        off = self.offset(access, b.size, f"{what} of {b.name}")
         if not self.lane_mode:
             return memref.load(mem, [off])
         return self._vector_read(b, mem, off, access.strides[self.va])
