@@ -10,6 +10,10 @@ into ``xoffs`` (a column, ``[XBLOCK, 1]``) and the reduce axes into ``roffs``
 ``loop`` walks the row ``RBLOCK`` at a time into a ``[XBLOCK, RBLOCK]``
 accumulator reduced once after the loop. Prologue stores write body values
 inside the row loop; the epilogue runs on ``[XBLOCK, 1]`` values after it.
+Staged kernels (a body that reads finished reductions): persistent rows reduce
+each reduction where a later body value first reads it (``[XBLOCK, 1]``,
+broadcast over the row); looped rows make one loop per stage
+(``kernel.passes``), each computing only what its stage needs.
 
 An access ``offset + sum(stride * idx)`` is emitted as ``c * xoffs`` when the
 strides are those of the flattened axes scaled by ``c`` (the contiguous case),
