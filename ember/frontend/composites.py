@@ -100,22 +100,6 @@ def _hypot(imp, n, a, b):
     return imp.cast(r, dt)
 
 
-@rule(aten.bitwise_not.default)
-def _bitwise_not(imp, n, x):
-    v = imp.v(x)
-    if v.dtype != "b8":
-        raise Unsupported("bitwise_not of integers (no bitwise instructions)")
-    return imp.op("logical_not", v)
-
-
-@rule(aten.bitwise_xor.Tensor)
-def _bitwise_xor(imp, n, a, b):
-    x, y = imp.v(a), imp.v(b)
-    if x.dtype != "b8" or y.dtype != "b8":
-        raise Unsupported("bitwise ops on integers")
-    return imp.op("ne", x, y)
-
-
 def _round_half_even(imp: _Importer, v: Value) -> Value:
     """nearbyint: floor, then up when the rest is over one half, or exactly one half and
     the floor is odd; a zero result keeps v's sign (round(-0.3) = -0.0)."""

@@ -325,14 +325,6 @@ def _logical_bin(imp, n, a, b):
     return imp.op(name, imp.cast(imp.v(a), "b8"), imp.cast(imp.v(b), "b8"))
 
 
-@rule(aten.bitwise_and.Tensor, aten.bitwise_or.Tensor)
-def _bitwise_bool(imp, n, a, b):
-    x, y = imp.v(a), imp.v(b)
-    if x.dtype != "b8" or y.dtype != "b8":
-        raise Unsupported("bitwise ops on integers")
-    return imp.op("logical_and" if n.target is aten.bitwise_and.Tensor else "logical_or", x, y)
-
-
 def overflows(value: Any, dt: str) -> bool:
     """Whether eager's checked conversion of the Python scalar ``value`` to ``dt``
     fails ("value cannot be converted to type ... without overflow"), as c10::overflows:

@@ -168,6 +168,8 @@ def _pointwise_rule(result: str | None, float_only: bool, name: str):
         dt = _same_dtype(node)
         if float_only and not dtypes.is_float(dt):
             raise IRError(f"{name} needs a float operand, got {dt}")
+        if dtypes.is_float(dt) and name in _INT_ONLY:
+            raise IRError(f"{name} needs an integer or bool operand, got {dt}")
         if dt == "b8" and name in _NO_BOOL:
             raise IRError(f"{name} is not defined on b8 (as in PyTorch)")
         if dt in ("f16", "bf16") and name in _NO_HALF:
@@ -229,6 +231,8 @@ def _fmod(a, b):
 
 # Arithmetic PyTorch refuses on bool tensors.
 _NO_BOOL = {"neg", "abs", "sub", "floordiv", "truncdiv", "remainder", "fmod"}
+# Bitwise ops: integers and bool only (PyTorch refuses floats).
+_INT_ONLY = {"bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"}
 # Special functions PyTorch does not implement for f16/bf16.
 _NO_HALF = {"erfcx", "log_ndtr", "ndtri"}
 _T = True  # transcendental
@@ -287,6 +291,9 @@ _BINARY = [
     ("truncdiv", _truncdiv, False, None, False, ()),
     ("remainder", _remainder, False, None, False, ()),
     ("fmod", _fmod, False, None, False, ()),
+    ("bitwise_and", torch.bitwise_and, False, None, False, ("Tensor", "Scalar")),
+    ("bitwise_or", torch.bitwise_or, False, None, False, ("Tensor", "Scalar")),
+    ("bitwise_xor", torch.bitwise_xor, False, None, False, ("Tensor", "Scalar")),
     ("eq", torch.eq, False, "b8", False, ()), ("ne", torch.ne, False, "b8", False, ()),
     ("lt", torch.lt, False, "b8", False, ()), ("le", torch.le, False, "b8", False, ()),
     ("gt", torch.gt, False, "b8", False, ()), ("ge", torch.ge, False, "b8", False, ()),
@@ -298,6 +305,8 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 def _operand_dtypes(name: str, float_only: bool) -> tuple[str, ...]:
     if float_only:
         return tuple(d for d in dtypes.FLOATS if d not in ("f16", "bf16") or name not in _NO_HALF)
+    if name in _INT_ONLY:
+        return tuple(d for d in dtypes.DTYPES if not dtypes.is_float(d))
     return tuple(d for d in dtypes.DTYPES if d != "b8") if name in _NO_BOOL else dtypes.DTYPES
 
 
@@ -316,6 +325,7 @@ for _name, _fn, _target in _SPECIAL:
 # polygamma(1, x); the importer maps aten.polygamma of order 0 / 1 to digamma / trigamma
 _pointwise("trigamma", _trigamma, 1, True, None, True, ())
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
+_pointwise("bitwise_not", torch.bitwise_not, 1, False, None, False, ("aten.bitwise_not.default",))
 for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
     _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,
                tuple(f"aten.{_name}.{o}" for o in _overloads))

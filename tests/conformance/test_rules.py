@@ -99,6 +99,20 @@ def test_bool_bitwise():
     check(torch.bitwise_xor, a, b)
 
 
+@pytest.mark.parametrize("dtype", [torch.int8, torch.uint8, torch.int16, torch.int32, torch.int64])
+def test_integer_bitwise(dtype):
+    info = torch.iinfo(dtype)
+    g = torch.Generator().manual_seed(0)
+    a = torch.randint(info.min, info.max, (64,), generator=g, dtype=torch.int64).to(dtype)
+    a[:2] = torch.tensor([info.min, info.max], dtype=dtype)
+    b = a.flip(0)
+    for fn in (torch.bitwise_and, torch.bitwise_or, torch.bitwise_xor):
+        check(fn, a, b)
+        check(lambda x, fn=fn: fn(x, 5), a)  # the Scalar overload
+    check(torch.bitwise_not, a)
+    check(lambda x, y: (x & y) ^ ~x, a, b)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.bool, torch.float16])
 @pytest.mark.parametrize("reps", [(2,), (2, 3), (3, 1, 2), (2, 0), (1, 1)])
 def test_repeat(dtype, reps):

@@ -234,7 +234,7 @@ HALF_UNARY = {"exp": "f16", "log": "bf16", "sigmoid": "bf16", "sqrt": "f16", "re
 
 def _unary_cases() -> None:
     unary = [n for n, o in OPS.items() if o.kind == "pointwise" and o.arity == 1
-             and n not in ("cast", "logical_not")]
+             and n not in ("cast", "logical_not") and n not in BITWISE]
     for k, op in enumerate(unary):
         fo = OPS[op].float_only
         dom = UNARY_DOMAIN.get(op, "normal")
@@ -275,8 +275,30 @@ HALF_BINARY = {"add": "f16", "mul": "bf16", "div": "f16", "lt": "bf16", "floordi
 INT_DIVISION = ("floordiv", "truncdiv", "remainder", "fmod")
 
 
+# Integer and bool only: every integer dtype over its whole range, bool, layouts,
+# broadcasting, 0-d and empty operands; floats are rejected by the rule.
+BITWISE = ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")
+
+
+def _bitwise_cases() -> None:
+    for k, op in enumerate(BITWISE):
+        n = OPS[op].arity
+        lay = NONCONTIG[k % len(NONCONTIG)]
+        for idt in ("i8", "i16", "i32", "i64", "u8", "b8"):
+            dom = "full" if idt in ("u8", "i8") else "normal"
+            add(op, idt, *[A(4, 8, dt=idt, dom=dom)] * n)
+        add(op, f"i64-{lay}", *[A(5, 6, dt="i64", lay=lay)] * n)
+        add(op, "i32-0d", *[A(dt="i32")] * n)
+        add(op, "b8-empty", *[A(0, 5, dt="b8")] * n)
+        add(op, "f32-rejected", *[A(4, 8)] * n, reject=True)
+        if n == 2:
+            add(op, "i32-row", A(4, 8, dt="i32"), A(8, dt="i32"))
+            add(op, "u8-outer", A(3, 1, dt="u8", dom="full"), A(1, 5, dt="u8", dom="full"))
+
+
 def _binary_cases() -> None:
-    binary = [n for n, o in OPS.items() if o.kind == "pointwise" and o.arity == 2]
+    binary = [n for n, o in OPS.items() if o.kind == "pointwise" and o.arity == 2
+              and n not in BITWISE]
     for k, op in enumerate(binary):
         fo = OPS[op].float_only
         da, db = "normal", "normal"
@@ -324,7 +346,8 @@ def _binary_cases() -> None:
     for op in INT_DIVISION:
         for idt in ("i8", "i16", "i32", "i64", "u8"):
             if idt != INTS_ROT[[n for n, o in OPS.items() if o.kind == "pointwise"
-                                and o.arity == 2].index(op) % len(INTS_ROT)]:
+                                and o.arity == 2 and n not in BITWISE].index(op)
+                               % len(INTS_ROT)]:
                 add(op, f"{idt}-all", A(3, 7, dt=idt, dom="full"), A(7, dt=idt, dom="nonzero"))
         add(op, "i8-min-by-minus1", A(4, dt="i8", dom="minmax"), A(4, dt="i8", dom="minus1"))
         add(op, "f32-zero-divisor", A(4, 8, dom="special"), A(8, dom="zeros"))
@@ -618,6 +641,7 @@ def _library_cases() -> None:
 
 
 _unary_cases()
+_bitwise_cases()
 _binary_cases()
 _other_pointwise_cases()
 _source_cases()

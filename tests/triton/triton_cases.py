@@ -104,6 +104,8 @@ TORCH_OPS = {
     "i0": torch.i0, "i0e": torch.special.i0e, "i1": torch.special.i1, "i1e": torch.special.i1e,
     "erfcx": torch.special.erfcx, "log_ndtr": torch.special.log_ndtr,
     "ndtri": torch.special.ndtri, "trigamma": lambda x: torch.polygamma(1, x),
+    "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or,
+    "bitwise_xor": torch.bitwise_xor, "bitwise_not": torch.bitwise_not,
 }
 assert set(TORCH_OPS) == set(SCALAR_OPS)
 BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge"}
@@ -116,6 +118,7 @@ OP_DTYPES.update({
     "maximum": F + I + B, "minimum": F + I + B,
     "logical_and": F + ["i32"] + B, "logical_or": F + ["i64"] + B,
     "where": F + ["i32", "i64"] + B,
+    "bitwise_and": I + B, "bitwise_or": I + B, "bitwise_xor": I + B, "bitwise_not": I + B,
 })
 for _cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
     OP_DTYPES[_cmp] = F + I + B

@@ -528,6 +528,25 @@ def lower_logical_and(cx: OpCtx):
     return cx.result(arith.andi(a, b), "b8")
 
 
+def _bitwise(op) -> Callable[[OpCtx], Any]:
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        if is_float(dt):
+            raise cx.fail("bitwise ops take integer or bool operands")
+        return cx.result(op(*cx.args), dt)
+
+    return lower
+
+
+def lower_bitwise_not(cx: OpCtx):
+    dt = cx.arg_dtypes[0]
+    if is_float(dt):
+        raise cx.fail("bitwise ops take integer or bool operands")
+    x = cx.args[0]
+    ones = arith.constant(x.type, _splat(x.type, -1 if dt != "b8" else 1))
+    return cx.result(arith.xori(x, ones), dt)
+
+
 def lower_logical_or(cx: OpCtx):
     a, b = (to_bool(v, d) for v, d in zip(cx.args, cx.arg_dtypes))
     return cx.result(arith.ori(a, b), "b8")
@@ -578,6 +597,8 @@ LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "add": lower_add, "sub": lower_sub, "mul": lower_mul, "div": lower_div,
     "pow": lower_pow, "maximum": lower_maximum, "minimum": lower_minimum,
     "logical_and": lower_logical_and, "logical_or": lower_logical_or,
+    "bitwise_and": _bitwise(arith.andi), "bitwise_or": _bitwise(arith.ori),
+    "bitwise_xor": _bitwise(arith.xori), "bitwise_not": lower_bitwise_not,
     "eq": lower_eq, "ne": lower_ne, "lt": lower_lt, "le": lower_le,
     "gt": lower_gt, "ge": lower_ge,
     "where": lower_where,

@@ -285,6 +285,24 @@ def lower_logical_not(cx: OpCtx) -> str:
     return cx.result(f"({x}.to(tl.int8) == 0)" if dt == "b8" else f"({x} == 0)", "b8")
 
 
+def _bitwise(name: str, op: str) -> Callable[[OpCtx], str]:
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt in FLOAT_DTYPES:
+            raise cx.fail("bitwise ops take integer or bool operands")
+        return cx.result(f"({cx.args[0]} {op} {cx.args[1]})", dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
+def lower_bitwise_not(cx: OpCtx) -> str:
+    dt, x = cx.arg_dtypes[0], cx.args[0]
+    if dt in FLOAT_DTYPES:
+        raise cx.fail("bitwise ops take integer or bool operands")
+    return cx.result(f"({x} == 0)" if dt == "b8" else f"(~{x})", dt)
+
+
 def _rounding(name: str, fmt: str) -> Callable[[OpCtx], str]:
     def lower(cx: OpCtx) -> str:
         dt = cx.same_dtype_args()
@@ -386,6 +404,8 @@ LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "maximum": _minmax("maximum", "_ember_fmax", "_ember_imax", "|"),
     "minimum": _minmax("minimum", "_ember_fmin", "_ember_imin", "&"),
     "logical_and": _logical("logical_and", "&"), "logical_or": _logical("logical_or", "|"),
+    "bitwise_and": _bitwise("bitwise_and", "&"), "bitwise_or": _bitwise("bitwise_or", "|"),
+    "bitwise_xor": _bitwise("bitwise_xor", "^"), "bitwise_not": lower_bitwise_not,
     "eq": _compare("eq", "=="), "ne": _compare("ne", "!="), "lt": _compare("lt", "<"),
     "le": _compare("le", "<="), "gt": _compare("gt", ">"), "ge": _compare("ge", ">="),
     "where": lower_where,
