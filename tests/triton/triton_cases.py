@@ -85,45 +85,21 @@ def values(dt: str, binary: bool = False, limit: float | None = None) -> list[to
     return [torch.tensor([p[i] for p in pairs], dtype=tdt) for i in (0, 1)]
 
 
-TORCH_OPS = {
-    "neg": torch.neg, "abs": torch.abs, "relu": torch.relu, "logical_not": torch.logical_not,
-    "exp": torch.exp, "exp2": torch.exp2, "expm1": torch.expm1, "log": torch.log,
-    "log2": torch.log2, "log1p": torch.log1p, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-    "erf": torch.erf, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal,
-    "sin": torch.sin, "cos": torch.cos, "floor": torch.floor, "ceil": torch.ceil,
-    "trunc": torch.trunc, "add": torch.add, "sub": torch.sub, "mul": torch.mul,
-    "div": torch.div, "pow": torch.pow, "maximum": torch.maximum, "minimum": torch.minimum,
-    "logical_and": torch.logical_and, "logical_or": torch.logical_or, "eq": torch.eq,
-    "ne": torch.ne, "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge,
-    "where": torch.where,
-    "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "asinh": torch.asinh,
-    "acosh": torch.acosh, "atanh": torch.atanh, "atan2": torch.atan2,
-    "floordiv": torch.floor_divide, "remainder": torch.remainder, "fmod": torch.fmod,
-    "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
-    "erfc": torch.erfc, "erfinv": torch.erfinv, "lgamma": torch.lgamma, "digamma": torch.digamma,
-    "i0": torch.i0, "i0e": torch.special.i0e, "i1": torch.special.i1, "i1e": torch.special.i1e,
-    "erfcx": torch.special.erfcx, "log_ndtr": torch.special.log_ndtr,
-    "ndtri": torch.special.ndtri, "trigamma": lambda x: torch.polygamma(1, x),
-    "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or,
-    "bitwise_xor": torch.bitwise_xor, "bitwise_not": torch.bitwise_not,
-}
-assert set(TORCH_OPS) == set(SCALAR_OPS)
-BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge"}
-F, I, B = ["f32", "f64"], ["i8", "i16", "i32", "i64", "u8"], ["b8"]
-OP_DTYPES = {op: F for op in SCALAR_OPS}
-OP_DTYPES.update({
-    "neg": F + I, "abs": F + I, "relu": F + I, "floor": F + ["i32"], "ceil": F + ["i32"],
-    "trunc": F + ["i64"], "logical_not": F + ["i32", "u8"] + B,
-    "add": F + I + B, "sub": F + I, "mul": F + I + B,
-    "maximum": F + I + B, "minimum": F + I + B,
-    "logical_and": F + ["i32"] + B, "logical_or": F + ["i64"] + B,
-    "where": F + ["i32", "i64"] + B,
-    "bitwise_and": I + B, "bitwise_or": I + B, "bitwise_xor": I + B, "bitwise_not": I + B,
-})
-for _cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
-    OP_DTYPES[_cmp] = F + I + B
-# eager's f64 trigamma truncates its series (errors to ~5e-10): its own case below
-OP_DTYPES["trigamma"] = ["f32"]
+def _load_test_module(name: str):
+    """A module of tests/codegen by path (this folder is not a package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "codegen" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"ember_test_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_tables = _load_test_module("op_tables")  # shared with the MLIR tests
+TORCH_OPS, OP_DTYPES, BOOL_RESULT = _tables.TORCH_OPS, _tables.OP_DTYPES, _tables.BOOL_RESULT
+F, I, B = _tables.F, _tables.I, _tables.B
 
 
 def ops_kernel(name: str, dt: str, arity: int, ops: list[str], inputs: list[torch.Tensor],
@@ -423,18 +399,7 @@ for _kind, _ident in (("sum", 0.0), ("max", -INF), ("prod", 1.0)):
 # staged reductions (the body reads finished reductions): softmax and layer norm
 # as one kernel each, along rows and down columns; the kernels are shared with
 # tests/codegen/test_staged.py
-def _staged_module():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "codegen" / "staged_kernels.py"
-    spec = importlib.util.spec_from_file_location("ember_test_staged_kernels", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_sk = _staged_module()
+_sk = _load_test_module("staged_kernels")
 for _rows, _n, _col in ((5, 7, False), (3, 33, True), (1, 1, False)):
     _xs = _sk.inputs(_rows, _n, _col, specials=_rows * _n > 8, seed=_n)
     add(_sk.softmax(_rows, _n, _col), [_xs.reshape(-1)], list(_sk.softmax_ref(_xs, _col)),
