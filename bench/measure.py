@@ -121,6 +121,38 @@ def time_one(fn: Callable[[], Any], reps: int, warmup: int = 2,
 
 
 # -- copy bandwidth ---------------------------------------------------------------------
+# glibc mallopt parameters
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def pin_malloc(mmap_mib: int = 32, trim_mib: int = 1024) -> str | None:
+    """Fixes glibc malloc's mmap and trim thresholds for the rest of the process.
+
+    By default glibc serves a large block (a 16 MiB output) with mmap until a
+    larger one was freed, and moves that threshold as blocks come and go: which
+    of eager, Ember and Inductor pays the page faults of a fresh output on each
+    call (about 4096 per 16 MiB, some 1.5 ms on this machine) then depends on
+    what ran before, not on the code measured; layer norm's eager median moved
+    0.5 -> 3.2 ms that way between two runs. Fixed thresholds (32 MiB, glibc's
+    largest mmap threshold; trims above 1 GiB) serve blocks up to 32 MiB from
+    the heap and keep it, so after the warm-up no mode faults on a reused
+    size. It is what PyTorch's CPU tuning guide gets from jemalloc/tcmalloc.
+    Returns a description, or None where the C library is not glibc.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return None
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    if not (mallopt(_M_MMAP_THRESHOLD, mmap_mib << 20) and mallopt(_M_TRIM_THRESHOLD,
+                                                                  trim_mib << 20)):
+        return None
+    return f"malloc: glibc, mmap threshold {mmap_mib} MiB, trim threshold {trim_mib} MiB (fixed)"
+
+
 def copy_bandwidth(mbytes: int = 256, reps: int = 20) -> dict:
     """Median GB/s of ``dst.copy_(src)`` on ``mbytes`` MiB of float32 (read + write).
 

@@ -102,6 +102,7 @@ def format_table(doc: dict) -> str:
     lines = [f"ember bench: threads={meta['threads']}  reps={meta['reps']} (median; "
              f"warm-up {meta['warmup']})  torch {meta['torch']}  {meta['time_utc']}"
              + (f"  load average {load[0]:.1f}" if load else ""),
+             f"{meta.get('malloc') or 'malloc: default'}",
              f"copy bandwidth: {cb['gbps']:.1f} GB/s ({cb['mbytes']} MiB copy, "
              f"threads={cb['threads']}; best {cb['gbps_best']:.1f}; into a fresh tensor "
              f"(clone) {_f(cb.get('clone_gbps'), '.1f', 0)})",

@@ -83,6 +83,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--sweep", type=int, default=512,
                    help="--dynamic: sequence lengths 1..N of the sweep (default 512)")
     p.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    p.add_argument("--malloc-default", action="store_true",
+                   help="leave glibc's malloc thresholds moving (by default they are fixed "
+                        "so that page faults of fresh outputs do not land at random: "
+                        "bench/measure.py pin_malloc)")
     return p.parse_args(argv)
 
 
@@ -344,6 +348,7 @@ def _main(argv: list[str] | None, extra_cases: list | None) -> int:
         return 2
     if args.threads:
         torch.set_num_threads(args.threads)
+    malloc = None if args.malloc_default else measure.pin_malloc()
     if args.dynamic:
         from bench import dynamic
 
@@ -376,6 +381,7 @@ def _main(argv: list[str] | None, extra_cases: list | None) -> int:
                   + ("  memory-bound" if c.memory_bound else ""))
         return 0
     doc: dict[str, Any] = {"meta": _meta(args)}
+    doc["meta"]["malloc"] = malloc or "malloc: default"
     # A fresh Inductor cache per run (Inductor reads the variable whenever it looks).
     cache_dir = tempfile.mkdtemp(prefix="ember-bench-inductor-")
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = cache_dir

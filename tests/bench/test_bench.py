@@ -14,7 +14,9 @@ import torch
 from bench import cases as bench_cases
 from bench import measure, report, run
 
-TINY = ["--tiny", "--no-inductor", "--reps", "3", "--warmup", "1", "--copy-mb", "8"]
+# --malloc-default: fixed malloc thresholds would stay with the test process
+TINY = ["--tiny", "--no-inductor", "--reps", "3", "--warmup", "1", "--copy-mb", "8",
+        "--malloc-default"]
 
 
 def _main(argv, extra=None):
@@ -67,6 +69,7 @@ def test_runs_and_writes_json(tiny_run):
     assert doc["summary"]["problems"] == []
     assert isinstance(doc["summary"]["noisy_cases"], list)
     assert isinstance(doc["meta"]["env"], dict)
+    assert doc["meta"]["malloc"] == "malloc: default"
     assert "geomean speedup over eager: Ember" in out
 
 
@@ -187,3 +190,34 @@ def test_fresh_function_has_its_own_code():
     assert g is not f and g.__code__ is not f.__code__
     x = torch.randn(3, 4)
     assert torch.equal(g(x), f(x))
+
+
+def test_pin_malloc_fixes_the_thresholds():
+    # in a child: the thresholds cannot be set back. Two 16 MiB blocks freed
+    # together leave 32 MiB free at the heap's top, which glibc's moving trim
+    # threshold hands back to the system, so each round faults again (about 1200
+    # faults a round here, unpinned); pinned, the heap keeps them
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys, torch\n"
+        "from bench import measure\n"
+        "d = measure.pin_malloc() if sys.argv[1] == 'pin' else 'default'\n"
+        "if d is None: print('not glibc'); sys.exit(0)\n"
+        "def step():\n"
+        "    a = torch.empty(4 << 20).fill_(1); b = torch.empty(4 << 20).fill_(1)\n"
+        "for _ in range(5): step()\n"
+        "f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
+        "for _ in range(10): step()\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 10)\n")
+
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        if out == "not glibc":
+            pytest.skip("the C library is not glibc")
+        return float(out)
+
+    assert faults("pin") < 100
+    assert faults("default") > 500  # what pinning is for (glibc's default behaviour)

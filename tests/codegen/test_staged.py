@@ -109,6 +109,24 @@ def test_finished_reductions_are_hoisted_out_of_the_row_loop():
     assert "sqrt" not in normalize and "sqrt" in loops[2]
 
 
+def test_first_pass_prefetches_the_next_row_of_long_rows():
+    # a 4 KiB row is a page, which the hardware prefetchers do not cross: the
+    # streaming (first) pass prefetches the next row, one per cache line of a
+    # vector step, clamped to the buffer; later passes read the row from cache
+    k = sk.layer_norm(8, 1024)
+    s = choose_schedule(k, 512, 1)
+    src = compile_kernels([k], schedules=[s])[0].source
+    loops = src.split("scf.for %arg6")
+    assert len(loops) == 4
+    assert loops[1].count("memref.prefetch") == s.vector_width // 16
+    assert "arith.minui" in loops[1]
+    assert "memref.prefetch" not in loops[2] + loops[3]
+    # short rows share pages with their neighbours: nothing to prefetch
+    short = sk.layer_norm(8, 64)
+    assert "memref.prefetch" not in compile_kernels(
+        [short], schedules=[choose_schedule(short, 512, 1)])[0].source
+
+
 def test_cpu_reuse_rewrite_stores_exp_once_and_matches():
     import dataclasses
 

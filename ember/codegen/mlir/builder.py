@@ -41,6 +41,7 @@ from mlir import ir
 from mlir.dialects import arith, func, llvm, memref, scf, vector
 from mlir.dialects.math import absf as math_absf
 
+from ...ir import dtypes
 from ..kernel import DTYPES, Access, Kernel, body_stages, needed, passes, row_invariant
 from ..params import DYNAMIC, is_param
 from ..schedule import Schedule
@@ -53,6 +54,10 @@ from .lowering import (
 from .native import MAX_SLOTS as _MAX_SLOTS  # scratch slots of a split reduction
 # the static size given to a template's buffers (their real sizes vary per call)
 _DYNAMIC_EXTENT = 1 << 40
+# staged row kernels prefetch the next row when rows are at least this long
+# (shorter rows share pages, where the hardware prefetchers see one stream)
+PREFETCH_ROW_BYTES = 1024
+CACHE_LINE_BYTES = 64
 
 
 def _positive(n) -> bool:
@@ -194,6 +199,7 @@ class KernelBuilder:
         self.lane_mode = False  # the instruction being lowered is a vector one
         self.mask = None        # the tail iteration's lane mask
         self.vacc = False       # accumulators are vectors
+        self.prefetch: list = []  # (buffer, access, row stride): see _prefetch_rows
 
     def _cidx(self, v):
         """Index constants live once at function entry (keeps `source` terse);
@@ -567,8 +573,8 @@ class KernelBuilder:
         # body values feed reductions and prologue stores, one pass over the
         # reduce axes per stage (kernel.passes)
         if all(_positive(n) for n in k.reduce):
-            for reds, stores in passes(k):
-                self._pass(nouter, inner_vec, reds, stores)
+            for p, (reds, stores) in enumerate(passes(k)):
+                self._pass(nouter, inner_vec, reds, stores, first=p == 0)
         if self.mode == "partial":
             for acc, dt, buf in zip(self.accs, self.acc_dtypes, self.scratch):
                 memref.store(to_storage(acc, dt), buf, [self.slot])
@@ -592,7 +598,8 @@ class KernelBuilder:
         values, _ = self._eval(k.epilogue)
         self._store(values, k.epilogue)
 
-    def _pass(self, nouter: int, inner_vec: bool, reds: list[int], stores: list[int]) -> None:
+    def _pass(self, nouter: int, inner_vec: bool, reds: list[int], stores: list[int],
+              first: bool = False) -> None:
         """One pass over the reduce axes: accumulates reductions ``reds`` and writes
         prologue stores ``stores`` (indices into the kernel's lists)."""
         k = self.k
@@ -602,9 +609,13 @@ class KernelBuilder:
         need = needed(k.body, [k.reductions[j].value for j in reds]
                       + [k.stores[i].value for i in stores])
         pre = self._hoisted(need) if _staged(k) else None
+        # a staged kernel's first pass streams the row from memory, its later
+        # passes read it from cache: the first fetches the next row meanwhile
+        self.prefetch = self._next_row_reads(need) if first and inner_vec and _staged(k) else []
         tracked = [j for j in reds if self._nan_tracked(j)]
         sums = [reduce_identity("sum", self.acc_dtypes[j], like) for j in tracked]
         res = self._reduce(nouter, accs + sums, reds, stores, need, pre)
+        self.prefetch = []
         accs, sums = res[:len(reds)], res[len(reds):]
         if inner_vec:
             accs = [self._halving(k.reductions[j].kind, a) if self._nan_tracked(j)
@@ -617,6 +628,40 @@ class KernelBuilder:
         self.vacc = False
         for j, a in zip(reds, accs):
             self.accs[j] = a
+
+    def _next_row_reads(self, need) -> list[tuple[int, Access, int]]:
+        """(buffer, access, row stride) of the rows a staged kernel streams from
+        memory: loads contiguous along the vector axis whose next outer point is
+        at least ``PREFETCH_ROW_BYTES`` further on."""
+        k = self.k
+        outer = [d for d in range(len(k.domain) - k.num_reduce) if k.domain[d] != 1]
+        if not outer:
+            return []
+        d = outer[-1]  # the innermost outer axis that moves: its next point is the next row
+        out = {}
+        for i, ins in enumerate(k.body):
+            if not need[i] or ins.op != "load":
+                continue
+            acc, buf = ins.attrs["access"], ins.attrs["buffer"]
+            row, size = acc.strides[d], k.inputs[buf].size
+            if (acc.strides[self.va] == 1 and not is_param(row) and size != DYNAMIC
+                    and row * dtypes.itemsize(k.inputs[buf].dtype) >= PREFETCH_ROW_BYTES):
+                out[(buf, acc)] = row
+        return [(buf, acc, row) for (buf, acc), row in out.items()]
+
+    def _prefetch_rows(self) -> None:
+        """Prefetches the next row of each read in ``self.prefetch``, one per cache
+        line of the vector: a row of 4 KiB is a page, which the hardware
+        prefetchers do not cross, so without this every row starts with misses
+        (layer norm 4096x1024 on two threads: 0.70 -> 0.45 ms)."""
+        for buf, acc, row in self.prefetch:
+            b = self.k.inputs[buf]
+            off = self.offset(acc, b.size, f"prefetch of {b.name}")
+            line = max(1, CACHE_LINE_BYTES // dtypes.itemsize(b.dtype))
+            for lane in range(0, self.vw, line):  # clamped: the last row has no next
+                at = arith.minui(arith.addi(off, self._cidx(row + lane)), self._cidx(b.size - 1))
+                memref.prefetch(self.in_args[buf], [at], is_write=False, locality_hint=3,
+                                is_data_cache=True)
 
     def _halving(self, kind: str, acc):
         """The largest (smallest) lane of a NaN-free float vector: halves compared
@@ -668,6 +713,8 @@ class KernelBuilder:
         k = self.k
         if d == len(k.domain):
             values, varying = self._eval(k.body, need, pre)
+            if self.prefetch:
+                self._prefetch_rows()
             self._store(values, k.body, prologue=True, which=stores)
             out, sums = [], []
             old_sums = iter(accs[len(reds):])
