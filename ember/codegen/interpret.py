@@ -115,6 +115,16 @@ class _Evaluator:
             self.accs[i] = acc.reshape(acc.shape + (1,) * k.num_reduce)
         return self.accs[i]
 
+    def scanned(self, i: int, vals) -> torch.Tensor:
+        """Reduction ``i``'s running value at every point (an inclusive scan along
+        the single reduce axis, in the reduction's dtype, in order)."""
+        r = self.k.reductions[i]
+        v = convert(vals[r.value], self.k.body[r.value].dtype, r.dtype).expand(self.k.domain)
+        fn = {"sum": torch.cumsum, "prod": torch.cumprod}.get(r.kind)
+        if fn is None:
+            raise ValueError(f"{self.k.name}: no {r.kind} scan")
+        return fn(v, dim=-1, dtype=v.dtype)
+
     def offsets(self, access: Access) -> torch.Tensor:
         off = torch.tensor(access.offset, dtype=torch.int64, device=self.device)
         for s, g in zip(access.strides, self.grids):
@@ -153,6 +163,9 @@ class _Evaluator:
             elif op == "reduced":
                 i = ins.attrs["index"]
                 v = convert(self.reduced(i, vals), self.k.reductions[i].dtype, ins.dtype)
+            elif op == "scanned":
+                i = ins.attrs["index"]
+                v = convert(self.scanned(i, vals), self.k.reductions[i].dtype, ins.dtype)
             elif op == "cast":
                 v = convert(args[0], adts[0], ins.dtype)
             elif op == "where":

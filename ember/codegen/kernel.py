@@ -84,6 +84,12 @@ Scalar instructions
 * ``index``: attr ``axis``; the domain index along that axis, dtype ``i64``.
 * ``reduced``: attr ``index`` (which reduction): its finished value at the
   current outer point. In ``body`` only after that reduction's ``value``.
+* ``scanned``: attr ``index`` (which reduction): body only, after that
+  reduction's value, in a kernel with one reduce axis: the reduction's running
+  value *including the current point* (an inclusive scan: cumsum, cumprod).
+  The points of a row are combined in order, so a backend evaluates the scan's
+  axis sequentially (it may vectorize across rows). The reduction's finished
+  value is still its ``reduced`` result.
 * ``cast``: one arg, converts to ``Instr.dtype`` (float->int truncates toward
   zero as in C; anything->bool is ``!= 0``; bool->number is 0/1).
 * a pointwise op of :data:`SCALAR_OPS` with the semantics of the PyTorch op of
@@ -259,6 +265,8 @@ def body_stages(kernel: Kernel) -> list[int]:
     for ins in kernel.body:
         if ins.op == "reduced":
             stages.append(stages[kernel.reductions[ins.attrs["index"]].value] + 1)
+        elif ins.op == "scanned":  # the running value: in its reduction's own pass
+            stages.append(stages[kernel.reductions[ins.attrs["index"]].value])
         else:
             stages.append(max((stages[a] for a in ins.args), default=0))
     return stages
@@ -292,10 +300,17 @@ def row_invariant(kernel: Kernel) -> list[bool]:
             ok = not any(ins.attrs["access"].strides[nouter:]) and all(inv[a] for a in ins.args)
         elif ins.op == "index":
             ok = ins.attrs["axis"] < nouter
+        elif ins.op == "scanned":
+            ok = False
         else:
             ok = all(inv[a] for a in ins.args)
         inv.append(ok)
     return inv
+
+
+def scans(kernel: Kernel) -> set[int]:
+    """The reductions whose running value the body reads (``scanned``)."""
+    return {i.attrs["index"] for i in kernel.body if i.op == "scanned"}
 
 
 def needed(instrs, roots) -> list[bool]:
@@ -336,6 +351,13 @@ def _check_instrs(k: Kernel, instrs: tuple[Instr, ...], rank: int, in_epilogue: 
                     in_epilogue or k.reductions[j].value < i):
                 raise ValueError(f"{k.name}: instr {i} bad 'reduced' (in the body it must "
                                  f"follow its reduction's value)")
+        elif ins.op == "scanned":
+            j = ins.attrs["index"]
+            if in_epilogue or k.num_reduce != 1 or not (
+                    0 <= j < len(k.reductions) and k.reductions[j].value < i
+                    and k.reductions[j].kind in ("sum", "prod")):
+                raise ValueError(f"{k.name}: instr {i} bad 'scanned' (body only, one reduce "
+                                 f"axis, after its sum or prod reduction's value)")
         elif ins.op in ("const", "cast", "index"):
             pass
         elif SCALAR_OPS.get(ins.op) != len(ins.args):

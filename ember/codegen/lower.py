@@ -58,7 +58,8 @@ def extent(shape: tuple[int, ...], layout: Layout) -> int:
     return layout.offset + sum((s - 1) * st for s, st in zip(shape, layout.strides)) + 1
 
 
-_REDUCE_KIND = {"sum": "sum", "mean": "sum", "prod": "prod", "amax": "max", "amin": "min"}
+_REDUCE_KIND = {"sum": "sum", "mean": "sum", "prod": "prod", "amax": "max", "amin": "min",
+                "cumsum": "sum", "cumprod": "prod"}
 
 
 class _Emitter:
@@ -343,6 +344,10 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     low = _Lowering(region, layouts)
     if node is not None and node.op == "cat":
         return _lower_cat(name, low, node, out, out_strides)
+    if node is not None and get_op(node.op).kind is Kind.SCAN:
+        if extra:
+            raise LowerError(f"{name}: a scan kernel has one output")
+        return [_lower_scan(name, low, node, out, out_strides)]
     reds = [n for n in region.nodes if get_op(n.op).kind is Kind.REDUCTION and _reduce_axes(n)]
     if extra and not reds:
         raise LowerError(f"{name}: several outputs need a reduction kernel")
@@ -429,6 +434,34 @@ def _accumulator(kind: str, dtype: str) -> str:
 
 def _reduce_axes(n: Node) -> tuple[int, ...]:
     return n.attrs["axes"] if n.inputs[0].rank else ()
+
+
+def _lower_scan(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> Kernel:
+    """cumsum/cumprod: the scanned axis is the kernel's one reduce axis, and the
+    running value (``scanned``) is stored at every point."""
+    x = node.inputs[0]
+    if x.rank == 0:  # a scan of one element is the element
+        em = _Emitter(low, 0)
+        v = low.store_value(em, x, ())
+        return _finish(Kernel(name, (), 0, low.buffers_of(), (out,), tuple(em.instrs),
+                              (Store(0, v, Access(0, ())),)))
+    axis = node.attrs["axis"]
+    order = [d for d in range(x.rank) if d != axis] + [axis]
+    domain = tuple(x.shape[d] for d in order)
+    pos = {d: j for j, d in enumerate(order)}
+    low.in_idx = in_idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
+    low.body = body = _Emitter(low, len(domain))
+    low.epilogue = _Emitter(low, len(domain) - 1)
+    cdt = compute_dtype(x.dtype)
+    val = low.value(body, x, in_idx)
+    low.red_list.append(Reduction(_REDUCE_KIND[node.op], val, cdt))
+    run = body.emit("scanned", (), cdt, index=len(low.red_list) - 1)
+    pv = _rounded(body, run, x.dtype)
+    if cdt != x.dtype:
+        pv = body.emit("cast", (pv,), x.dtype)
+    acc = access(in_idx, Layout.contiguous(x.shape), x.shape, len(domain))
+    return _finish(Kernel(name, domain, 1, low.buffers_of(), (out,), tuple(body.instrs),
+                          (Store(0, pv, acc, prologue=True),), tuple(low.red_list)))
 
 
 def _lower_cat(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> list[Kernel]:

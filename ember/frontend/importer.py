@@ -500,6 +500,19 @@ def _reduction(name: str):
 rule(aten.sum.dim_IntList, aten.sum.default, prims.sum.default)(_reduction("sum"))
 rule(aten.mean.dim, aten.mean.default)(_reduction("mean"))
 rule(aten.amax.default)(_reduction("amax"))
+
+
+def _scan(name: str):
+    def imp_scan(imp: _Importer, n, x, dim, *, dtype=None):
+        # ATen scans in the result dtype (int and bool operands give i64)
+        v = imp.cast(imp.v(x), _meta_dtype(n))
+        return imp.op(name, v, axis=dim % max(v.rank, 1))
+
+    return imp_scan
+
+
+rule(aten.cumsum.default)(_scan("cumsum"))
+rule(aten.cumprod.default)(_scan("cumprod"))
 rule(aten.amin.default)(_reduction("amin"))
 
 

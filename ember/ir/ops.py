@@ -48,6 +48,7 @@ class Kind(str, Enum):
     SOURCE = "source"
     CONSTANT = "constant"
     REDUCTION = "reduction"
+    SCAN = "scan"
     VIEW = "view"
     MOVEMENT = "movement"
     GATHER = "gather"
@@ -419,6 +420,26 @@ for _name, _fn in (("sum", _sum), ("prod", _prod), ("amax", _amax), ("amin", _am
     _register(OpDef(_name, Kind.REDUCTION, {"axes": tuple, "keepdim": bool}, _reduce_rule, _fn, 1))
 
 
+# -- scans (inclusive, along one axis; the result keeps the operand's shape and dtype)
+def _scan_rule(node: "Node") -> list[TensorType]:
+    (x,), axis = node.inputs, node.attrs["axis"]
+    if not 0 <= axis < max(x.rank, 1):
+        raise IRError(f"{node.op}: axis {axis} out of range for rank {x.rank}")
+    if x.dtype == "b8":
+        raise IRError(f"{node.op} of b8: cast to an integer dtype first (PyTorch scans bools "
+                      f"as i64)")
+    return [TensorType(x.shape, x.dtype)]
+
+
+def _scan(fn):
+    # Ember's scans keep the operand dtype (the importer casts first, as ATen's dtype= does)
+    return lambda x, axis: fn(x, axis, dtype=x.dtype) if x.dim() else x.clone()
+
+
+_register(OpDef("cumsum", Kind.SCAN, {"axis": int}, _scan_rule, _scan(torch.cumsum), 1))
+_register(OpDef("cumprod", Kind.SCAN, {"axis": int}, _scan_rule, _scan(torch.cumprod), 1))
+
+
 # -- views -------------------------------------------------------------------------
 def _reshape_rule(node: "Node") -> list[TensorType]:
     (x,), shape = node.inputs, node.attrs["shape"]
@@ -603,8 +624,8 @@ def _eager_rule(node: "Node") -> list[TensorType]:
     from .graph import Node as _Node
 
     op = get_op(node.attrs["of"])
-    if op.kind not in (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
-                       Kind.GATHER, Kind.LIBRARY):
+    if op.kind not in (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.SCAN, Kind.VIEW,
+                       Kind.MOVEMENT, Kind.GATHER, Kind.LIBRARY):
         raise IRError(f"eager: {op.name} is not an op that runs eagerly")
     attrs = op.normalize(dict(node.attrs["attrs"]))
     return op.infer(_Node(op.name, node.inputs, attrs))

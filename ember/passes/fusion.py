@@ -24,6 +24,8 @@ Shapes of kernels:
   squeeze, unsqueeze, and reshapes that only split dims or move unit dims);
   other reshapes run as runtime views on materialized values.
 * ``cat`` is a kernel root: its inputs' producers fuse into it.
+* A scan (``cumsum``, ``cumprod``) is a kernel root: its input's pointwise
+  producers fuse into it; its result is materialized (its readers load it).
 * **Multi-output kernels**: a pointwise kernel whose value a later reduction
   kernel reads at every point of its domain (``h = x + r`` that RMSNorm then
   reduces, or a GELU that layer norm reduces) is merged into that reduction
@@ -148,8 +150,8 @@ class _Fusion:
                 for i in n.inputs:
                     need.setdefault(i, f"viewed at run time by {n.op}")
                 continue
-            if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.MOVEMENT, Kind.VIEW,
-                                            Kind.GATHER):
+            if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.SCAN, Kind.MOVEMENT,
+                                            Kind.VIEW, Kind.GATHER):
                 continue
             kernels[n] = self._region(n, need, record)
         return kernels
@@ -162,7 +164,7 @@ class _Fusion:
         has_reduction = kind is Kind.REDUCTION
         # 'epi' is True while walking values of the root's shape on a pointwise path
         # from the root: there a reduction's output index is the kernel's outer index.
-        if has_reduction:
+        if has_reduction or kind is Kind.SCAN:  # the producers run at the input's index
             stack = [(root.inputs[0], False)]
         else:
             stack = [(i, kind in _INLINE_KINDS and i.shape == root.out.shape)

@@ -14,8 +14,8 @@ from ..ir.graph import Graph, Node
 from ..ir.ops import Kind, get_op
 from .manager import PassContext, register_pass
 
-_COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.VIEW, Kind.MOVEMENT,
-                   Kind.GATHER, Kind.LIBRARY)
+_COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.SCAN, Kind.VIEW,
+                   Kind.MOVEMENT, Kind.GATHER, Kind.LIBRARY)
 
 
 @register_pass("partition")

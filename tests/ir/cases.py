@@ -23,8 +23,8 @@ from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
 
 # Kinds whose ops are compiled and compared against the eager reference.
-COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "view", "movement", "gather",
-                  "library")
+COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "scan", "view", "movement",
+                  "gather", "library")
 
 NAN, INF = math.nan, math.inf
 # Values mixed into "special" float inputs.
@@ -102,7 +102,7 @@ class Case:
             return 0.0, 0.0
         if dts & {"f16", "bf16"}:
             return 1e-2, 1e-2
-        heavy = self.kind in ("reduction", "library")
+        heavy = self.kind in ("reduction", "scan", "library")  # accumulations
         if out == "f64":
             return (1e-10, 1e-10) if heavy else (1e-7, 1e-7)
         return (1e-4, 1e-4) if heavy else (1e-5, 1e-5)
@@ -456,6 +456,24 @@ def _reduction_cases() -> None:
     add("amax", "f16", A(4, 8, dt="f16"), axes=(0, 1), keepdim=False)
 
 
+def _scan_cases() -> None:
+    for op in ("cumsum", "cumprod"):
+        dom = "near1" if op == "cumprod" else "normal"
+        add(op, "f32-ax1", A(4, 8, dom=dom), axis=1)
+        add(op, "f32-ax0-transposed", A(5, 3, lay="transposed", dom=dom), axis=0)
+        add(op, "f32-special", A(4, 8, dom="special"), axis=1)
+        add(op, "f32-3d-ax1-strided", A(2, 9, 3, lay="strided", dom=dom), axis=1)
+        add(op, "f32-long-row", A(3, 1000, dom=dom), axis=1)
+        add(op, "f32-empty", A(3, 0), axis=1)
+        add(op, "f64-0d", A(dt="f64", dom=dom), axis=0)
+        add(op, "i64", A(4, 8, dt="i64", dom="small"), axis=1)
+        add(op, "i32-offset", A(4, 8, dt="i32", lay="offset", dom="small"), axis=0)
+        add(op, "f16", A(4, 64, dt="f16", dom=dom), axis=1)
+        add(op, "bf16-col", A(33, 4, dt="bf16", dom=dom), axis=0)
+        add(op, "axis-out-of-range-rejected", A(3, 4), axis=2, reject=True)
+        add(op, "b8-rejected", A(3, 4, dt="b8"), axis=1, reject=True)
+
+
 def _view_cases() -> None:
     add("reshape", "f32-flatten", A(4, 6), shape=(24,))
     add("reshape", "f32-merge-transposed", A(4, 6, lay="transposed"), shape=(24,))
@@ -646,6 +664,7 @@ _binary_cases()
 _other_pointwise_cases()
 _source_cases()
 _reduction_cases()
+_scan_cases()
 _view_cases()
 _movement_cases()
 _gather_cases()

@@ -217,6 +217,8 @@ DIRECT = {
     "squeeze": lambda x, axes: torch.squeeze(x, axes) if axes else x,
     "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
+    "cumsum": lambda x, axis: torch.cumsum(x, axis),
+    "cumprod": lambda x, axis: torch.cumprod(x, axis),
     "take": _take,
     "take_along": _take_along,
     "mm": torch.matmul,

@@ -35,6 +35,6 @@ def test_triton_compiled_matches_eager(case: Case):
     out = outs[0]
     for t, b in zip(inputs, before):
         torch.testing.assert_close(t, b, rtol=0, atol=0, equal_nan=True)
-    if case.kind in ("pointwise", "reduction") and out.numel() and all(
+    if case.kind in ("pointwise", "reduction", "scan") and out.numel() and all(
             a.numel() for a in inputs):
         assert {k.backend for k in fn.report.kernels} == {"triton"}, fn.report.kernels

@@ -409,6 +409,20 @@ for _rows, _n, _col in ((5, 7, False), (3, 33, True), (1, 1, False)):
     add(_sk.layer_norm(_rows, _n, _col), [_xs.reshape(-1), _w, _b],
         list(_sk.layer_norm_ref(_xs, _w, _b, _col)), tol=(1e-4, 1e-4),
         schedules=[None, LOOP_SMALL, PERSIST_TAIL])
+# scans (the body reads a reduction's running value): cumsum and cumprod along
+# rows and down columns, looped and persistent; shared with tests/codegen/test_scan.py
+_sc = _load_test_module("scan_kernels")
+for _rows, _n, _col, _kind in ((5, 7, False, "sum"), (3, 33, True, "prod"), (1, 1, False, "sum"),
+                               (4, 19, False, "prod")):
+    _xs = _sc.inputs(_rows, _n, _col, _kind, seed=_n)
+    _flat = (_xs.t() if _col else _xs).contiguous().reshape(-1)
+    _out, _tot = _sc.scan_ref(_xs, _kind)
+    add(_sc.scan(_rows, _n, _col, _kind), [_flat],
+        [(_out.t() if _col else _out).contiguous().reshape(-1), _tot], tol=(1e-5, 1e-5),
+        schedules=[None, LOOP_SMALL, PERSIST_TAIL])
+_xs = _sc.inputs(3, 10, False, "sum", "i64", seed=2)
+add(_sc.scan(3, 10, False, "sum", "i64", then="neg"), [_xs.reshape(-1)],
+    [-_xs.cumsum(1).reshape(-1), _xs.sum(1)], schedules=[None, LOOP_SMALL])
 _xs = _sk.inputs(4, 20, False, "bf16", seed=3)
 add(_sk.softmax(4, 20, False, "bf16"), [_xs.reshape(-1)], list(_sk.softmax_ref(_xs, False)),
     tol=[(8e-3, 8e-3), (1e-5, 1e-5)], schedules=[None, LOOP_SMALL])

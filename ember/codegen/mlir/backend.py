@@ -11,7 +11,7 @@ from typing import Sequence
 from ... import __version__
 from ..backend import Backend, CompiledKernel, register
 from ...ir.ops import TRANSCENDENTAL
-from ..kernel import FLOAT_DTYPES, Kernel
+from ..kernel import FLOAT_DTYPES, Kernel, scans
 from ..schedule import Schedule
 
 
@@ -119,6 +119,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
         return all(a.strides[axis] != 0 for a in pro) and (
             axis >= nouter or all(a.strides[axis] != 0 for a in epi_st))
 
+    scanned = scans(k)
     va = None
     if lanes > 1 and not empty and nd:
         if not k.num_reduce:
@@ -126,7 +127,9 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
                 va = nd - 1
         else:
             r, o = nd - 1, nouter - 1
-            r_ok = (k.domain[r] > 1 and all(a.strides[r] in (0, 1) for a in body_loads)
+            # a scan's axis runs in order: lanes go across rows, or none
+            r_ok = (k.domain[r] > 1 and not scanned
+                    and all(a.strides[r] in (0, 1) for a in body_loads)
                     and all(a.strides[r] == 1 for a in pro))
             o_ok = (o >= 0 and k.domain[o] > 1 and stores_vary(o)
                     and any(a.strides[o] == 1 for a in body_loads + epi_loads + epi_st))
@@ -145,8 +148,12 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
 
     acc = []
     per_lane = math.prod(k.reduce) // (width if va is not None and va >= nouter else 1)
-    for r in k.reductions:
-        if r.kind == "sum" and r.dtype in FLOAT_DTYPES and r.dtype != "f64" and (
+    for j, r in enumerate(k.reductions):
+        if j in scanned and r.dtype in FLOAT_DTYPES and r.dtype != "f64":
+            # eager's CPU cumsum/cumprod carry a double for float32 (a float for
+            # f16/bf16, which compute in f32 here: the double is as close or closer)
+            acc.append("f64")
+        elif r.kind == "sum" and r.dtype in FLOAT_DTYPES and r.dtype != "f64" and (
                 va is None or per_lane > F32_SUM_LANE_LIMIT):
             acc.append("f64")
         elif r.kind == "sum" and r.dtype in ("f16", "bf16"):
@@ -170,8 +177,8 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
             nthreads = threads
             extra.append(("parallel_axis", pa))
     staged = any(i.op == "reduced" for i in k.body)
-    if threads > 1 and nthreads == 1 and not empty and k.reductions and not staged and all(
-            n == 1 for n in k.outer):
+    if threads > 1 and nthreads == 1 and not empty and k.reductions and not (
+            staged or scanned) and all(n == 1 for n in k.outer):
         # one outer point (a whole-tensor reduction): split the first long reduce
         # axis; each chunk accumulates into its own slot, combined in order
         # (not a staged kernel: its later passes need the finished reductions)

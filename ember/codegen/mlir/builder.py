@@ -200,6 +200,8 @@ class KernelBuilder:
         self.mask = None        # the tail iteration's lane mask
         self.vacc = False       # accumulators are vectors
         self.prefetch: list = []  # (buffer, access, row stride): see _prefetch_rows
+        self.scan_accs: dict = {}  # at a point: accumulators a 'scanned' combines into
+        self.scan_new: dict = {}   # and what it made of them
 
     def _cidx(self, v):
         """Index constants live once at function entry (keeps `source` terse);
@@ -515,6 +517,11 @@ class KernelBuilder:
                 values.append(None)
                 varying.append(False)
                 continue
+            if ins.op == "scanned":
+                v = self._scanned(ins.attrs["index"], instrs, values, varying)
+                values.append(convert(v, self.acc_dtypes[ins.attrs["index"]], ins.dtype))
+                varying.append(is_vector(v.type))
+                continue
             lower = LOWERINGS.get(ins.op)
             if lower is None:
                 raise LoweringError(f"kernel {self.kernel_name!r}: unknown op {ins.op!r} ({ins})")
@@ -544,6 +551,17 @@ class KernelBuilder:
             values.append(v)
             varying.append(var)
         return values, varying
+
+    def _scanned(self, j: int, instrs, values, varying):
+        """Reduction ``j``'s running value at this point: its accumulator combined
+        with this point's value (``_reduce`` then carries it to the next point)."""
+        r, dt = self.k.reductions[j], self.acc_dtypes[j]
+        acc = self.scan_accs[j]
+        x = convert(values[r.value], instrs[r.value].dtype, dt)
+        if is_vector(acc.type) and not varying[r.value]:
+            x = self.bcast(x)
+        new = self.scan_new[j] = reduce_combine(r.kind, dt, acc, x)
+        return new
 
     def _store(self, values, instrs, prologue: bool = False, which=None) -> None:
         for i, s in enumerate(self.k.stores):
@@ -712,6 +730,8 @@ class KernelBuilder:
     def _reduce(self, d: int, accs: list, reds: list[int], stores: list[int], need, pre) -> list:
         k = self.k
         if d == len(k.domain):
+            self.scan_accs = dict(zip(reds, accs))
+            self.scan_new = {}
             values, varying = self._eval(k.body, need, pre)
             if self.prefetch:
                 self._prefetch_rows()
@@ -725,7 +745,9 @@ class KernelBuilder:
                     v = self.bcast(v)
                 if self.vacc and self.mask is not None and self.va >= len(k.domain) - k.num_reduce:
                     v = arith.select(self.mask, v, reduce_identity(r.kind, dt, v))
-                if self._nan_tracked(j):
+                if j in self.scan_new:  # a scan combined it where the body read it
+                    out.append(self.scan_new[j])
+                elif self._nan_tracked(j):
                     # one vmaxps keeps the largest number; NaNs show in a sum of
                     # |v| beside it (NaN iff a NaN was added: no cancellation)
                     pred = arith.CmpFPredicate.OGT if r.kind == "max" else arith.CmpFPredicate.OLT

@@ -137,6 +137,7 @@ class _Gen:
         self.original = original or kernel
         self.lines: list[str] = []
         self.depth = 1
+        self._carries: set[int] = set()  # scans carried across a row loop's blocks
         dom = kernel.domain
         self.tile2d = is_tile2d(kernel, schedule)
         # axes from ``split`` on are the "r" part: the reduce axes, or the
@@ -250,6 +251,9 @@ class _Gen:
                 continue
             if before is not None:
                 before(i, names)
+            if ins.op == "scanned":
+                names.append(self._scanned(i, ins, names))
+                continue
             fn = LOWERINGS.get(ins.op)
             if fn is None:
                 raise TritonLoweringError(f"kernel {self.kernel.name!r}: no Triton lowering for "
@@ -355,6 +359,21 @@ class _Gen:
         v = f"{v}.to(tl.int8)" if acc == "b8" else convert(v, r.dtype, acc)
         return f"tl.where(mask, {v}, {identity(r.kind, acc)})"
 
+    def _scanned(self, i: int, ins, names) -> str:
+        """``v{i}``: reduction ``j``'s running value along the row block (an
+        inclusive ``tl.associative_scan``), after the carry of earlier blocks
+        when the row loops."""
+        j = ins.attrs["index"]
+        acc = self._accs[j]
+        comb = combiner(self.kernel.reductions[j].kind, acc)
+        self.emit(f"s{i} = tl.associative_scan({self._masked(j, names)}, 1, {comb})")
+        if j in self._carries:  # inside a row loop: the carry goes first
+            self.emit(f"s{i} = {comb}(carry{j}, s{i})")
+            self.emit(f"carry{j} = {comb}(carry{j}, tl.reduce({self._masked(j, names)}, 1, "
+                      f"{comb}, keep_dims=True))")
+        self.emit(f"v{i} = {convert(f's{i}', acc, ins.dtype)}")
+        return f"v{i}"
+
     def _finished(self, j: int) -> None:
         """``a{j}``: reduction ``j``'s result in its dtype, from ``r{j}``."""
         acc, r = self._accs[j], self.kernel.reductions[j]
@@ -399,10 +418,14 @@ class _Gen:
 
     def _looped_pass(self, arange: str, red: int, reds: list[int], stores: list[int]) -> None:
         k = self.kernel
+        self._carries = {i.attrs["index"] for i in k.body if i.op == "scanned"} & set(reds)
         for j in reds:
             r = k.reductions[j]
             self.emit(f"acc{j} = tl.full([XBLOCK, RBLOCK], "
                       f"{identity_literal(r.kind, self._accs[j])}, {self._accty[j]})")
+            if j in self._carries:
+                self.emit(f"carry{j} = tl.full([XBLOCK, 1], "
+                          f"{identity_literal(r.kind, self._accs[j])}, {self._accty[j]})")
         self.emit(f"for rbase in range(0, {red}, RBLOCK):")
         self.depth += 1
         self._row_offsets("rbase + ", arange, red)
@@ -416,6 +439,7 @@ class _Gen:
             comb = combiner(k.reductions[j].kind, self._accs[j])
             self.emit(f"acc{j} = {comb}(acc{j}, {self._masked(j, names)})")
         self.depth -= 1
+        self._carries = set()
         # reduce-axis indices are loop-local; outer ones stay valid
         self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
         for j in reds:
