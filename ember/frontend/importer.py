@@ -319,6 +319,20 @@ def _logical_not(imp, n, x):
     return imp.op("logical_not", imp.cast(imp.v(x), "b8"))
 
 
+@rule(aten.signbit.default)
+def _signbit(imp, n, x):
+    return imp.op("signbit", imp.v(x))  # of the operand's own dtype (no promotion)
+
+
+@rule(aten.copysign.Tensor, aten.copysign.Scalar)
+def _copysign(imp, n, a, b):
+    # |a| with b's sign bit (-0.0 and a negative NaN count), in the result dtype
+    dt = _meta_dtype(n)
+    mag = imp.op("abs", imp.operand(a, dt))
+    sign = imp.op("signbit", imp.operand(b, dt))
+    return imp.op("where", sign, imp.op("neg", mag), mag)
+
+
 @rule(aten.logical_and.default, aten.logical_or.default)
 def _logical_bin(imp, n, a, b):
     name = n.target._opname

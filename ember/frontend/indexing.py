@@ -50,8 +50,13 @@ def _index_select(imp, n, x, dim, index):
     v, idx = imp.v(x), _indices(imp, index)
     if idx.rank > 1:
         raise Unsupported("index_select with indices of more than one dim")
-    if v.rank == 0:
-        raise Unsupported("index_select of a 0-d tensor")
+    if v.rank == 0:  # one element: the index must be 0 (the result is 0-d)
+        if idx.type.numel != 1:
+            raise Unsupported("index_select of a 0-d tensor by several indices (eager raises)")
+        i1 = imp.op("reshape", idx, shape=(1,))
+        _check_indices(imp, i1, 1, False, "index out of range in self")
+        one = imp.op("take", imp.op("reshape", v, shape=(1,)), i1, axis=0, wrap=False)
+        return imp.op("reshape", one, shape=())
     dim = dim % v.rank
     _check_indices(imp, idx, v.shape[dim], False, "index out of range in self")
     return imp.op("take", v, idx, axis=dim, wrap=False)

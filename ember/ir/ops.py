@@ -326,6 +326,8 @@ for _name, _fn, _target in _SPECIAL:
 # polygamma(1, x); the importer maps aten.polygamma of order 0 / 1 to digamma / trigamma
 _pointwise("trigamma", _trigamma, 1, True, None, True, ())
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
+# the sign bit: of -0.0 and of a negative NaN too (the importer maps aten/prims signbit)
+_pointwise("signbit", torch.signbit, 1, False, "b8", False, ())
 _pointwise("bitwise_not", torch.bitwise_not, 1, False, None, False, ("aten.bitwise_not.default",))
 for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
     _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,

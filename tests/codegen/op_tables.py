@@ -10,6 +10,7 @@ from ember.codegen.kernel import SCALAR_OPS
 
 TORCH_OPS = {
     "neg": torch.neg, "abs": torch.abs, "relu": torch.relu, "logical_not": torch.logical_not,
+    "signbit": torch.signbit,
     "exp": torch.exp, "exp2": torch.exp2, "expm1": torch.expm1, "log": torch.log,
     "log2": torch.log2, "log1p": torch.log1p, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
     "erf": torch.erf, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal,
@@ -44,8 +45,10 @@ OP_DTYPES.update({
     "logical_and": F + ["i32"] + B, "logical_or": F + ["i64"] + B,
     "where": F + ["i32", "i64"] + B,
     "bitwise_and": I + B, "bitwise_or": I + B, "bitwise_xor": I + B, "bitwise_not": I + B,
+    "signbit": F + I + B,
 })
 for _cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
     OP_DTYPES[_cmp] = F + I + B
 OP_DTYPES["trigamma"] = ["f32"]  # eager's f64 trigamma truncates its series (~5e-10)
-BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge"}
+BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge",
+               "signbit"}

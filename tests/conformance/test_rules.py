@@ -113,6 +113,22 @@ def test_integer_bitwise(dtype):
     check(lambda x, y: (x & y) ^ ~x, a, b)
 
 
+@pytest.mark.parametrize("dtype", FLOATS + [torch.int64, torch.uint8, torch.bool])
+def test_signbit_copysign_ldexp(dtype):
+    # the sign bit of -0.0 and of a negative NaN, which comparisons cannot see
+    neg_nan = -torch.tensor(float("nan"))
+    x = (torch.cat([special(dtype), neg_nan.to(dtype).reshape(1)]) if dtype.is_floating_point
+         else ints(dtype) if dtype != torch.bool else torch.tensor([True, False]))
+    check(torch.signbit, x)
+    y = x.flip(0)
+    check(torch.copysign, x, y)
+    check(lambda a: torch.copysign(a, -0.0), x)
+    if dtype.is_floating_point:
+        got = ember.compile(lambda a, b: torch.copysign(a, b))(x, y)
+        assert torch.equal(got.signbit(), torch.copysign(x, y).signbit())  # NaNs' too
+        check(torch.ldexp, x, torch.arange(len(x)) - 5)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.int64, torch.bool, torch.float16])
 @pytest.mark.parametrize("reps", [(2,), (2, 3), (3, 1, 2), (2, 0), (1, 1)])
 def test_repeat(dtype, reps):

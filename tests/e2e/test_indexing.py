@@ -57,6 +57,17 @@ def test_index_select(dim):
     _native(ember.compile(f, strict=True), f, x, i)
 
 
+@pytest.mark.parametrize("index", [torch.tensor([0]), torch.tensor(0)])
+def test_index_select_of_a_0d_tensor(index):
+    def f(x, i):
+        return torch.index_select(x * 2, 0, i)
+
+    x = torch.tensor(5.0)
+    _native(ember.compile(f, strict=True), f, x, index)
+    with pytest.raises(IndexError, match="index out of range"):
+        ember.compile(f)(x, torch.tensor([1]))
+
+
 def test_advanced_indexing_with_negative_indices():
     x = torch.randn(20, 30)
 

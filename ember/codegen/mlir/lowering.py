@@ -360,6 +360,25 @@ def lower_logical_not(cx: OpCtx):
     return cx.result(arith.xori(b, const("b8", True, b)), "b8")
 
 
+def lower_signbit(cx: OpCtx):
+    # floats: the top bit of the bits (f16/bf16 compute in f32, which keeps the
+    # sign, NaN's included); signed integers: x < 0; unsigned and bool: never
+    dt = cx.arg_dtypes[0]
+    x = cx.args[0]
+    if is_float(dt):
+        ct = compute_type(dt)
+        it = ir.IntegerType.get_signless(ir.FloatType(ct).width)
+        if is_vector(x.type):
+            it = ir.VectorType.get(ir.VectorType(x.type).shape, it)
+        bits = arith.bitcast(it, x)
+        return cx.result(arith.cmpi(arith.CmpIPredicate.slt, bits, arith.constant(
+            it, ir.DenseElementsAttr.get_splat(it, ir.IntegerAttr.get(it.element_type, 0))
+            if is_vector(x.type) else ir.IntegerAttr.get(it, 0))), "b8")
+    if dt in UNSIGNED_DTYPES:
+        return cx.result(const("b8", False, x), "b8")
+    return cx.result(arith.cmpi(arith.CmpIPredicate.slt, x, const(dt, 0, x)), "b8")
+
+
 def lower_expm1(cx: OpCtx):
     # convert-math-to-llvm turns math.expm1 into exp(x) - 1, which cancels
     # catastrophically near 0; libm's expm1 is exact to ~1 ulp.
@@ -586,7 +605,7 @@ def lower_where(cx: OpCtx):
 LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "load": lower_load, "gather": lower_gather, "const": lower_const, "index": lower_index,
     "reduced": lower_reduced, "cast": lower_cast, "reload": lower_reload,
-    "neg": lower_neg, "abs": lower_abs, "relu": lower_relu,
+    "neg": lower_neg, "abs": lower_abs, "relu": lower_relu, "signbit": lower_signbit,
     "logical_not": lower_logical_not,
     "exp": lower_exp, "exp2": lower_exp2, "expm1": lower_expm1,
     "log": lower_log, "log2": lower_log2, "log1p": lower_log1p,

@@ -285,6 +285,18 @@ def lower_logical_not(cx: OpCtx) -> str:
     return cx.result(f"({x}.to(tl.int8) == 0)" if dt == "b8" else f"({x} == 0)", "b8")
 
 
+def lower_signbit(cx: OpCtx) -> str:
+    # floats: the top bit (f16/bf16 compute in f32, which keeps the sign, NaN's
+    # too); signed integers: x < 0; unsigned and bool: never
+    dt, x = cx.arg_dtypes[0], cx.args[0]
+    if dt in FLOAT_DTYPES:
+        ity = "tl.int64" if dt == "f64" else "tl.int32"
+        return cx.result(f"({x}.to({ity}, bitcast=True) < 0)", "b8")
+    if dt in UNSIGNED:
+        return cx.result(f"({x} != {x})", "b8")  # False, in the value's shape
+    return cx.result(f"({x} < 0)", "b8")
+
+
 def _bitwise(name: str, op: str) -> Callable[[OpCtx], str]:
     def lower(cx: OpCtx) -> str:
         dt = cx.same_dtype_args()
@@ -382,6 +394,7 @@ LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "load": lower_load, "gather": lower_gather, "const": lower_const, "index": lower_index,
     "reduced": lower_reduced, "cast": lower_cast,
     "neg": lower_neg, "abs": lower_abs, "relu": lower_relu, "logical_not": lower_logical_not,
+    "signbit": lower_signbit,
     "exp": _float_unary("exp", "tl.exp({x})"),
     "exp2": _float_unary("exp2", "tl.exp2({x})"),
     "expm1": _float_unary("expm1", "_ember_expm1({x})"),
