@@ -302,6 +302,18 @@ def _view_index(n: Node, idx: Index) -> Index:
         return idx[: a["axis"]] + idx[a["axis"] + 1:]
     if n.op == "reshape":
         return _reshape_index(x.shape, n.out.shape, idx, zero)
+    if n.op == "unfold":  # x[..., i * step + j, ...] at (..., i, ..., j)
+        if not x.rank:
+            return ()
+        out = list(idx[:-1])
+        ax = a["axis"]
+        out[ax] = _add(_scale(idx[ax], a["step"]), idx[-1])
+        return tuple(out)
+    if n.op == "as_strided":  # one flat position of the 1-D operand
+        e: Expr = ((0,) * naxes, a["offset"])
+        for st, ex in zip(a["stride"], idx):
+            e = _add(e, _scale(ex, st))
+        return (e,)
     raise LowerError(f"view {n.op} is not inlinable")
 
 

@@ -648,6 +648,25 @@ def _expand(imp, n, x, size, **kwargs):
     return v if out == v.shape else imp.op("expand", v, shape=out)
 
 
+@rule(aten.unfold.default)
+def _unfold(imp, n, x, dim, size, step):
+    v = imp.v(x)
+    return imp.op("unfold", v, axis=dim % max(v.rank, 1), size=size, step=step)
+
+
+@rule(aten.as_strided.default)
+def _as_strided(imp, n, x, size, stride, storage_offset=None):
+    # as_strided addresses the storage: the same elements as a flattened tensor when
+    # eager's operand is contiguous from its storage's start
+    val = x.meta.get("val") if isinstance(x, torch.fx.Node) else None
+    if not isinstance(val, torch.Tensor) or val.storage_offset() != 0 or not val.is_contiguous():
+        raise Unsupported("as_strided of a tensor that is not contiguous from its storage's start")
+    v = imp.v(x)
+    flat = v if v.rank == 1 else imp.op("reshape", v, shape=(v.type.numel,))
+    return imp.op("as_strided", flat, size=tuple(size), stride=tuple(stride),
+                  offset=int(storage_offset or 0))
+
+
 @rule(aten.slice.Tensor)
 def _slice(imp, n, x, dim=0, start=None, end=None, step=1):
     v = imp.v(x)

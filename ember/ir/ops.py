@@ -497,6 +497,38 @@ def _unsqueeze_rule(node: "Node") -> list[TensorType]:
     return [TensorType(tuple(shape), x.dtype)]
 
 
+def _unfold_rule(node: "Node") -> list[TensorType]:
+    (x,), a = node.inputs, node.attrs
+    axis, size, step = a["axis"], a["size"], a["step"]
+    n = x.shape[axis] if x.rank else 1
+    if not 0 <= axis < max(x.rank, 1) or size < 0 or step < 1 or size > n:
+        raise IRError(f"unfold: bad axis/size/step {a} for {x.shape}")
+    shape = list(x.shape) if x.rank else []
+    if x.rank:
+        shape[axis] = (n - size) // step + 1
+    return [TensorType(tuple(shape) + (size,), x.dtype)]
+
+
+def _as_strided_rule(node: "Node") -> list[TensorType]:
+    # a view of a 1-D operand (the importer flattens a contiguous tensor first):
+    # element i of the result is x[offset + sum(i_d * stride_d)]
+    (x,), a = node.inputs, node.attrs
+    size, stride, offset = a["size"], a["stride"], a["offset"]
+    if x.rank != 1 or len(size) != len(stride) or offset < 0 or any(
+            s < 0 for s in size + stride):
+        raise IRError(f"as_strided: needs a 1-D operand and sizes/strides >= 0, got "
+                      f"{x.shape} {a}")
+    if math.prod(size) and offset + sum((n - 1) * st for n, st in zip(size, stride)) >= x.shape[0]:
+        raise IRError(f"as_strided: {a} reaches past the {x.shape[0]} elements")
+    return [TensorType(tuple(size), x.dtype)]
+
+
+def _as_strided(x, size, stride, offset):
+    # offsets and strides count elements of the (1-D, maybe strided) operand
+    s0 = x.stride(0) if x.dim() else 1
+    return x.as_strided(size, [st * s0 for st in stride], x.storage_offset() + offset * s0)
+
+
 def _slice(x, axis, start, end, step):
     return x[(slice(None),) * axis + (slice(start, end, step),)]
 
@@ -516,6 +548,10 @@ _register(OpDef("slice", Kind.VIEW, {"axis": int, "start": int, "end": int, "ste
 _register(OpDef("squeeze", Kind.VIEW, {"axes": tuple}, _squeeze_rule, _squeeze, 1))
 _register(OpDef("unsqueeze", Kind.VIEW, {"axis": int}, _unsqueeze_rule,
                 lambda x, axis: x.unsqueeze(axis), 1))
+_register(OpDef("unfold", Kind.VIEW, {"axis": int, "size": int, "step": int}, _unfold_rule,
+                lambda x, axis, size, step: x.unfold(axis, size, step), 1))
+_register(OpDef("as_strided", Kind.VIEW, {"size": tuple, "stride": tuple, "offset": int},
+                _as_strided_rule, _as_strided, 1))
 
 
 # -- data movement -----------------------------------------------------------------

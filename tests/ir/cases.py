@@ -518,6 +518,22 @@ def _view_cases() -> None:
     add("unsqueeze", "b8-strided", A(3, 4, dt="b8", lay="strided"), axis=1)
     add("unsqueeze", "i32-empty", A(0, 3, dt="i32"), axis=1)
     add("unsqueeze", "axis-rejected", A(4), axis=2, reject=True)
+    add("unfold", "f32-ax1", A(4, 10), axis=1, size=3, step=2)
+    add("unfold", "f32-ax0-transposed", A(7, 3, lay="transposed"), axis=0, size=2, step=1)
+    add("unfold", "i64-whole", A(2, 5, dt="i64"), axis=1, size=5, step=3)
+    add("unfold", "b8-size0", A(3, 4, dt="b8"), axis=1, size=0, step=1)
+    add("unfold", "f64-0d", A(dt="f64"), axis=0, size=1, step=1)
+    add("unfold", "size-rejected", A(3, 4), axis=1, size=5, step=1, reject=True)
+    add("as_strided", "f32-windows", A(20), size=(3, 4), stride=(5, 1), offset=2)
+    add("as_strided", "f32-overlap-strided", A(12, lay="strided"), size=(4, 3), stride=(2, 1),
+        offset=0)
+    add("as_strided", "i32-offset-bcast", A(9, dt="i32", lay="offset"), size=(2, 3),
+        stride=(0, 3), offset=1)
+    add("as_strided", "f16-0d", A(5, dt="f16"), size=(), stride=(), offset=4)
+    add("as_strided", "past-end-rejected", A(6), size=(2, 3), stride=(3, 1), offset=1,
+        reject=True)
+    add("as_strided", "2d-operand-rejected", A(2, 3), size=(6,), stride=(1,), offset=0,
+        reject=True)
 
 
 def _gather_cases() -> None:

@@ -218,6 +218,10 @@ DIRECT = {
     "unsqueeze": lambda x, axis: torch.unsqueeze(x, axis),
     "cat": lambda *xs, axis: torch.cat(xs, dim=axis),
     "cumsum": lambda x, axis: torch.cumsum(x, axis),
+    "unfold": lambda x, axis, size, step: x.unfold(axis, size, step),
+    # the logical elements (the op's operand is a flattened tensor, whatever its layout)
+    "as_strided": lambda x, size, stride, offset: x.clone(
+        memory_format=torch.contiguous_format).as_strided(size, stride, offset),
     "cumprod": lambda x, axis: torch.cumprod(x, axis),
     "take": _take,
     "take_along": _take_along,
