@@ -485,7 +485,7 @@ def features(results: list[Result]) -> dict[str, list[str]]:
         whys = r.fallbacks or [r.reason]
         for f in {missing_feature(w) for w in whys}:
             out.setdefault(f, set()).add(r.name)
-    return {k: sorted(v) for k, v in sorted(out.items(), key=lambda kv: -len(kv[1]))}
+    return {k: sorted(v) for k, v in sorted(out.items(), key=lambda kv: (-len(kv[1]), kv[0]))}
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -577,6 +577,40 @@ def markdown(results: list[Result], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_ROW = re.compile(r"^\| `(?P<name>[^`]+)` \| (?P<dtype>\w+) \| (?P<status>\w+) \| "
+                  r"(?P<matched>\d+)/(?P<samples>\d+) \| (?P<reason>.*) \|$")
+
+
+def update_markdown(old: str, new: list[Result], command: str) -> str:
+    """``old`` (a table :func:`markdown` wrote) with the rows of ``new`` replacing
+    those of the same entry and dtype; the summary and the missing-feature table
+    are recomputed from the rows, and a line naming ``command`` joins the
+    preamble. (A row's notes are part of its reason text; the first fallback's
+    reason stands for its fallbacks.)"""
+    head, sep, _ = old.partition("\n## How it is run")
+    if not sep:
+        raise ValueError("not a conformance table written by `ember conformance --out`")
+    rows: dict[tuple[str, str], Result] = {}
+    for line in old.splitlines():
+        m = _ROW.match(line)
+        if m:
+            reason = m["reason"].replace("\\|", "|")
+            rows[(m["name"], m["dtype"])] = Result(
+                m["name"], m["dtype"], m["status"], reason, int(m["samples"]),
+                int(m["matched"]))
+    if not rows:
+        raise ValueError("the table has no entry rows")
+    for r in new:
+        rows[(r.name, r.dtype)] = r
+    order = {d: i for i, d in enumerate(DTYPES)}
+    results = sorted(rows.values(), key=lambda r: (order.get(r.dtype, len(order)), r.name))
+    text = markdown(results, "")
+    body = text[text.index("## How it is run"):]
+    note = (f"The rows of {len(new)} (entry, dtype) pairs were rerun with `{command}`; the "
+            "results table and the missing-feature table are recomputed from the rows.")
+    return head.rstrip("\n") + "\n\n" + note + "\n\n" + body
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
@@ -591,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=20.0, help="seconds per entry and dtype")
     p.add_argument("--out", default=None, help="write the markdown table here")
     p.add_argument("--json", default=None, help="write every result as JSON here")
+    p.add_argument("--update", default=None, metavar="FILE",
+                   help="rewrite this table (written by --out) with the rows of the entries "
+                        "run now replaced; summaries recomputed")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per entry")
     args = p.parse_args(argv)
     dts = [d for d in args.dtypes.split(",") if d]
@@ -617,8 +654,13 @@ def main(argv: list[str] | None = None) -> int:
 
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump([dataclasses.asdict(r) for r in results], f, indent=1)
+    cmd = "ember conformance " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.update:
+        with open(args.update, encoding="utf-8") as f:
+            old = f.read()
+        with open(args.update, "w", encoding="utf-8") as f:
+            f.write(update_markdown(old, results, cmd.strip()))
     if args.out:
-        cmd = "ember conformance " + " ".join(argv if argv is not None else sys.argv[1:])
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(markdown(results, cmd.strip()))
     return 0
