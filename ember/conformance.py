@@ -61,8 +61,10 @@ DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.
 _RANK = {s: i for i, s in enumerate(("skip", "native", "partial", "eager", "mismatch", "crash"))}
 
 
-class Timeout(Exception):
-    """The entry ran past its time box."""
+class Timeout(BaseException):
+    """The entry ran past its time box. A BaseException (as KeyboardInterrupt), so
+    that the compile path's ``except Exception`` handlers (Ember's fallback to
+    eager, Dynamo's) do not turn it into a crash of the entry."""
 
 
 @dataclass
@@ -272,6 +274,8 @@ def run_sample(op: Any, sample: Any, dtype: torch.dtype, *, strict: bool = False
         except Timeout:
             raise
         except Exception as e:  # noqa: BLE001
+            if _timed_out(e):  # wrapped (Dynamo re-raises it as its own error)
+                raise Timeout(str(e)) from e
             got_exc = e
     status, reason, fbs = _classify_report(compiled.ember_report)
     if want_exc is not None:
@@ -312,6 +316,16 @@ def run_sample(op: Any, sample: Any, dtype: torch.dtype, *, strict: bool = False
             return _Sample(False, "mismatch", _short(e, 400), fallbacks=fbs)
         return _Sample(True, status, reason, note, fbs)
     return _Sample(True, status, reason, fallbacks=fbs)
+
+
+def _timed_out(e: BaseException | None) -> bool:
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, Timeout):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def _short(e: BaseException | str, n: int = 200) -> str:

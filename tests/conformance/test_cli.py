@@ -30,3 +30,24 @@ def test_update_replaces_rows_and_recomputes_the_summaries():
     assert "| `cumsum` | int64 | partial | 1/1 | aten.cumsum.default: no lowering |" in new
     # what a row does not say (notes, fallbacks) survives as its reason text
     assert update_markdown(new, [], "x").count("| `exp` | float32 | native | 2/2 |") == 1
+
+
+def test_a_time_box_hit_inside_the_compile_path_is_a_skip(monkeypatch):
+    # Dynamo re-raises what a backend raised as its own error, and Ember's compile
+    # path falls back to eager on an Exception: the time box must get through both
+    import ember
+    from ember import conformance as c
+
+    op = c.select("nn.functional.relu6")[0]
+
+    def boxed(fn, **kw):
+        def call(*a):
+            try:
+                raise c.Timeout("ran past 1 s")
+            except c.Timeout as e:
+                raise RuntimeError("backend failed") from e
+        return call
+
+    monkeypatch.setattr(ember, "compile", boxed)
+    r = c.run_entry(op, "float32", errors=False)
+    assert r.status == "skip" and r.reason.startswith("time box"), r
