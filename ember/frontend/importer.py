@@ -303,6 +303,9 @@ for _op in OPS.values():
         rule(resolve_target(_target))(_unary(_op.name) if _op.arity == 1 else _binary(_op.name))
 for _name in COMPARISONS:
     rule(getattr(aten, _name).Tensor, getattr(aten, _name).Scalar)(_binary(_name, compare=True))
+# x << y and x >> y
+rule(aten.__lshift__.Tensor, aten.__lshift__.Scalar)(_binary("bitwise_left_shift"))
+rule(aten.__rshift__.Tensor, aten.__rshift__.Scalar)(_binary("bitwise_right_shift"))
 
 
 @rule(aten.pow.Tensor_Scalar)

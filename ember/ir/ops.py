@@ -173,6 +173,8 @@ def _pointwise_rule(result: str | None, float_only: bool, name: str):
             raise IRError(f"{name} needs an integer or bool operand, got {dt}")
         if dt == "b8" and name in _NO_BOOL:
             raise IRError(f"{name} is not defined on b8 (as in PyTorch)")
+        if (dtypes.is_float(dt) or dt == "b8") and name in _SHIFTS:
+            raise IRError(f"{name} needs integer operands, got {dt}")
         if dt in ("f16", "bf16") and name in _NO_HALF:
             raise IRError(f"{name} is not defined on {dt} (as in PyTorch)")
         shape = broadcast_shapes(*(v.shape for v in node.inputs))
@@ -234,6 +236,9 @@ def _fmod(a, b):
 _NO_BOOL = {"neg", "abs", "sub", "floordiv", "truncdiv", "remainder", "fmod"}
 # Bitwise ops: integers and bool only (PyTorch refuses floats).
 _INT_ONLY = {"bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"}
+# Shifts: integers only (not bool); a shift by a negative amount or by the width
+# or more gives eager's value (0, or the sign for a right shift of a signed value).
+_SHIFTS = {"bitwise_left_shift", "bitwise_right_shift"}
 # Special functions PyTorch does not implement for f16/bf16.
 _NO_HALF = {"erfcx", "log_ndtr", "ndtri"}
 _T = True  # transcendental
@@ -295,6 +300,10 @@ _BINARY = [
     ("bitwise_and", torch.bitwise_and, False, None, False, ("Tensor", "Scalar")),
     ("bitwise_or", torch.bitwise_or, False, None, False, ("Tensor", "Scalar")),
     ("bitwise_xor", torch.bitwise_xor, False, None, False, ("Tensor", "Scalar")),
+    ("bitwise_left_shift", torch.bitwise_left_shift, False, None, False,
+     ("Tensor", "Tensor_Scalar", "Scalar_Tensor")),
+    ("bitwise_right_shift", torch.bitwise_right_shift, False, None, False,
+     ("Tensor", "Tensor_Scalar", "Scalar_Tensor")),
     ("eq", torch.eq, False, "b8", False, ()), ("ne", torch.ne, False, "b8", False, ()),
     ("lt", torch.lt, False, "b8", False, ()), ("le", torch.le, False, "b8", False, ()),
     ("gt", torch.gt, False, "b8", False, ()), ("ge", torch.ge, False, "b8", False, ()),
@@ -308,6 +317,8 @@ def _operand_dtypes(name: str, float_only: bool) -> tuple[str, ...]:
         return tuple(d for d in dtypes.FLOATS if d not in ("f16", "bf16") or name not in _NO_HALF)
     if name in _INT_ONLY:
         return tuple(d for d in dtypes.DTYPES if not dtypes.is_float(d))
+    if name in _SHIFTS:
+        return tuple(d for d in dtypes.DTYPES if not dtypes.is_float(d) and d != "b8")
     return tuple(d for d in dtypes.DTYPES if d != "b8") if name in _NO_BOOL else dtypes.DTYPES
 
 

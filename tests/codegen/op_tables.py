@@ -11,6 +11,8 @@ from ember.codegen.kernel import SCALAR_OPS
 TORCH_OPS = {
     "neg": torch.neg, "abs": torch.abs, "relu": torch.relu, "logical_not": torch.logical_not,
     "signbit": torch.signbit,
+    "bitwise_left_shift": torch.bitwise_left_shift,
+    "bitwise_right_shift": torch.bitwise_right_shift,
     "exp": torch.exp, "exp2": torch.exp2, "expm1": torch.expm1, "log": torch.log,
     "log2": torch.log2, "log1p": torch.log1p, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
     "erf": torch.erf, "sqrt": torch.sqrt, "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal,
@@ -46,6 +48,7 @@ OP_DTYPES.update({
     "where": F + ["i32", "i64"] + B,
     "bitwise_and": I + B, "bitwise_or": I + B, "bitwise_xor": I + B, "bitwise_not": I + B,
     "signbit": F + I + B,
+    "bitwise_left_shift": I, "bitwise_right_shift": I,
 })
 for _cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
     OP_DTYPES[_cmp] = F + I + B

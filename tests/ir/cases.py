@@ -154,7 +154,10 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
         info = torch.iinfo(to_torch(dtype))
         v = torch.tensor([info.min, info.max, info.min, -1] * n)[:n]
         return (v if domain == "minmax" else torch.full((n,), -1)).to(to_torch(dtype)).reshape(shape)
-    if dtype == "u8":
+    if domain == "shift":  # amounts: negative, in range, and the width or more
+        bits = torch.iinfo(to_torch(dtype)).bits
+        lo, hi = (0 if dtype == "u8" else -3), bits + 3
+    elif dtype == "u8":
         lo, hi = {"small": (0, 4), "positive": (1, 20), "full": (0, 256)}.get(domain, (0, 256))
     elif domain == "nonzero":  # divisors: [-20, 20] without 0
         v = torch.randint(1, 21, (n,), generator=gen) * torch.where(
@@ -278,6 +281,7 @@ INT_DIVISION = ("floordiv", "truncdiv", "remainder", "fmod")
 # Integer and bool only: every integer dtype over its whole range, bool, layouts,
 # broadcasting, 0-d and empty operands; floats are rejected by the rule.
 BITWISE = ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not")
+SHIFTS = ("bitwise_left_shift", "bitwise_right_shift")
 
 
 def _bitwise_cases() -> None:
@@ -296,9 +300,20 @@ def _bitwise_cases() -> None:
             add(op, "u8-outer", A(3, 1, dt="u8", dom="full"), A(1, 5, dt="u8", dom="full"))
 
 
+def _shift_cases() -> None:
+    for op in SHIFTS:
+        for idt in ("i8", "i16", "i32", "i64", "u8"):
+            add(op, idt, A(4, 8, dt=idt, dom="full"), A(4, 8, dt=idt, dom="shift"))
+        add(op, "i64-row-transposed", A(5, 6, dt="i64", lay="transposed"), A(6, dt="i64",
+                                                                              dom="shift"))
+        add(op, "i32-0d-amount", A(3, 4, dt="i32"), A(dt="i32", dom="small"))
+        add(op, "f32-rejected", A(4, 8), A(4, 8), reject=True)
+        add(op, "b8-rejected", A(4, 8, dt="b8"), A(4, 8, dt="b8"), reject=True)
+
+
 def _binary_cases() -> None:
     binary = [n for n, o in OPS.items() if o.kind == "pointwise" and o.arity == 2
-              and n not in BITWISE]
+              and n not in BITWISE and n not in SHIFTS]
     for k, op in enumerate(binary):
         fo = OPS[op].float_only
         da, db = "normal", "normal"
@@ -346,7 +361,8 @@ def _binary_cases() -> None:
     for op in INT_DIVISION:
         for idt in ("i8", "i16", "i32", "i64", "u8"):
             if idt != INTS_ROT[[n for n, o in OPS.items() if o.kind == "pointwise"
-                                and o.arity == 2 and n not in BITWISE].index(op)
+                                and o.arity == 2 and n not in BITWISE
+                                and n not in SHIFTS].index(op)
                                % len(INTS_ROT)]:
                 add(op, f"{idt}-all", A(3, 7, dt=idt, dom="full"), A(7, dt=idt, dom="nonzero"))
         add(op, "i8-min-by-minus1", A(4, dt="i8", dom="minmax"), A(4, dt="i8", dom="minus1"))
@@ -676,6 +692,7 @@ def _library_cases() -> None:
 
 _unary_cases()
 _bitwise_cases()
+_shift_cases()
 _binary_cases()
 _other_pointwise_cases()
 _source_cases()

@@ -566,6 +566,31 @@ def lower_bitwise_not(cx: OpCtx):
     return cx.result(arith.xori(x, ones), dt)
 
 
+def _shift(left: bool) -> Callable[[OpCtx], Any]:
+    # LLVM's shifts are poison by the width or more: an amount outside [0, width)
+    # gives eager's value instead (0; a right shift of a signed value, its sign)
+    def lower(cx: OpCtx):
+        dt = cx.same_dtype_args()
+        if is_float(dt) or dt == "b8":
+            raise cx.fail("shifts take integer operands")
+        a, b = cx.args
+        w = ir.IntegerType(ir.VectorType(a.type).element_type if is_vector(a.type)
+                           else a.type).width
+        unsigned = dt in UNSIGNED_DTYPES
+        # unsigned compare: a negative amount is a large one
+        ok = arith.cmpi(arith.CmpIPredicate.ult, b, arith.constant(b.type, _splat(b.type, w)))
+        amt = arith.select(ok, b, const(dt, 0, b))
+        if left:
+            return cx.result(arith.select(ok, arith.shli(a, amt), const(dt, 0, a)), dt)
+        if unsigned:
+            return cx.result(arith.select(ok, arith.shrui(a, amt), const(dt, 0, a)), dt)
+        sign = arith.shrsi(a, arith.constant(a.type, _splat(a.type, w - 1)))
+        return cx.result(arith.select(ok, arith.shrsi(a, amt), sign), dt)
+
+    lower.__name__ = "lower_bitwise_" + ("left" if left else "right") + "_shift"
+    return lower
+
+
 def lower_logical_or(cx: OpCtx):
     a, b = (to_bool(v, d) for v, d in zip(cx.args, cx.arg_dtypes))
     return cx.result(arith.ori(a, b), "b8")
@@ -618,6 +643,7 @@ LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "logical_and": lower_logical_and, "logical_or": lower_logical_or,
     "bitwise_and": _bitwise(arith.andi), "bitwise_or": _bitwise(arith.ori),
     "bitwise_xor": _bitwise(arith.xori), "bitwise_not": lower_bitwise_not,
+    "bitwise_left_shift": _shift(True), "bitwise_right_shift": _shift(False),
     "eq": lower_eq, "ne": lower_ne, "lt": lower_lt, "le": lower_le,
     "gt": lower_gt, "ge": lower_ge,
     "where": lower_where,

@@ -308,6 +308,26 @@ def _bitwise(name: str, op: str) -> Callable[[OpCtx], str]:
     return lower
 
 
+def _shift(left: bool) -> Callable[[OpCtx], str]:
+    # an amount outside [0, width) gives eager's value: 0, or for a right shift of
+    # a signed value its sign (the shift itself is undefined there)
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt in FLOAT_DTYPES or dt == "b8":
+            raise cx.fail("shifts take integer operands")
+        a, b = cx.args
+        w = INT_WIDTH[dt]
+        ok = f"(({b} >= 0) & ({b} < {w}))"
+        amt = f"tl.where({ok}, {b}, 0).to({compute_ty(dt)})"
+        if left:
+            return cx.result(f"tl.where({ok}, {a} << {amt}, 0).to({compute_ty(dt)})", dt)
+        out = f"({a} >> {w - 1})" if dt not in UNSIGNED else "0"
+        return cx.result(f"tl.where({ok}, {a} >> {amt}, {out}).to({compute_ty(dt)})", dt)
+
+    lower.__name__ = "lower_bitwise_" + ("left" if left else "right") + "_shift"
+    return lower
+
+
 def lower_bitwise_not(cx: OpCtx) -> str:
     dt, x = cx.arg_dtypes[0], cx.args[0]
     if dt in FLOAT_DTYPES:
@@ -419,6 +439,7 @@ LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "logical_and": _logical("logical_and", "&"), "logical_or": _logical("logical_or", "|"),
     "bitwise_and": _bitwise("bitwise_and", "&"), "bitwise_or": _bitwise("bitwise_or", "|"),
     "bitwise_xor": _bitwise("bitwise_xor", "^"), "bitwise_not": lower_bitwise_not,
+    "bitwise_left_shift": _shift(True), "bitwise_right_shift": _shift(False),
     "eq": _compare("eq", "=="), "ne": _compare("ne", "!="), "lt": _compare("lt", "<"),
     "le": _compare("le", "<="), "gt": _compare("gt", ">"), "ge": _compare("ge", ">="),
     "where": lower_where,
