@@ -133,9 +133,26 @@ class _Fusion:
         return None
 
     # -- grouping ---------------------------------------------------------------------
-    def group(self, need: dict[Value, str], record: bool) -> dict[Node, _Region]:
-        """Kernel roots -> regions, for a given set of materialized values."""
-        need = dict(need)
+    def settle(self, need: dict[Value, str]) -> dict[Value, str]:
+        """``need`` plus what grouping with it materializes besides (the operands of
+        runtime views, values a kernel must load), until nothing changes. Regions
+        are built from the last node back, so a value that an earlier runtime view
+        materializes is found after a later kernel chose to recompute it; with the
+        settled set every kernel loads it (else a residual stream is recomputed
+        from the embeddings in every layer's kernels)."""
+        for _ in range(_MAX_ROUNDS):
+            after = dict(need)
+            self.group(need, record=False, out=after)
+            if after.keys() == need.keys():
+                break
+            need = after
+        return need
+
+    def group(self, need: dict[Value, str], record: bool,
+              out: dict[Value, str] | None = None) -> dict[Node, _Region]:
+        """Kernel roots -> regions, for a given set of materialized values (``out``
+        gets the set grouping ended with)."""
+        need = out if out is not None else dict(need)
         kernels: dict[Node, _Region] = {}
         for n in reversed(self.g.nodes):
             kind = get_op(n.op).kind
@@ -239,7 +256,7 @@ class _Fusion:
         return min(found, key=self.position.__getitem__).out if found else None
 
     def plan(self) -> dict[Node, _Region]:
-        need = dict(self.need)
+        need = self.settle(dict(self.need))
         once: list[Value] = []
         for _ in range(_MAX_ROUNDS):
             kernels = self.group(need, record=False)
@@ -249,6 +266,7 @@ class _Fusion:
             # One decision at a time: materializing it changes what the others share.
             need[v] = f"computed once: shared by {_SHARED_LIMIT}+ kernels and holds " \
                       "transcendental math"
+            need = self.settle(need)
             once.append(v)
         for v in once:
             self.ctx.note("fusion", v.producer.op, need[v])

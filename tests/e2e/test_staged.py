@@ -143,3 +143,25 @@ def test_a_reduction_read_by_two_kernels_through_a_recomputed_value_stays():
              and s.startswith("      %")]
     assert not steps, steps  # no IR op outside a kernel
     assert "its result is used by another kernel" in str(rep)
+
+
+def test_a_residual_stream_is_loaded_not_recomputed():
+    # each layer norm's output feeds a matmul (through a reshape: a runtime view,
+    # so it is stored) and the next residual add: the next kernels load it. (Regions
+    # are built from the last node back; before the need set was settled, every
+    # later kernel recomputed the whole stream from the first input, one more layer
+    # norm per layer, and no layer norm was one staged kernel: 7 kernels here.)
+    torch.manual_seed(0)
+    ws = [torch.randn(64, 64) * 0.1 for _ in range(3)]
+    w, b = torch.randn(64), torch.randn(64)
+
+    def f(x):
+        h = F.layer_norm(x, (64,), w, b)
+        for wm in ws:
+            h = F.layer_norm(h @ wm + h, (64,), w, b)
+        return h
+
+    rep = _run(f, torch.randn(2, 16, 64), tol=1e-4)
+    assert len(rep.kernels) == 4, rep  # one staged kernel per layer norm
+    ir = rep.graphs[0].final_ir
+    assert ir.count(" = rsqrt(") == 4, ir  # no layer norm recomputed in a later kernel
