@@ -117,7 +117,7 @@ def _step(g: _Gen) -> None:
     r = g.rng
     x = g.pick()
     kind = r.choice(["unary", "unary", "binary", "binary", "reduce", "view", "where",
-                     "cast", "cmp", "matmul", "cat", "gather", "rows"])
+                     "cast", "cmp", "matmul", "cat", "gather", "rows", "scan"])
     if kind == "unary":
         if _float(x):
             fn = r.choice(["torch.exp({})", "torch.tanh({})", "torch.sigmoid({})",
@@ -148,8 +148,11 @@ def _step(g: _Gen) -> None:
             g.new(f"{x.name} | {y.name}", shape, "bool")
         else:
             ops = ["+", "-", "*"] + (["/"] if _float(x) else [])
-            fn = r.choice([f"({{}} {o} {{}})" for o in ops]
-                          + ["torch.maximum({}, {})", "torch.minimum({}, {})"])
+            fns = [f"({{}} {o} {{}})" for o in ops] + ["torch.maximum({}, {})",
+                                                       "torch.minimum({}, {})"]
+            if not _float(x):  # shifts by amounts in and out of the width
+                fns += ["({} << ({} % 67))", "({} >> ({} % 67))"]
+            fn = r.choice(fns)
             g.new(fn.format(x.name, y.name), shape, x.dtype)
     elif kind == "reduce" and x.shape and x.dtype != "bool":
         d = r.randrange(len(x.shape))
@@ -165,6 +168,13 @@ def _step(g: _Gen) -> None:
             return
         dt = "int64" if op == "sum" and not _float(x) else x.dtype
         g.new(f"{x.name}.{op}({d}, keepdim={keep})", shape, dt)
+    elif kind == "scan" and x.shape:
+        d = r.randrange(len(x.shape))
+        if _float(x) and r.random() < 0.3:  # factors near 1: no overflow on long rows
+            g.new(f"torch.cumprod(torch.tanh({x.name}) * 0.1 + 1, {d})", x.shape, x.dtype)
+        else:
+            g.new(f"torch.cumsum({x.name}, {d})", x.shape,
+                  x.dtype if _float(x) else "int64")
     elif kind == "rows" and x.shape and x.dtype != "bool":
         # a reduction read back along the rows it reduces (staged kernels)
         d = r.randrange(len(x.shape))
