@@ -647,3 +647,5 @@ TRANSCENDENTAL = frozenset(op.name for op in OPS.values() if op.transcendental)
 
 # Library ops beside matmul (convolution, sort, topk, kthvalue) register from their module.
 from . import library as _library  # noqa: E402,F401  (registration)
+# Linear algebra, distances, searching and histograms: library steps mirroring ATen overloads.
+from . import library_linalg as _library_linalg  # noqa: E402,F401  (registration)
