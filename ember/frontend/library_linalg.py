@@ -92,7 +92,8 @@ def _mirror_rule(op: str, target: Any):
             if isinstance(want, torch.Tensor) and o.type != _ttype(want):
                 raise Unsupported(f"import produced {o.type}, ATen says {_ttype(want)}")
         imp.g.nodes.append(node)
-        return list(node.outputs) if len(schema.returns) > 1 else node.out
+        many = len(schema.returns) > 1 or str(schema.returns[0].type) == "List[Tensor]"
+        return list(node.outputs) if many else node.out
 
     rule(target)(imp_rule)
 

@@ -13,14 +13,15 @@ below give every output (LU pivots and ``info`` are int32, as ATen's).
 
     cdist            aten._cdist_forward: [*, P, M] x [*, R, M] -> [*, P, R]
     searchsorted     aten.searchsorted.Tensor (sorter optional), bucketize aten.bucketize.Tensor
-    histc            aten.histc: [bins]; histogram aten.histogram.bin_ct/.bins_tensor
+    histc            aten.histc: [bins]; histogram aten.histogram.bin_ct/.bins_tensor;
+                     histogramdd aten._histogramdd_bin_edges/_histogramdd_from_bin_cts
     det, slogdet     aten._linalg_det / aten._linalg_slogdet (with their LU and pivots)
     solve_triangular aten.linalg_solve_triangular; triangular_solve aten.triangular_solve
     qr, svd, eigh    aten.linalg_qr / aten._linalg_svd / aten._linalg_eigh
     cholesky ...     aten.cholesky, linalg_cholesky_ex, cholesky_inverse, cholesky_solve
     lu ...           aten.linalg_lu, linalg_lu_factor_ex, linalg_lu_solve, lu_unpack,
                      _linalg_solve_ex, linalg_inv_ex, linalg_ldl_factor_ex, linalg_ldl_solve
-    others           aten.ormqr, linalg_householder_product, linalg_matrix_exp,
+    others           aten.geqrf, ormqr, linalg_householder_product, linalg_matrix_exp,
                      linalg_pinv.atol_rtol_tensor
 
 Registered into :data:`ember.ir.ops.OPS` when ``ops`` is imported; the importer's rules
@@ -72,7 +73,7 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
              if not is_tensor_arg(str(a.type))}
     if any(str(a.type) == "Optional[Tensor]" for a in schema.arguments):
         attrs["given"] = tuple  # the optional tensor arguments passed, in input order
-    multi = len(schema.returns) > 1
+    multi = len(schema.returns) > 1 or str(schema.returns[0].type) == "List[Tensor]"
 
     def eager(*xs: torch.Tensor, **kw: Any) -> Any:
         given = kw.pop("given", ())
@@ -222,6 +223,27 @@ _mirror("histogram", aten.histogram.bin_ct, _histogram_rule, LAPACK)
 _mirror("histogram_edges", aten.histogram.bins_tensor, _histogram_edges_rule, LAPACK)
 
 
+def _histdd_rule(node: "Node") -> list[TensorType]:
+    """_histogramdd_bin_edges: one edge vector per dim; _histogramdd_from_bin_cts: the
+    counts, one dim per input dim."""
+    x, bins, rng = node.inputs[0], node.attrs["bins"], node.attrs["range"]
+    dt = _dtype(node, LAPACK, 0)
+    d = x.shape[-1] if x.rank else 0
+    if (x.rank < 2 or len(bins) != d or min(bins, default=1) < 1
+            or (rng is not None and len(rng) != 2 * d)):
+        raise IRError(f"histogramdd: input {x.shape}, bins={bins}, range={rng}")
+    w = _input(node, "weight")
+    if w is not None and (w.dtype != dt or w.shape != x.shape[:-1]):
+        raise IRError(f"histogramdd: weight {w.type} for input {x.type}")
+    if node.op == "histogramdd_edges":
+        return [_ty((b + 1,), dt) for b in bins]
+    return [_ty(tuple(bins), dt)]
+
+
+_mirror("histogramdd_edges", aten._histogramdd_bin_edges.default, _histdd_rule, LAPACK)
+_mirror("histogramdd", aten._histogramdd_from_bin_cts.default, _histdd_rule, LAPACK)
+
+
 # -- determinants, factorizations, solves ---------------------------------------------------------
 def _det_rule(node: "Node") -> list[TensorType]:
     dt = _dtype(node, LAPACK)
@@ -367,6 +389,12 @@ def _ormqr_rule(node: "Node") -> list[TensorType]:
     return [_ty((*bc, r, c), dt)]
 
 
+def _geqrf_rule(node: "Node") -> list[TensorType]:
+    dt = _dtype(node, LAPACK)
+    b, m, n = _matrix(node, 0)
+    return [_ty((*b, m, n), dt), _ty((*b, min(m, n)), dt)]
+
+
 def _householder_rule(node: "Node") -> list[TensorType]:
     dt = _dtype(node, LAPACK)
     b, m, n = _matrix(node, 0)
@@ -381,7 +409,7 @@ def _pinv_rule(node: "Node") -> list[TensorType]:
     b, m, n = _matrix(node, 0)
     for name in ("atol", "rtol"):
         tol = _input(node, name)
-        if tol is not None and (tol.dtype != dt or _batch(b, tol.shape) != b):
+        if tol is not None and (tol.dtype not in LAPACK or _batch(b, tol.shape) != b):
             raise IRError(f"pinv: {name} {tol.type} for a batch {b} of {dt}")
     return [_ty((*b, n, m), dt)]
 
@@ -417,6 +445,7 @@ _mirror("lu_solve", aten.linalg_lu_solve.default, _lu_solve_like_rule, LAPACK)
 _mirror("lu_unpack", aten.lu_unpack.default, _lu_unpack_rule, LAPACK)
 _mirror("solve_ex", aten._linalg_solve_ex.default, _solve_ex_rule, LAPACK)
 _mirror("ormqr", aten.ormqr.default, _ormqr_rule, LAPACK)
+_mirror("geqrf", aten.geqrf.default, _geqrf_rule, LAPACK)
 _mirror("householder_product", aten.linalg_householder_product.default, _householder_rule,
         LAPACK)
 _mirror("pinv", aten.linalg_pinv.atol_rtol_tensor, _pinv_rule, LAPACK)
