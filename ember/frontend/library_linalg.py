@@ -13,6 +13,7 @@ Registered when ``importer.py`` imports this module.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import torch
@@ -28,7 +29,9 @@ def _attr(schema_type: str, name: str, v: Any) -> Any:
         return None
     if isinstance(v, torch.fx.Node):
         raise Unsupported(f"argument {name} is not a constant")
-    base = schema_type.removeprefix("Optional[").removesuffix("]")
+    base = schema_type
+    if base.startswith("Optional["):
+        base = base[len("Optional["):-1]
     if base == "float":
         return float(v)
     if base == "List[float]":
@@ -63,11 +66,43 @@ def _bind(schema: Any, args: tuple, kwargs: dict) -> dict[str, Any]:
     return bound
 
 
+# Singular values and eigenvalues only. Eager's composites (svdvals, cond, matrix norms,
+# matrix_rank, eigvalsh) call _linalg_svd/_linalg_eigh with compute_uv/compute_v set only
+# when autograd may need the vectors (``_may_require_fw_or_bw_grad``); Ember compiles
+# inference graphs only, where eager computes the values alone, but the traced graph asks
+# for the vectors (the check sees fake tensors as subclasses). The vectors round the
+# values differently, so the importer asks for the values alone where eager does: the
+# call comes from one of these functions and only the values are used.
+_VALUES_ONLY: dict[Any, tuple[str, int, frozenset[str]]] = {
+    torch.ops.aten._linalg_svd.default: ("compute_uv", 1, frozenset({
+        "linalg_svdvals", "linalg_cond", "linalg_matrix_norm", "linalg_norm", "norm",
+        "nuclear_norm", "linalg_matrix_rank"})),
+    torch.ops.aten._linalg_eigh.default: ("compute_v", 0, frozenset({
+        "linalg_eigvalsh", "linalg_matrix_rank"})),
+}
+
+
+def _values_only(target: Any, n: torch.fx.Node) -> str | None:
+    """The flag to turn off where eager computes only the values (see above)."""
+    if target not in _VALUES_ONLY:
+        return None
+    flag, keep, sources = _VALUES_ONLY[target]
+    stack = n.meta.get("source_fn_stack") or []
+    if not stack or stack[-1][0] not in sources:
+        return None
+    if all(u.target is operator.getitem and u.args[1] == keep for u in n.users):
+        return flag
+    return None
+
+
 def _mirror_rule(op: str, target: Any):
     schema = target._schema
 
     def imp_rule(imp: _Importer, n: torch.fx.Node, *args: Any, **kwargs: Any) -> Any:
         bound = _bind(schema, args, kwargs)
+        values_only = _values_only(target, n)
+        if values_only is not None:
+            bound[values_only] = False
         inputs, optional, given, attrs = [], [], [], {}
         for a in schema.arguments:
             ty, v = str(a.type), bound[a.name]
@@ -88,7 +123,9 @@ def _mirror_rule(op: str, target: Any):
         vals = list(val) if isinstance(val, (tuple, list)) else [val]
         if len(vals) != len(node.outputs):
             raise Unsupported(f"{op}: {len(node.outputs)} outputs, ATen gives {len(vals)}")
-        for o, want in zip(node.outputs, vals):
+        for i, (o, want) in enumerate(zip(node.outputs, vals)):
+            if values_only is not None and i != _VALUES_ONLY[target][1]:
+                continue  # the vectors: not computed, not used
             if isinstance(want, torch.Tensor) and o.type != _ttype(want):
                 raise Unsupported(f"import produced {o.type}, ATen says {_ttype(want)}")
         imp.g.nodes.append(node)

@@ -11,7 +11,8 @@ computes (LAPACK's results, ties in ``searchsorted``); an input eager rejects at
 ``check_errors``) raises the same error from the same kernel. The shape and dtype rules
 below give every output (LU pivots and ``info`` are int32, as ATen's).
 
-    cdist            aten._cdist_forward: [*, P, M] x [*, R, M] -> [*, P, R]
+    cdist            aten._cdist_forward: [*, P, M] x [*, R, M] -> [*, P, R];
+                     euclidean_dist aten._euclidean_dist (cdist's matrix-multiply mode)
     searchsorted     aten.searchsorted.Tensor (sorter optional), bucketize aten.bucketize.Tensor
     histc            aten.histc: [bins]; histogram aten.histogram.bin_ct/.bins_tensor;
                      histogramdd aten._histogramdd_bin_edges/_histogramdd_from_bin_cts
@@ -149,7 +150,7 @@ def _cdist_rule(node: "Node") -> list[TensorType]:
     dt = _dtype(node, LAPACK)
     b1, p, m1 = _matrix(node, 0)
     b2, r, m2 = _matrix(node, 1)
-    p_norm, mode = node.attrs["p"], node.attrs["compute_mode"]
+    p_norm, mode = node.attrs.get("p", 2.0), node.attrs.get("compute_mode")
     if m1 != m2 or not p_norm >= 0 or mode not in (None, 0, 1, 2):
         raise IRError(f"cdist: {node.inputs[0].shape} x {node.inputs[1].shape}, p={p_norm}, "
                       f"compute_mode={mode}")
@@ -216,6 +217,7 @@ def _histogram_edges_rule(node: "Node") -> list[TensorType]:
 
 
 _mirror("cdist", aten._cdist_forward.default, _cdist_rule, LAPACK)
+_mirror("euclidean_dist", aten._euclidean_dist.default, _cdist_rule, LAPACK)
 _mirror("searchsorted", aten.searchsorted.Tensor, _searchsorted_rule, SEARCH)
 _mirror("bucketize", aten.bucketize.Tensor, _bucketize_rule, SEARCH)
 _mirror("histc", aten.histc.default, _histc_rule, HIST)

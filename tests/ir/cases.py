@@ -666,6 +666,9 @@ def _linalg_cases() -> None:
     add("cdist", "features-rejected", A(3, 4), A(2, 5), p=2.0, compute_mode=None, reject=True)
     add("cdist", "f16-rejected", A(3, 4, dt="f16"), A(2, 4, dt="f16"), p=2.0,
         compute_mode=None, reject=True)
+    add("euclidean_dist", "f32", A(30, 4), A(27, 4))
+    add("euclidean_dist", "f64-batch", A(2, 5, 3, dt="f64"), A(2, 4, 3, dt="f64"))
+    add("euclidean_dist", "features-rejected", A(3, 4), A(2, 5), reject=True)
     ss = dict(out_int32=False, right=False, side=None, given=())
     add("searchsorted", "f32-1d", A(9, dom="sorted"), A(3, 4, dom="intlike"), **ss)
     add("searchsorted", "i64-batched-right-int32", A(2, 7, dt="i64", dom="sorted"),

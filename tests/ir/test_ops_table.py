@@ -103,6 +103,7 @@ def _scan_variants(op: str, dt: str):
 _M, _P = ((2, 1, 1), None), ((2, 1), "i32")
 LINALG_SCAN = {
     "cdist": ([((2, 3, 2), None), ((4, 2), None)], {"p": 2.0, "compute_mode": None}),
+    "euclidean_dist": ([((2, 3, 2), None), ((2, 4, 2), None)], {}),
     "searchsorted": ([((5,), None), ((2, 3), None)],
                      {"out_int32": False, "right": False, "side": None, "given": ()}),
     "bucketize": ([((2, 3), None), ((4,), None)], {"out_int32": True, "right": False}),
@@ -258,6 +259,7 @@ def _det_lu(a):
 # pivots of det/slogdet/solve_ex through lu_factor).
 LINALG_DIRECT = {
     "cdist": lambda x1, x2, p, compute_mode: torch.cdist(x1, x2, p, _CDIST_MODES[compute_mode]),
+    "euclidean_dist": lambda x1, x2: torch.cdist(x1, x2, compute_mode="use_mm_for_euclid_dist"),
     "searchsorted": lambda seq, x, sorter=None, *, out_int32, right, side, given:
         torch.searchsorted(seq, x, out_int32=out_int32, right=right, side=side, sorter=sorter),
     "bucketize": lambda x, b, out_int32, right: torch.bucketize(x, b, out_int32=out_int32,
