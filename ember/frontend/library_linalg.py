@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..ir.library_linalg import MIRRORS, attr_type, is_tensor_arg
+from ..ir.library_linalg import MIRRORS, attr_name, attr_type, is_tensor_arg
 from .importer import Unsupported, _Importer, _ttype, rule
 
 
@@ -112,10 +112,12 @@ def _mirror_rule(op: str, target: Any):
                 if v is not None:
                     optional.append(imp.v(v))
                     given.append(a.name)
+            elif ty == "List[Tensor]":
+                inputs += [imp.v(x) for x in v]
             elif is_tensor_arg(ty):
                 raise Unsupported(f"argument {a.name} of type {ty}")
             else:
-                attrs[a.name] = _attr(ty, a.name, v)
+                attrs[attr_name(a.name)] = _attr(ty, a.name, v)
         if any(str(a.type) == "Optional[Tensor]" for a in schema.arguments):
             attrs["given"] = tuple(given)
         node = imp.g.add(op, inputs + optional, loc=imp.loc, append=False, **attrs)

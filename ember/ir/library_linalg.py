@@ -13,9 +13,10 @@ below give every output (LU pivots and ``info`` are int32, as ATen's).
 
     cdist            aten._cdist_forward: [*, P, M] x [*, R, M] -> [*, P, R];
                      euclidean_dist aten._euclidean_dist (cdist's matrix-multiply mode)
-    searchsorted     aten.searchsorted.Tensor (sorter optional), bucketize aten.bucketize.Tensor
+    searchsorted     aten.searchsorted.Tensor/.Scalar (sorter optional), bucketize
+                     aten.bucketize.Tensor/.Scalar
     histc            aten.histc: [bins]; histogram aten.histogram.bin_ct/.bins_tensor;
-                     histogramdd aten._histogramdd_bin_edges/_histogramdd_from_bin_cts
+                     histogramdd aten._histogramdd_bin_edges/_from_bin_cts/_from_bin_tensors
     det, slogdet     aten._linalg_det / aten._linalg_slogdet (with their LU and pivots)
     solve_triangular aten.linalg_solve_triangular; triangular_solve aten.triangular_solve
     qr, svd, eigh    aten.linalg_qr / aten._linalg_svd / aten._linalg_eigh
@@ -63,23 +64,41 @@ def attr_type(schema_type: str) -> Any:
     return _ATTR_TYPES[schema_type]
 
 
+def attr_name(arg: str) -> str:
+    """The attribute for schema argument ``arg``: its name, but a scalar ``self``
+    (searchsorted.Scalar, bucketize.Scalar) is ``value``."""
+    return "value" if arg == "self" else arg
+
+
 def is_tensor_arg(schema_type: str) -> bool:
-    return schema_type in ("Tensor", "Optional[Tensor]")
+    return schema_type in ("Tensor", "Optional[Tensor]", "List[Tensor]")
 
 
 def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
             dtypes: tuple[str, ...]) -> None:
     schema = target._schema
-    attrs = {a.name: attr_type(str(a.type)) for a in schema.arguments
+    attrs = {attr_name(a.name): attr_type(str(a.type)) for a in schema.arguments
              if not is_tensor_arg(str(a.type))}
     if any(str(a.type) == "Optional[Tensor]" for a in schema.arguments):
         attrs["given"] = tuple  # the optional tensor arguments passed, in input order
     multi = len(schema.returns) > 1 or str(schema.returns[0].type) == "List[Tensor]"
 
+    tensors = [(a.name, str(a.type)) for a in schema.arguments
+               if str(a.type) in ("Tensor", "List[Tensor]")]
+    required = sum(t == "Tensor" for _, t in tensors)
+
     def eager(*xs: torch.Tensor, **kw: Any) -> Any:
-        given = kw.pop("given", ())
-        n = len(xs) - len(given)
-        out = target(*xs[:n], **dict(zip(given, xs[n:])), **kw)
+        given = list(kw.pop("given", ()))
+        if "value" in kw:  # bucketize.Scalar's first argument is a scalar
+            kw["self"] = kw.pop("value")
+        listed = len(xs) - len(given) - required  # a Tensor[] argument's inputs
+        args, i = {}, 0
+        for name, ty in tensors:  # by name: the first argument may be a scalar
+            k = 1 if ty == "Tensor" else listed
+            args[name] = xs[i] if ty == "Tensor" else list(xs[i:i + k])
+            i += k
+        args.update(zip(given, xs[i:], strict=True))
+        out = target(**args, **kw)
         return tuple(out) if multi else out
 
     def infer(node: "Node") -> list[TensorType]:
@@ -87,8 +106,9 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
         optional = [a.name for a in schema.arguments if str(a.type) == "Optional[Tensor]"]
         if len(set(given)) != len(given) or not set(given) <= set(optional):
             raise IRError(f"{name}: given {given} is not a set of {optional}")
-        required = sum(str(a.type) == "Tensor" for a in schema.arguments)
-        if len(node.inputs) != required + len(given):
+        listed = any(t == "List[Tensor]" for _, t in tensors)
+        if len(node.inputs) < required + len(given) or (
+                not listed and len(node.inputs) != required + len(given)):
             raise IRError(f"{name} takes {required} inputs and {given}, got {len(node.inputs)}")
         return rule(node)
 
@@ -162,8 +182,10 @@ def _index_dtype(node: "Node") -> str:
 
 
 def _searchsorted_rule(node: "Node") -> list[TensorType]:
-    seq, x = node.inputs[:2]
-    _dtype(node, SEARCH, 0, 1)
+    seq = node.inputs[0]
+    scalar = "value" in node.attrs  # searchsorted.Scalar: the value is an attribute
+    x = seq if scalar else node.inputs[1]
+    _dtype(node, SEARCH, *((0,) if scalar else (0, 1)))
     if seq.rank < 1 or (seq.rank > 1 and (seq.rank != x.rank or seq.shape[:-1] != x.shape[:-1])):
         raise IRError(f"searchsorted: sequence {seq.shape} and values {x.shape}")
     side = _one_of(node, "side", (None, "left", "right"))
@@ -175,12 +197,19 @@ def _searchsorted_rule(node: "Node") -> list[TensorType]:
     return [_ty(x.shape, _index_dtype(node))]
 
 
+def _searchsorted_scalar_rule(node: "Node") -> list[TensorType]:
+    if node.inputs[0].rank != 1:
+        raise IRError(f"searchsorted: a scalar value needs a 1-D sequence, got {node.inputs[0]}")
+    _searchsorted_rule(node)
+    return [_ty((), _index_dtype(node))]
+
+
 def _bucketize_rule(node: "Node") -> list[TensorType]:
-    x, bounds = node.inputs
+    *x, bounds = node.inputs  # bucketize.Scalar: the value is the attribute ``value``
     _dtype(node, SEARCH)
     if bounds.rank != 1:
         raise IRError(f"bucketize: boundaries {bounds.shape} must be 1-D")
-    return [_ty(x.shape, _index_dtype(node))]
+    return [_ty(x[0].shape if x else (), _index_dtype(node))]
 
 
 def _histc_rule(node: "Node") -> list[TensorType]:
@@ -219,7 +248,9 @@ def _histogram_edges_rule(node: "Node") -> list[TensorType]:
 _mirror("cdist", aten._cdist_forward.default, _cdist_rule, LAPACK)
 _mirror("euclidean_dist", aten._euclidean_dist.default, _cdist_rule, LAPACK)
 _mirror("searchsorted", aten.searchsorted.Tensor, _searchsorted_rule, SEARCH)
+_mirror("searchsorted_scalar", aten.searchsorted.Scalar, _searchsorted_scalar_rule, SEARCH)
 _mirror("bucketize", aten.bucketize.Tensor, _bucketize_rule, SEARCH)
+_mirror("bucketize_scalar", aten.bucketize.Scalar, _bucketize_rule, SEARCH)
 _mirror("histc", aten.histc.default, _histc_rule, HIST)
 _mirror("histogram", aten.histogram.bin_ct, _histogram_rule, LAPACK)
 _mirror("histogram_edges", aten.histogram.bins_tensor, _histogram_edges_rule, LAPACK)
@@ -242,7 +273,22 @@ def _histdd_rule(node: "Node") -> list[TensorType]:
     return [_ty(tuple(bins), dt)]
 
 
+def _histdd_edges_rule(node: "Node") -> list[TensorType]:
+    """_histogramdd_from_bin_tensors: input [*, D], D edge vectors (then the weight)."""
+    x, w = node.inputs[0], _input(node, "weight")
+    edges = node.inputs[1:len(node.inputs) - (w is not None)]
+    dt = _dtype(node, LAPACK, *range(len(edges) + 1))
+    if (x.rank < 2 or x.shape[-1] != len(edges)
+            or any(e.rank != 1 or e.shape[0] < 1 for e in edges)):
+        raise IRError(f"histogramdd: input {x.shape}, edges {[e.shape for e in edges]}")
+    if w is not None and (w.dtype != dt or w.shape != x.shape[:-1]):
+        raise IRError(f"histogramdd: weight {w.type} for input {x.type}")
+    return [_ty(tuple(e.shape[0] - 1 for e in edges), dt)]
+
+
 _mirror("histogramdd_edges", aten._histogramdd_bin_edges.default, _histdd_rule, LAPACK)
+_mirror("histogramdd_from_edges", aten._histogramdd_from_bin_tensors.default, _histdd_edges_rule,
+        LAPACK)
 _mirror("histogramdd", aten._histogramdd_from_bin_cts.default, _histdd_rule, LAPACK)
 
 

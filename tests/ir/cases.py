@@ -681,6 +681,15 @@ def _linalg_cases() -> None:
     add("searchsorted", "side-conflict-rejected", A(5), A(3), **{**ss, "side": "left",
                                                                  "right": True}, reject=True)
     add("searchsorted", "batch-rejected", A(2, 5), A(3, 4), **ss, reject=True)
+    add("searchsorted_scalar", "f32", A(9, dom="sorted"), value=0.5, **ss)
+    add("searchsorted_scalar", "i64-float-value-right-sorter", A(7, dt="i64"),
+        A(7, dt="i64", dom="perm"), value=2.5, **{**ss, "right": True, "out_int32": True,
+                                                   "given": ("sorter",)})
+    add("searchsorted_scalar", "2d-rejected", A(2, 5), value=1, **ss, reject=True)
+    add("bucketize_scalar", "f64", A(6, dt="f64", dom="sorted"), value=1, out_int32=False,
+        right=True)
+    add("bucketize_scalar", "i32", A(5, dt="i32", dom="sorted"), value=-0.5, out_int32=True,
+        right=False)
     add("bucketize", "f32", A(4, 5, dom="intlike"), A(6, dom="sorted"), out_int32=False,
         right=False)
     add("bucketize", "i32-right-int32-strided", A(3, 6, dt="i32", lay="strided"),
@@ -706,6 +715,13 @@ def _linalg_cases() -> None:
         range=(-1.0, 1.0, 0.0, 2.0, -3.0, 3.0), density=False, given=())
     add("histogramdd", "f32-weight", A(10, 2), A(10, dom="positive"), bins=(2, 3), range=None,
         density=True, given=("weight",))
+    add("histogramdd_from_edges", "f32", A(10, 2), A(3, dom="sorted"), A(5, dom="sorted"),
+        density=False, given=())
+    add("histogramdd_from_edges", "f64-weight-density", A(2, 4, 1, dt="f64"),
+        A(4, dt="f64", dom="sorted"), A(2, 4, dt="f64", dom="positive"), density=True,
+        given=("weight",))
+    add("histogramdd_from_edges", "dims-rejected", A(10, 3), A(3), A(3), density=False,
+        given=(), reject=True)
     add("histogramdd", "dims-rejected", A(10, 2), bins=(2, 3, 4), range=None, density=False,
         given=(), reject=True)
     # determinants and factorizations

@@ -107,6 +107,11 @@ LINALG_SCAN = {
     "searchsorted": ([((5,), None), ((2, 3), None)],
                      {"out_int32": False, "right": False, "side": None, "given": ()}),
     "bucketize": ([((2, 3), None), ((4,), None)], {"out_int32": True, "right": False}),
+    "searchsorted_scalar": ([((5,), None)], {"value": 1, "out_int32": False, "right": False,
+                                             "side": "left", "given": ()}),
+    "bucketize_scalar": ([((4,), None)], {"value": 1.5, "out_int32": False, "right": False}),
+    "histogramdd_from_edges": ([((4, 2), None), ((3,), None), ((2,), None)],
+                               {"density": False, "given": ()}),
     "histc": ([((2, 3), None)], {"bins": 4, "min": 0, "max": 0}),
     "histogram": ([((2, 3), None)], {"bins": 4, "range": None, "density": False, "given": ()}),
     "histogram_edges": ([((2, 3), None), ((3,), None)], {"density": False, "given": ()}),
@@ -262,6 +267,14 @@ LINALG_DIRECT = {
     "euclidean_dist": lambda x1, x2: torch.cdist(x1, x2, compute_mode="use_mm_for_euclid_dist"),
     "searchsorted": lambda seq, x, sorter=None, *, out_int32, right, side, given:
         torch.searchsorted(seq, x, out_int32=out_int32, right=right, side=side, sorter=sorter),
+    "searchsorted_scalar": lambda seq, sorter=None, *, value, out_int32, right, side, given:
+        torch.searchsorted(seq, value, out_int32=out_int32, right=right, side=side,
+                           sorter=sorter),
+    "bucketize_scalar": lambda b, value, out_int32, right: torch.bucketize(
+        value, b, out_int32=out_int32, right=right),
+    "histogramdd_from_edges": lambda x, *ew, density, given: torch.histogramdd(
+        x, list(ew[:len(ew) - len(given)]), weight=ew[-1] if given else None,
+        density=density).hist,
     "bucketize": lambda x, b, out_int32, right: torch.bucketize(x, b, out_int32=out_int32,
                                                                 right=right),
     "histc": lambda x, bins, min, max: torch.histc(x, bins, min, max),
