@@ -139,3 +139,35 @@ def _mirror_rule(op: str, target: Any):
 
 for _target, _op in MIRRORS.items():
     _mirror_rule(_op, _target)
+
+
+class LinalgCheck:
+    """linalg's error check on an ``info`` output (``aten._linalg_check_errors``), run
+    after the call on that output: eager's exception (``torch.linalg.LinAlgError``) and
+    message, from the same function."""
+
+    def __init__(self, api_name: str, is_matrix: bool) -> None:
+        self.api_name, self.is_matrix = api_name, is_matrix
+
+    def __call__(self, info: torch.Tensor) -> None:
+        torch.ops.aten._linalg_check_errors.default(info, self.api_name,
+                                                    is_matrix=self.is_matrix)
+
+    def __repr__(self) -> str:
+        return f"LinalgCheck({self.api_name!r}, is_matrix={self.is_matrix})"
+
+
+@rule(torch.ops.higher_order.with_effects)
+def _with_effects(imp: _Importer, n: torch.fx.Node, token: Any, op: Any, *args: Any,
+                  **kwargs: Any) -> Any:
+    """An effect-ordered call: only linalg's error check is imported (linalg.inv,
+    linalg.cholesky, linalg.solve, ... are their ``_ex`` op and this check). The check
+    becomes an assert on ``info`` that the runtime runs after the call
+    (``Imported.asserts``), and the effect token passes through (aot_autograd passes
+    None for a token input at run time: ``backend._passing_tokens``)."""
+    if op is not torch.ops.aten._linalg_check_errors.default:
+        raise Unsupported(f"with_effects of {op}")
+    bound = _bind(op._schema, args, kwargs)
+    info, tok = imp.v(bound["info"]), imp.v(token)
+    imp.asserts.append((info, LinalgCheck(str(bound["api_name"]), bool(bound["is_matrix"]))))
+    return [tok]

@@ -235,3 +235,58 @@ def test_dynamic_sizes_reuse_the_library_step():
         for g, w in zip(got, want):
             torch.testing.assert_close(g, w, rtol=0, atol=0)
     assert not fn.ember_report.fallbacks
+
+
+# -- effectful linalg ops: the _ex op as a library step plus linalg's error check ------------------
+EFFECTFUL = {
+    "inv": (lambda a: torch.linalg.inv(a) * 2, (A4,), ["inv_ex"]),
+    "cholesky": (lambda a: torch.linalg.cholesky(a, upper=True), (SPD,), ["cholesky_ex"]),
+    "solve": (lambda a, b: torch.linalg.solve(a, b), (A4, B), ["solve_ex"]),
+    "lu_factor": (lambda a: torch.linalg.lu_factor(a), (A53,), ["lu_factor_ex"]),
+    "ldl_factor": (lambda a: torch.linalg.ldl_factor(a), (SPD,), ["ldl_factor_ex"]),
+    "matrix_power": (lambda a: torch.linalg.matrix_power(a, -2), (A4,), ["inv_ex"]),
+    "tensorinv": (lambda a: torch.linalg.tensorinv(a, ind=1), (_x(6, 2, 3),), ["inv_ex"]),
+    "tensorsolve": (lambda a, b: torch.linalg.tensorsolve(a, b), (_x(2, 3, 6), _x(2, 3, seed=1)),
+                    ["solve_ex"]),
+}
+
+
+@pytest.mark.parametrize("name", list(EFFECTFUL))
+def test_effectful_linalg_ops_are_native(name):
+    fn, args, library = EFFECTFUL[name]
+    report = run(fn, *args)
+    assert_native(report, *library)
+
+
+@pytest.mark.parametrize("case", ["inv-singular", "cholesky-not-pd", "solve-singular"])
+def test_linalg_error_checks_raise_as_eager(case):
+    """The check runs after the call on the info output: eager's exception and message."""
+    fn, args = {
+        "inv-singular": (lambda a: torch.linalg.inv(a) + 1, (torch.ones(2, 3, 3),)),
+        "cholesky-not-pd": (lambda a: torch.linalg.cholesky(a), (-_spd(2, 3, 3),)),
+        "solve-singular": (lambda a, b: torch.linalg.solve(a, b), (torch.zeros(3, 3),
+                                                                 torch.ones(3))),
+    }[case]
+    with pytest.raises(torch.linalg.LinAlgError) as want:
+        fn(*args)
+    compiled = ember.compile(fn)
+    with pytest.raises(torch.linalg.LinAlgError) as got:
+        compiled(*args)
+    assert str(got.value) == str(want.value)
+    assert_native(compiled.ember_report)
+    # and the same compiled graph still computes where the input is fine
+    ok = tuple(a + 4 * torch.eye(a.shape[-1]) if a.dim() >= 2 else a for a in args)
+    if case == "cholesky-not-pd":
+        ok = (_spd(2, 3, 3),)
+    torch.testing.assert_close(compiled(*ok), fn(*ok), rtol=0, atol=0)
+
+
+def test_effectful_op_with_dynamic_sizes():
+    fn = ember.compile(lambda a: torch.linalg.inv(a) * 2, dynamic=True)
+    for n in (3, 4, 6):
+        a = _x(2, n, n, seed=n)
+        torch.testing.assert_close(fn(a), torch.linalg.inv(a) * 2, rtol=0, atol=0)
+    with pytest.raises(torch.linalg.LinAlgError):
+        fn(torch.ones(2, 5, 5))
+    report = fn.ember_report
+    assert not report.fallbacks and all(g.eager_reason is None for g in report.graphs), report
