@@ -27,6 +27,7 @@ from .ir import dtypes
 from .ir.aliasing import output_aliasing, outputs_to_copy
 from .ir.graph import Graph, Value
 from .ir.interpret import fallback_call
+from .ir.library_linalg import MIRRORS
 from .ir.ops import InputRef, Kind, get_op
 from .ir.printer import print_graph
 from .passes import PassContext, PassManager
@@ -293,6 +294,8 @@ class _Builder:
                 step_kind = kind.value if kind in (Kind.VIEW, Kind.FALLBACK) else "library"
                 if kind is Kind.VIEW:
                     self._view_layout(n)
+                elif n.op in EAGER_LAYOUT_OPS:
+                    self._library_layout(n)
                 specs.append(StepSpec(step_kind, ins, [self.slot(o) for o in n.outputs]))
                 infos.append(StepInfo(step_kind, n.attrs.get("target", n.op)))
             for o in n.outputs:
@@ -375,7 +378,27 @@ class _Builder:
         in_slots = [self.slot(v) for v in n.inputs]
         build = _arg_builder(args_t, kwargs_t, in_slots)
         out_slots = [self.slot(o) for o in n.outputs]
-        return call_step(fn, build, out_slots, free, contiguous=(kind is not Kind.VIEW))
+        strides = ([self.layouts[o].strides for o in n.outputs] if n.op in EAGER_LAYOUT_OPS
+                   else None)
+        return call_step(fn, build, out_slots, free, contiguous=(kind is not Kind.VIEW),
+                         strides=strides)
+
+    def _library_layout(self, n) -> None:
+        """Eager's output strides for a linalg library op (LAPACK's factors are
+        column-major), from the op's meta kernel given its inputs' layouts, so that what
+        reads them (a kernel, another factorization) sees the layout it sees in eager;
+        contiguous where the op has no meta kernel."""
+        metas = [torch.empty_strided(v.shape, self.layouts[v].strides,
+                                     dtype=dtypes.to_torch(v.dtype), device="meta")
+                 for v in n.inputs]
+        try:
+            res = get_op(n.op).eager(*metas, **n.attrs)
+        except (NotImplementedError, RuntimeError):
+            return
+        outs = res if isinstance(res, (tuple, list)) else (res,)
+        for o, t in zip(n.outputs, outs):
+            if tuple(t.shape) == o.shape:
+                self.layouts[o] = Layout(tuple(int(s) for s in t.stride()))
 
     def _view_layout(self, n) -> None:
         x = n.inputs[0]
@@ -383,6 +406,11 @@ class _Builder:
                                    device="meta")
         res = get_op(n.op).eager(meta, **n.attrs)
         self.layouts[n.out] = Layout(tuple(res.stride()))
+
+
+# Library ops whose outputs keep eager's strides (computed on meta tensors) rather than
+# being made contiguous: the linalg ops, whose results feed each other.
+EAGER_LAYOUT_OPS = frozenset(MIRRORS.values())
 
 
 def _eager_output_layout(ks: list[Kernel],

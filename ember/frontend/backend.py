@@ -118,6 +118,9 @@ class EmberBackend:
                     compiled = self._symbolic(info, fx_gm, example_inputs)
                 else:
                     compiled = self._compile_graph(info, fx_gm, example_inputs)
+            tokens = _effect_tokens(fx_gm)
+            if tokens:
+                compiled = _passing_tokens(compiled, tokens)
             return make_boxed_func(self._hold(compiled))
         except BackendUnavailable as e:
             if self.config.strict:
@@ -257,12 +260,38 @@ def _checking_asserts(compiled: Callable[..., Any], msgs: list[str]) -> Callable
         if len(outs) == total:  # the kernels ran (the eager path returns total - k)
             n = total - k
             for cond, msg in zip(outs[n:], msgs):
-                if not bool(cond):
+                if callable(msg):  # a check of its own (linalg's, on an info output)
+                    msg(cond)
+                elif not bool(cond):
                     # a message, or (exception type, message) (indexing: IndexError)
                     exc, text = msg if isinstance(msg, tuple) else (RuntimeError, msg)
                     raise exc(text)
             return outs[:n]
         return outs
+
+    run.report = getattr(compiled, "report", None)
+    return run
+
+
+def _effect_tokens(gm: torch.fx.GraphModule) -> list[int]:
+    """Positions of the graph inputs that are effect tokens (``with_effects``' first
+    argument: linalg's error checks)."""
+    wfx = getattr(torch.ops.higher_order, "with_effects", None)
+    toks = {n.args[0] for n in gm.graph.nodes if n.op == "call_function" and n.target is wfx}
+    placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
+    return [i for i, p in enumerate(placeholders) if p in toks]
+
+
+def _passing_tokens(compiled: Callable[..., Any], tokens: list[int]) -> Callable[..., Any]:
+    """Runs ``compiled`` with an empty tensor for each effect token input that
+    aot_autograd passes as None at run time (the graph only passes tokens through)."""
+
+    def run(*args: Any) -> list[Any]:
+        args = list(args)
+        for i in tokens:
+            if args[i] is None:
+                args[i] = torch.empty(0)
+        return compiled(*args)
 
     run.report = getattr(compiled, "report", None)
     return run

@@ -46,8 +46,10 @@ class Imported:
     graph: Graph
     fallbacks: list[Fallback]
     # The graph's last len(asserts) outputs are b8 conditions of ``aten._assert_async``
-    # nodes, each with its message: the caller raises RuntimeError(msg) when one is false.
-    asserts: list[str] = field(default_factory=list)
+    # nodes, each with its message: the caller raises RuntimeError(msg) when one is false
+    # (or (exception type, message)); or a tensor and a callable that checks it and raises
+    # (linalg's error check on an info output, ``library_linalg.LinalgCheck``).
+    asserts: list[Any] = field(default_factory=list)
 
 
 def import_fx(gm: torch.fx.GraphModule, example_inputs: list[Any], name: str = "forward") -> Imported:
@@ -94,7 +96,7 @@ class _Importer:
         self.g = Graph(name)
         self.env: dict[torch.fx.Node, Any] = {}
         self.fallbacks: list[Fallback] = []
-        self.asserts: list[tuple[Value, str]] = []
+        self.asserts: list[tuple[Value, Any]] = []
         self.loc: str | None = None
 
     # -- driving ---------------------------------------------------------------
@@ -771,4 +773,4 @@ def _false_like(imp: _Importer, x: Value) -> Value:
 
 
 # Rules for composite ATen ops written with existing Ember ops register on import.
-from . import composites, indexing, library, pooling  # noqa: E402,F401  (registration)
+from . import composites, indexing, library, library_linalg, pooling  # noqa: E402,F401  (registration)

@@ -14,7 +14,8 @@ the ATen overload the importer maps from, with the same arguments.
     topk         aten.topk: the ``k`` largest (smallest) and their indices.
     kthvalue     aten.kthvalue: the k-th smallest along ``axis`` and its index.
 
-This module registers into :data:`ember.ir.ops.OPS` when ``ops`` is imported.
+This module registers into :data:`ember.ir.ops.OPS` when ``ops`` is imported; linear
+algebra, cdist, searchsorted/bucketize and histograms are in ``library_linalg.py``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ Kinds:
     view       reshape/permute/expand/slice/squeeze/unsqueeze: reindexing only.
     movement   cat: data movement that is not a view.
     library    ops run through a library kernel (torch's own, on any device): mm/bmm/addmm,
-               convolution, sort, topk, kthvalue. ``Kind.MATMUL`` is another name
+               convolution, sort, topk, kthvalue, linear algebra, cdist, searchsorted,
+               histograms (``library_linalg.py``). ``Kind.MATMUL`` is another name
                for it (the matmuls were the first library ops).
     fallback   an ATen op Ember does not know, run eagerly.
     kernel     a fused region (created by the fusion pass).
@@ -717,3 +718,5 @@ TRANSCENDENTAL = frozenset(op.name for op in OPS.values() if op.transcendental)
 
 # Library ops beside matmul (convolution, sort, topk, kthvalue) register from their module.
 from . import library as _library  # noqa: E402,F401  (registration)
+# Linear algebra, distances, searching and histograms: library steps mirroring ATen overloads.
+from . import library_linalg as _library_linalg  # noqa: E402,F401  (registration)

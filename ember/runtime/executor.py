@@ -184,15 +184,21 @@ def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
 
 
 def call_step(fn: Callable[..., Any], build_args: Callable[[list], tuple],
-              out_slots: list[int], free: list[int], contiguous: bool) -> Step:
-    """A library, view or fallback call; ``contiguous`` forces contiguous outputs."""
+              out_slots: list[int], free: list[int], contiguous: bool,
+              strides: list[tuple[int, ...]] | None = None) -> Step:
+    """A library, view or fallback call; ``contiguous`` forces contiguous outputs, and
+    ``strides`` (one per output) the strides the compiled graph was built for instead."""
 
     def run(env: list) -> None:
         args, kwargs = build_args(env)
         res = fn(*args, **kwargs)
         outs = res if isinstance(res, (tuple, list)) else (res,)
-        for slot, t in zip(out_slots, outs):
-            if contiguous and not t.is_contiguous():
+        for i, (slot, t) in enumerate(zip(out_slots, outs)):
+            if strides is not None:
+                if t.stride() != strides[i]:
+                    t = torch.empty_strided(t.shape, strides[i], dtype=t.dtype,
+                                            device=t.device).copy_(t)
+            elif contiguous and not t.is_contiguous():
                 t = t.contiguous()
             env[slot] = t
         for s in free:

@@ -22,6 +22,8 @@ import torch
 from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
 
+from .cases_linalg import linalg_cases
+
 # Kinds whose ops are compiled and compared against the eager reference.
 COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "scan", "view", "movement",
                   "gather", "library")
@@ -115,6 +117,20 @@ class Case:
 def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generator) -> torch.Tensor:
     """Logical (contiguous) values of the requested domain."""
     n = math.prod(shape)
+    if domain == "spd":  # symmetric positive definite matrices (cholesky, eigh)
+        r = torch.randn(shape, generator=gen, dtype=torch.float64)
+        eye = torch.eye(shape[-1], dtype=torch.float64)
+        return (r @ r.mT + shape[-1] * eye).to(to_torch(dtype))
+    if domain == "sorted":  # ascending along the last dim, with ties (searchsorted)
+        return _values(shape, dtype, "small" if not is_float(dtype) else "intlike",
+                       gen).sort(-1).values
+    if domain == "perm":  # a permutation of the last dim (searchsorted's sorter)
+        return torch.rand(shape, generator=gen).argsort(-1).to(to_torch(dtype))
+    if domain == "pivots":  # LAPACK's 1-based row interchanges: pivots[i] in [i+1, k]
+        k = shape[-1]
+        lo = torch.arange(1, k + 1).expand(shape)
+        v = lo + (torch.rand(shape, generator=gen) * (k + 1 - lo)).long()
+        return v.to(to_torch(dtype))
     if is_float(dtype):
         r = torch.randn(n, generator=gen, dtype=torch.float64)
         u = torch.rand(n, generator=gen, dtype=torch.float64)
@@ -690,6 +706,7 @@ def _library_cases() -> None:
     add("kthvalue", "k-rejected", A(3, 5), k=0, axis=1, keepdim=False, reject=True)
 
 
+
 _unary_cases()
 _bitwise_cases()
 _shift_cases()
@@ -703,6 +720,7 @@ _movement_cases()
 _gather_cases()
 _matmul_cases()
 _library_cases()
+linalg_cases(add, A)
 
 ACCEPTED = [c for c in CASES if not c.reject]
 REJECTED = [c for c in CASES if c.reject]

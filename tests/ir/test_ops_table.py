@@ -92,6 +92,57 @@ def _scan_variants(op: str, dt: str):
         yield [((3, 4), dt)], {"k": 2, "axis": 1, "largest": True, "sorted": True}
     elif op == "kthvalue":
         yield [((3, 4), dt)], {"k": 2, "axis": 1, "keepdim": False}
+    elif op in LINALG_SCAN:
+        types, attrs = LINALG_SCAN[op]
+        yield [(s, dt if d is None else d) for s, d in types], attrs
+
+
+# (input shapes and dtypes, None: the scanned dtype; attrs) for the linalg library ops.
+# The matrices are [2, 1, 1]: torch.ones of that shape is positive definite, invertible,
+# and pivots of ones are valid, so the eager reference must run wherever the rule accepts.
+_M, _P = ((2, 1, 1), None), ((2, 1), "i32")
+LINALG_SCAN = {
+    "cdist": ([((2, 3, 2), None), ((4, 2), None)], {"p": 2.0, "compute_mode": None}),
+    "euclidean_dist": ([((2, 3, 2), None), ((2, 4, 2), None)], {}),
+    "searchsorted": ([((5,), None), ((2, 3), None)],
+                     {"out_int32": False, "right": False, "side": None, "given": ()}),
+    "bucketize": ([((2, 3), None), ((4,), None)], {"out_int32": True, "right": False}),
+    "searchsorted_scalar": ([((5,), None)], {"value": 1, "out_int32": False, "right": False,
+                                             "side": "left", "given": ()}),
+    "bucketize_scalar": ([((4,), None)], {"value": 1.5, "out_int32": False, "right": False}),
+    "histogramdd_from_edges": ([((4, 2), None), ((3,), None), ((2,), None)],
+                               {"density": False, "given": ()}),
+    "histc": ([((2, 3), None)], {"bins": 4, "min": 0, "max": 0}),
+    "histogram": ([((2, 3), None)], {"bins": 4, "range": None, "density": False, "given": ()}),
+    "histogram_edges": ([((2, 3), None), ((3,), None)], {"density": False, "given": ()}),
+    "histogramdd_edges": ([((4, 2), None)], {"bins": (2, 3), "range": None, "density": False,
+                                            "given": ()}),
+    "histogramdd": ([((4, 2), None)], {"bins": (2, 3), "range": None, "density": False,
+                                      "given": ()}),
+    "det": ([_M], {}), "slogdet": ([_M], {}), "qr": ([_M], {"mode": "complete"}),
+    "svd": ([_M], {"full_matrices": True, "compute_uv": True, "driver": None}),
+    "eigh": ([_M], {"UPLO": "L", "compute_v": True}),
+    "cholesky": ([_M], {"upper": True}),
+    "cholesky_ex": ([_M], {"upper": False, "check_errors": True}),
+    "cholesky_inverse": ([_M], {"upper": False}),
+    "cholesky_solve": ([((2, 1, 3), None), _M], {"upper": False}),
+    "inv_ex": ([_M], {"check_errors": True}), "matrix_exp": ([_M], {}),
+    "ldl_factor_ex": ([_M], {"hermitian": False, "check_errors": False}),
+    "ldl_solve": ([_M, _P, ((2, 1, 3), None)], {"hermitian": False}),
+    "lu": ([_M], {"pivot": True}),
+    "lu_factor_ex": ([_M], {"pivot": True, "check_errors": True}),
+    "lu_solve": ([_M, _P, ((2, 1, 3), None)], {"left": True, "adjoint": False}),
+    "lu_unpack": ([_M, _P], {"unpack_data": True, "unpack_pivots": True}),
+    "solve_ex": ([_M, ((2, 1), None)], {"left": True, "check_errors": True}),
+    "solve_triangular": ([_M, ((2, 1, 3), None)], {"upper": True, "left": True,
+                                                    "unitriangular": False}),
+    "triangular_solve": ([((2, 1, 3), None), _M], {"upper": True, "transpose": False,
+                                                    "unitriangular": False}),
+    "geqrf": ([_M], {}),
+    "ormqr": ([_M, ((2, 1), None), ((2, 1, 3), None)], {"left": True, "transpose": False}),
+    "householder_product": ([_M, ((2, 1), None)], {}),
+    "pinv": ([_M], {"hermitian": False, "given": ()}),
+}
 
 
 SCAN_OPS = [n for n, o in OPS.items() if o.kind in ("pointwise", "reduction", "library", "movement")]
@@ -193,6 +244,87 @@ def _conv_direct(x, w, b, stride, padding, dilation, transposed, output_padding,
 
 # Written independently of ember/ir/ops.py: the op of the same name in torch, with the
 # result dtype the IR promises (integer sums stay in their dtype).
+_CDIST_MODES = {None: "use_mm_for_euclid_dist_if_necessary", 1: "use_mm_for_euclid_dist",
+                2: "donot_use_mm_for_euclid_dist"}
+_EMPTY = torch.empty(0)
+
+
+def _hist_dd(x, w=None, *, bins, range, density, given):  # noqa: A002 (ATen's name)
+    return torch.histogramdd(x, list(bins), range=list(range) if range else None, weight=w,
+                             density=density)
+
+
+def _det_lu(a):
+    """The LU factors det/slogdet return: ATen factors a row-major matrix as its transpose
+    (column-major without a copy; det(A) = det(A^T))."""
+    return torch.linalg.lu_factor(a.mT if a.is_contiguous() else a)
+
+
+# ember/ir/library_linalg.py's ops through torch's public functions (LU factors and
+# pivots of det/slogdet/solve_ex through lu_factor).
+LINALG_DIRECT = {
+    "cdist": lambda x1, x2, p, compute_mode: torch.cdist(x1, x2, p, _CDIST_MODES[compute_mode]),
+    "euclidean_dist": lambda x1, x2: torch.cdist(x1, x2, compute_mode="use_mm_for_euclid_dist"),
+    "searchsorted": lambda seq, x, sorter=None, *, out_int32, right, side, given:
+        torch.searchsorted(seq, x, out_int32=out_int32, right=right, side=side, sorter=sorter),
+    "searchsorted_scalar": lambda seq, sorter=None, *, value, out_int32, right, side, given:
+        torch.searchsorted(seq, value, out_int32=out_int32, right=right, side=side,
+                           sorter=sorter),
+    "bucketize_scalar": lambda b, value, out_int32, right: torch.bucketize(
+        value, b, out_int32=out_int32, right=right),
+    "histogramdd_from_edges": lambda x, *ew, density, given: torch.histogramdd(
+        x, list(ew[:len(ew) - len(given)]), weight=ew[-1] if given else None,
+        density=density).hist,
+    "bucketize": lambda x, b, out_int32, right: torch.bucketize(x, b, out_int32=out_int32,
+                                                                right=right),
+    "histc": lambda x, bins, min, max: torch.histc(x, bins, min, max),
+    "histogram": lambda x, w=None, *, bins, range, density, given: tuple(
+        torch.histogram(x, bins, range=range, weight=w, density=density)),
+    "histogram_edges": lambda x, e, w=None, *, density, given: tuple(
+        torch.histogram(x, e, weight=w, density=density)),
+    "histogramdd_edges": lambda *a, **k: tuple(_hist_dd(*a, **k).bin_edges),
+    "histogramdd": lambda *a, **k: _hist_dd(*a, **k).hist,
+    "det": lambda a: (torch.linalg.det(a), *_det_lu(a)),
+    "slogdet": lambda a: (*torch.linalg.slogdet(a), *_det_lu(a)),
+    "qr": lambda a, mode: tuple(torch.linalg.qr(a, mode)),
+    "svd": lambda a, full_matrices, compute_uv, driver: (
+        tuple(torch.linalg.svd(a, full_matrices, driver=driver)) if compute_uv
+        else (_EMPTY, torch.linalg.svdvals(a, driver=driver), _EMPTY)),
+    "eigh": lambda a, UPLO, compute_v: (  # noqa: N803 (ATen's name)
+        tuple(torch.linalg.eigh(a, UPLO)) if compute_v else (torch.linalg.eigvalsh(a, UPLO),
+                                                             _EMPTY)),
+    "cholesky": lambda a, upper: torch.linalg.cholesky(a, upper=upper),
+    "cholesky_ex": lambda a, upper, check_errors: tuple(torch.linalg.cholesky_ex(
+        a, upper=upper, check_errors=check_errors)),
+    "cholesky_inverse": lambda a, upper: torch.cholesky_inverse(a, upper),
+    "cholesky_solve": lambda b, a, upper: torch.cholesky_solve(b, a, upper),
+    "inv_ex": lambda a, check_errors: tuple(torch.linalg.inv_ex(a, check_errors=check_errors)),
+    "matrix_exp": torch.linalg.matrix_exp,
+    "ldl_factor_ex": lambda a, hermitian, check_errors: tuple(torch.linalg.ldl_factor_ex(
+        a, hermitian=hermitian, check_errors=check_errors)),
+    "ldl_solve": lambda ld, piv, b, hermitian: torch.linalg.ldl_solve(ld, piv, b,
+                                                                      hermitian=hermitian),
+    "lu": lambda a, pivot: tuple(torch.linalg.lu(a, pivot=pivot)),
+    "lu_factor_ex": lambda a, pivot, check_errors: tuple(torch.linalg.lu_factor_ex(
+        a, pivot=pivot, check_errors=check_errors)),
+    "lu_solve": lambda lu, piv, b, left, adjoint: torch.linalg.lu_solve(lu, piv, b, left=left,
+                                                                        adjoint=adjoint),
+    "lu_unpack": lambda lu, piv, unpack_data, unpack_pivots: tuple(torch.lu_unpack(
+        lu, piv, unpack_data, unpack_pivots)),
+    "solve_ex": lambda a, b, left, check_errors: (
+        (r := torch.linalg.solve_ex(a, b, left=left, check_errors=check_errors))[0],
+        *torch.linalg.lu_factor(a), r[1]),
+    "solve_triangular": lambda a, b, upper, left, unitriangular: torch.linalg.solve_triangular(
+        a, b, upper=upper, left=left, unitriangular=unitriangular),
+    "triangular_solve": lambda b, a, upper, transpose, unitriangular: tuple(
+        torch.triangular_solve(b, a, upper, transpose, unitriangular)),
+    "geqrf": lambda a: tuple(torch.geqrf(a)),
+    "ormqr": lambda a, tau, c, left, transpose: torch.ormqr(a, tau, c, left, transpose),
+    "householder_product": torch.linalg.householder_product,
+    "pinv": lambda a, *tols, hermitian, given: torch.linalg.pinv(a, hermitian=hermitian,
+                                                                 **dict(zip(given, tols))),
+}
+
 DIRECT = {
     **{n: getattr(torch, n, None) or getattr(torch.special, n) for n, o in OPS.items()
        if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv", "trigamma")},
@@ -235,6 +367,7 @@ DIRECT = {
                                                                  stable=stable)),
     "topk": lambda x, k, axis, largest, sorted: tuple(torch.topk(x, k, axis, largest, sorted)),
     "kthvalue": lambda x, k, axis, keepdim: tuple(torch.kthvalue(x, k, axis, keepdim)),
+    **LINALG_DIRECT,
 }
 
 
@@ -364,3 +497,9 @@ def test_cases_cover_dtypes(kind):
     dts = {a.dtype for a in args}
     assert {"f16", "bf16", "f32", "f64", "i32", "i64"} <= dts, dts
     assert any(is_float(a.dtype) and a.domain == "special" for a in args)
+
+
+def test_linalg_scan_covers_every_linalg_op():
+    from ember.ir.library_linalg import MIRRORS
+
+    assert set(LINALG_SCAN) == set(MIRRORS.values())
