@@ -353,7 +353,8 @@ def _no_less_accurate(got: torch.Tensor, want: torch.Tensor, ref: torch.Tensor |
     difference of a transcendental function into any relative error; there neither
     float32 result is right, and comparing them says nothing. Every other element
     must match eager as usual (a wrong kernel is wrong on well-conditioned elements
-    too)."""
+    too). Where Ember's result is strictly closer to the float64 run than eager's,
+    the difference is eager's error, not Ember's."""
     # (a float32 reference is the float64 run cast down at the program's end: still
     # far more exact than the tolerance)
     if (ref is None or ref.dtype not in (torch.float64, torch.float32)
@@ -365,7 +366,10 @@ def _no_less_accurate(got: torch.Tensor, want: torch.Tensor, ref: torch.Tensor |
     if not (torch.isfinite(g[bad]).all() and torch.isfinite(w[bad]).all()):
         return False
     ill = ~torch.isclose(w, ref, rtol=rtol, atol=atol, equal_nan=True)
-    return bool(ill[bad].all())
+    # or Ember is the more exact of the two there (eager's f16 softmax along a leading
+    # dim is one f16 ulp off the float64 result where Ember's is not: fuzz seed 52462)
+    closer = (g - ref).abs() < (w - ref).abs()
+    return bool((ill | closer)[bad].all())
 
 
 def shrink(p: Program) -> Program:

@@ -191,3 +191,26 @@ def test_comparison_of_values_equal_up_to_rounding_is_not_judged(monkeypatch):
 
     monkeypatch.setattr(ember, "compile", wrong)
     assert "not equal" in check(p)
+
+
+def test_eager_less_exact_than_ember_is_not_a_mismatch(monkeypatch):
+    """Seed 52462 of `ember fuzz --seed 50800` (the generator before scans): eager's
+    float16 softmax along a leading dim is one f16 ulp off the float64 result where
+    Ember's rounds the exact value; cast to float32, the difference exceeds float32's
+    tolerance. Ember's result is the more exact one, so it is not judged; a wrong
+    result (scaled by 1.001) still fails."""
+    import ember
+
+    p = Program((Input((8, 16, 7), "float16", "contiguous"),
+                 Input((8, 1, 7), "float16", "sliced")),
+                ("v2 = torch.softmax(a1, 0)", "v6 = v2.to(torch.float32)",
+                 "v10 = v6.expand((8, 3, 7))"), ("v10",), seed=0)
+    assert check(p) is None
+    real = ember.compile
+
+    def wrong(fn, **kw):
+        good = real(fn, **kw)
+        return lambda *a: tuple(t * 1.001 for t in good(*a))
+
+    monkeypatch.setattr(ember, "compile", wrong)
+    assert check(p) is not None
