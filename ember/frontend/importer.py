@@ -722,4 +722,4 @@ def _false_like(imp: _Importer, x: Value) -> Value:
 
 
 # Rules for composite ATen ops written with existing Ember ops register on import.
-from . import composites, indexing, library, pooling  # noqa: E402,F401  (registration)
+from . import argreduce, composites, indexing, library, pooling  # noqa: E402,F401  (registration)
