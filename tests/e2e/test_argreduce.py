@@ -9,20 +9,9 @@ import pytest
 import torch
 
 import ember
+from tests.e2e.argreduce_cases import INF, NAN, _all_four, _data, _max_min_dim, _same
 
-DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.bool]
-NAN, INF = float("nan"), float("inf")
-
-
-def _same(got: torch.Tensor, want: torch.Tensor) -> bool:
-    if got.shape != want.shape or got.dtype != want.dtype:
-        return False
-    if not want.is_floating_point():
-        return torch.equal(got, want)
-    return (torch.equal(got.isnan(), want.isnan())
-            and torch.equal(got.nan_to_num(0.0), want.nan_to_num(0.0))
-            # -0.0 where eager has it (a NaN's sign bit is no one's business)
-            and torch.equal(got.signbit() & ~got.isnan(), want.signbit() & ~want.isnan()))
+DTYPES = [torch.float32, torch.float16, torch.bfloat16, torch.int64]
 
 
 def _compile_check(fn, *args, kernels: int | None = None):
@@ -44,47 +33,6 @@ def _compile_check(fn, *args, kernels: int | None = None):
     return report
 
 
-def _all_four(dim, keepdim):
-    def f(t):
-        if dim is None:
-            return t.argmax(), t.argmin(), t.argmax(keepdim=keepdim), t.argmin(keepdim=keepdim)
-        mx, mn = torch.max(t, dim, keepdim=keepdim), torch.min(t, dim, keepdim=keepdim)
-        return (t.argmax(dim, keepdim=keepdim), t.argmin(dim, keepdim=keepdim),
-                mx.values, mx.indices, mn.values, mn.indices)
-    return f
-
-
-def _max_min_dim(dim, keepdim):  # bool: max.dim/min.dim only (argmax of bool raises)
-    def f(t):
-        mx, mn = torch.max(t, dim, keepdim=keepdim), torch.min(t, dim, keepdim=keepdim)
-        return mx.values, mx.indices, mn.values, mn.indices
-    return f
-
-
-def _data(shape, dtype, seed=0):
-    """Values with many ties (a few distinct values) and, for floats, NaN, inf and
-    signed zeros in several positions of several rows."""
-    g = torch.Generator().manual_seed(seed)
-    if dtype == torch.bool:
-        return torch.rand(shape, generator=g) > 0.5
-    x = torch.randint(-3, 4, shape, generator=g)
-    if not dtype.is_floating_point:
-        return x.to(dtype)
-    x = x.to(torch.float32) * 0.5
-    x = torch.where(x == 0, torch.where(torch.rand(shape, generator=g) > 0.5, -0.0, 0.0), x)
-    flat = x.view(-1)
-    n = flat.numel()
-    if n >= 8:
-        flat[n // 3] = INF
-        flat[n // 2] = -INF
-        flat[1] = NAN  # first row: NaN near the start
-    if n >= 40:
-        flat[n - 1] = NAN  # at the very end
-        flat[n // 4], flat[n // 4 + 3] = NAN, NAN  # two in one row
-        flat[n // 5 + 1] = INF
-    return x.to(dtype)
-
-
 CASES = [  # shape, dim, keepdim
     ((7, 13), 1, False), ((7, 13), 0, True), ((7, 13), -1, True), ((7, 13), None, False),
     ((7, 13), None, True), ((3, 5, 9), 1, False), ((3, 5, 9), -3, False), ((3, 5, 9), None, False),
@@ -95,13 +43,13 @@ CASES = [  # shape, dim, keepdim
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("shape,dim,keepdim", CASES)
 def test_against_eager(dtype, shape, dim, keepdim):
-    x = _data(shape, dtype)
-    if dtype == torch.bool:
-        if dim is None:
-            pytest.skip("max.dim needs a dim; argmax of bool raises (tested below)")
-        _compile_check(_max_min_dim(dim, keepdim), x)
-    else:
-        _compile_check(_all_four(dim, keepdim), x)
+    _compile_check(_all_four(dim, keepdim), _data(shape, dtype))
+
+
+# bool: max.dim/min.dim only (they need a dim; argmax of bool raises, tested below)
+@pytest.mark.parametrize("shape,dim,keepdim", [c for c in CASES if c[1] is not None])
+def test_bool_against_eager(shape, dim, keepdim):
+    _compile_check(_max_min_dim(dim, keepdim), _data(shape, torch.bool))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int64], ids=str)
@@ -203,3 +151,17 @@ def test_argmax_of_a_new_size_recompiles_correctly():
         assert _same(got[1].values, want[1].values) and torch.equal(got[1].indices,
                                                                      want[1].indices)
     assert not f.ember_report.fallbacks
+
+
+@pytest.mark.parametrize("shape,dim", [((3, 100_003), -1), ((100_003, 3), 0),
+                                       ((2**18 + 7,), None), ((512, 513), 0)])
+def test_long_rows_vectors_and_threads(shape, dim):
+    # rows over the staged-kernel cache budget (two kernels then), vector tails, and
+    # enough work for the CPU backend's threads; ties and NaNs far from the start
+    g = torch.Generator().manual_seed(3)
+    x = torch.randint(-1000, 1000, shape, generator=g).float()
+    flat = x.view(-1)
+    flat[flat.numel() // 2 + 1] = NAN
+    flat[-2] = NAN
+    _compile_check(_all_four(dim, False), x)
+    _compile_check(_all_four(dim, True), x.to(torch.int64))
