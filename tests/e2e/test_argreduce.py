@@ -165,3 +165,18 @@ def test_long_rows_vectors_and_threads(shape, dim):
     flat[-2] = NAN
     _compile_check(_all_four(dim, False), x)
     _compile_check(_all_four(dim, True), x.to(torch.int64))
+
+
+def test_index_of_a_computed_value_is_that_of_embers_own_values():
+    # exp/tanh may differ from eager's by an ulp, which can move a near tie; the index
+    # must still be the first extreme of the values Ember computes (the same kernel
+    # math in both passes over a row), never a position with no hit
+    x, y = torch.randn(37, 1000), torch.randn(37, 1000)
+    for g, dim in ((lambda a, b: (a * 3).exp() * b, -1), (lambda a, b: torch.tanh(a * 7 + b), 0)):
+        own = ember.compile(g)(x, y)
+        torch._dynamo.reset()
+        got = ember.compile(lambda a, b: (*torch.max(g(a, b), dim), g(a, b).argmin()))(x, y)
+        torch._dynamo.reset()
+        want = torch.max(own, dim)
+        assert torch.equal(got[0], want.values) and torch.equal(got[1], want.indices)
+        assert torch.equal(got[2], own.argmin())
