@@ -1,6 +1,7 @@
-"""argmax / argmin / max.dim / min.dim through ``ember.compile(backend="triton")``
-under Triton's interpreter: the staged index kernel (persistent and looped rows)
-and the value gather against eager, bit for bit; every kernel compiled for sm_90."""
+"""argmax / argmin / max.dim / min.dim (and max pooling's indices) through
+``ember.compile(backend="triton")`` under Triton's interpreter: the staged index
+kernel (persistent and looped rows) and the value gather against eager, bit for
+bit; every kernel compiled for sm_90."""
 
 from __future__ import annotations
 
@@ -52,3 +53,13 @@ def test_argmax_is_one_kernel_persistent_and_looped():
 def test_transposed_input():
     x = _data((9, 12), torch.float32, seed=2).t()
     _check(_all_four(1, True), x)
+
+
+def test_max_pool_indices():
+    import torch.nn.functional as F
+    from tests.e2e.test_pooling_indices import _x
+
+    x = _x((2, 3, 9, 8))
+    _check(lambda t: F.max_pool2d(t, 3, 2, 1, return_indices=True), x)
+    torch._dynamo.reset()
+    _check(lambda t: F.adaptive_max_pool2d(t, (3, 2), return_indices=True), x)
