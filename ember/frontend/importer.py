@@ -773,4 +773,5 @@ def _false_like(imp: _Importer, x: Value) -> Value:
 
 
 # Rules for composite ATen ops written with existing Ember ops register on import.
-from . import composites, indexing, library, library_linalg, pooling  # noqa: E402,F401  (registration)
+# (registration)
+from . import argreduce, composites, indexing, library, library_linalg, pooling  # noqa: E402,F401

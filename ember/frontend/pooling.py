@@ -1,14 +1,14 @@
 """Import rules for pooling, written with existing Ember ops so pooling fuses.
 
 ``avg_pool1d/2d/3d`` (1d arrives as ``avg_pool2d``), ``max_pool{2,3}d_with_indices``
-whose indices output is unused (``max_pool1d/2d/3d``), and ``_adaptive_avg_pool{2,3}d``
-where every output size divides its input size become, per window offset, a strided
-``slice`` view of the (padded) input; the views are combined with ``add`` (average)
-or ``maximum`` (max) and the sum is divided by eager's divisor. The slices are affine
-views, so the whole window reduction, the scale and whatever follows it are one
-Ember kernel. Padding is ``constant_pad_nd``'s import (zeros for average pooling,
--inf or the dtype's minimum for max pooling), a ``cat`` that materializes the padded
-input first.
+(``max_pool1d/2d/3d``, indices used or not), and ``_adaptive_avg_pool{2,3}d`` and
+``adaptive_max_pool{2,3}d`` where every output size divides its input size become,
+per window offset, a strided ``slice`` view of the (padded) input; the views are
+combined with ``add`` (average) or ``maximum`` (max) and the sum is divided by
+eager's divisor. The slices are affine views, so the whole window reduction, the
+scale and whatever follows it are one Ember kernel. Padding is ``constant_pad_nd``'s
+import (zeros for average pooling, -inf or the dtype's minimum for max pooling), a
+``cat`` that materializes the padded input first.
 
 Exactly as eager (``aten/src/ATen/native/cpu/{AvgPool,MaxPool}Kernel.cpp``):
 
@@ -22,8 +22,10 @@ Exactly as eager (``aten/src/ATen/native/cpu/{AvgPool,MaxPool}Kernel.cpp``):
 * max pooling propagates NaN (``maximum``), and -inf padding is never the maximum
   of a window that holds an input element.
 
-Anything else (integer average pooling, indices that are used, adaptive sizes that
-do not divide) stays an ATen fallback with the reason. Registered when
+When the indices are used, max pooling is eager's loop written out instead
+(``_max_with_indices``: a ``where`` chain over the window offsets carrying the
+value and its int64 index). Anything else (integer average pooling, adaptive sizes
+that do not divide) stays an ATen fallback with the reason. Registered when
 ``importer.py`` imports this module.
 """
 
@@ -39,7 +41,7 @@ import torch
 from ..ir import dtypes
 from ..ir.graph import Value
 from .composites import constant_padded
-from .importer import Unsupported, _Importer, _meta_dtype, aten, rule
+from .importer import Unsupported, _Importer, _isnan, _meta_dtype, aten, rule
 
 
 def _per_dim(v: Any, nd: int, name: str, default: Any = None) -> tuple[int, ...]:
@@ -69,6 +71,20 @@ def _windows(imp: _Importer, x: Value, n: Any, nd: int, kernel: tuple[int, ...],
              ) -> tuple[Value, tuple[int, ...]]:
     """``combine`` over every window offset of the strided slices of ``x`` padded with
     ``fill``; the output's spatial sizes. Checks them against ATen's metadata."""
+    slices, out = _window_slices(imp, x, n, nd, kernel, stride, padding, dilation, ceil, fill)
+    acc = start
+    for _, w in slices:
+        acc = w if acc is None else imp.op(combine, acc, w)
+    return acc, out
+
+
+def _window_slices(imp: _Importer, x: Value, n: Any, nd: int, kernel: tuple[int, ...],
+                   stride: tuple[int, ...], padding: tuple[int, ...],
+                   dilation: tuple[int, ...], ceil: bool, fill: Any
+                   ) -> tuple[list[tuple[tuple[int, ...], Value]], tuple[int, ...]]:
+    """(window offset, the strided slice of ``x`` padded with ``fill`` at that offset)
+    in eager's window order, and the output's spatial sizes (checked against ATen's
+    metadata)."""
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise Unsupported("pooling: non-positive kernel, stride or dilation (eager raises)")
     if any(2 * p > k for p, k in zip(padding, kernel)):
@@ -87,7 +103,7 @@ def _windows(imp: _Importer, x: Value, n: Any, nd: int, kernel: tuple[int, ...],
     for p, h in zip(reversed(padding), reversed(hi)):
         pad += [p, h]
     padded = constant_padded(imp, x, pad, fill)
-    acc = start
+    slices = []
     for offs in itertools.product(*(range(k) for k in kernel)):
         w = padded
         for i, off in enumerate(offs):
@@ -96,8 +112,8 @@ def _windows(imp: _Importer, x: Value, n: Any, nd: int, kernel: tuple[int, ...],
             end = first + (out[i] - 1) * stride[i] + 1
             if (first, end, stride[i]) != (0, w.shape[axis], 1):
                 w = imp.op("slice", w, axis=axis, start=first, end=end, step=stride[i])
-        acc = w if acc is None else imp.op(combine, acc, w)
-    return acc, out
+        slices.append((offs, w))
+    return slices, out
 
 
 def _divisor(sizes: tuple[int, ...], out: tuple[int, ...], kernel: tuple[int, ...],
@@ -168,10 +184,6 @@ def _avg_pool3d(imp, n, x, kernel_size, stride=(), padding=0, ceil_mode=False,
 
 def _max(imp: _Importer, n: Any, x: Any, nd: int, kernel: Any, stride: Any, padding: Any,
          dilation: Any, ceil_mode: bool) -> list:
-    for u in n.users:
-        if u.target is not operator.getitem or u.args[1] != 0:
-            raise Unsupported(f"{n.target._opname}: the indices output is used (Ember "
-                              "computes the values only)")
     v = imp.v(x)
     if v.rank not in (nd + 1, nd + 2) or v.dtype == "b8":
         raise Unsupported(f"max_pool of {v.dtype} rank {v.rank}")
@@ -180,11 +192,55 @@ def _max(imp: _Importer, n: Any, x: Any, nd: int, kernel: Any, stride: Any, padd
     padding = _per_dim(padding, nd, "padding")
     dilation = _per_dim(dilation, nd, "dilation")
     fill = -math.inf if dtypes.is_float(v.dtype) else torch.iinfo(dtypes.to_torch(v.dtype)).min
+    if any(u.target is not operator.getitem or u.args[1] != 0 for u in n.users):
+        return _max_with_indices(imp, n, v, nd, kernel, stride, padding, dilation, ceil_mode,
+                                 fill)
     out, _ = _windows(imp, v, n, nd, kernel, stride, padding, dilation, ceil_mode, fill,
                       "maximum")
     if out is v:
         out = imp.op("cast", v, dtype=v.dtype)  # a fresh tensor, as eager
     return [out, None]  # the indices are unused (checked above)
+
+
+def _max_with_indices(imp: _Importer, n: Any, v: Value, nd: int, kernel: tuple[int, ...],
+                      stride: tuple[int, ...], padding: tuple[int, ...],
+                      dilation: tuple[int, ...], ceil: bool, fill: Any) -> list:
+    """Max pooling with its int64 indices (flat over each input plane), as eager's
+    loop (``MaxPoolKernel.cpp``): the value starts at -inf (the dtype's minimum), the
+    index at the window's first element inside the input, and each element in window
+    order replaces both when ``val > max`` or ``val`` is NaN (ties keep the first,
+    the last NaN wins). Padding holds ``fill``, which never replaces. The values come
+    from the same chain (eager's value, a zero's sign included)."""
+    slices, out = _window_slices(imp, v, n, nd, kernel, stride, padding, dilation, ceil, fill)
+    sizes = v.shape[v.rank - nd:]
+    mult = [math.prod(sizes[i + 1:]) for i in range(nd)]  # flat index of a plane position
+    best = imp.scalar(fill, v.dtype)
+    first = []  # per dim: the first in-bounds coordinate of each output's window
+    for o, s, p, d, m in zip(out, stride, padding, dilation, mult):
+        c = torch.arange(o, dtype=torch.int64) * s - p
+        c = torch.where(c < 0, c + (-c + d - 1) // d * d, c)  # eager: while (c < 0) c += d
+        first.append(c * m)
+    idx = _plane_index(imp, [imp.g.value("constant", value=c, loc=imp.loc) for c in first])
+    for offs, w in slices:
+        parts = [imp.op("iota", length=o, start=(off * d - p) * m, step=s * m, dtype="i64")
+                 for off, o, s, p, d, m in zip(offs, out, stride, padding, dilation, mult)]
+        take = imp.op("gt", w, best)
+        if dtypes.is_float(v.dtype):
+            take = imp.op("logical_or", take, _isnan(imp, w))
+        best = imp.op("where", take, w, best)
+        idx = imp.op("where", take, _plane_index(imp, parts), idx)
+    return [best, idx]  # (a window has an element at least: both are `where`s of its shape)
+
+
+def _plane_index(imp: _Importer, parts: list[Value]) -> Value:
+    """The sum of per-dim int64 vectors, each along its own output dim."""
+    nd = len(parts)
+    total = None
+    for i, c in enumerate(parts):
+        shape = tuple(c.shape[0] if j == i else 1 for j in range(nd))
+        c = c if c.shape == shape else imp.op("reshape", c, shape=shape)
+        total = c if total is None else imp.op("add", total, c)
+    return total
 
 
 @rule(aten.max_pool2d_with_indices.default)
@@ -216,3 +272,27 @@ def _adaptive_avg_pool2d(imp, n, x, output_size):
 @rule(aten._adaptive_avg_pool3d.default)
 def _adaptive_avg_pool3d(imp, n, x, output_size):
     return _adaptive_avg(imp, n, x, 3, output_size)
+
+
+def _adaptive_max(imp: _Importer, n: Any, x: Any, nd: int, output_size: Any) -> list:
+    v = imp.v(x)
+    out = _per_dim(output_size, nd, "output_size")
+    sizes = v.shape[v.rank - nd:]
+    if any(o < 1 or s % o for s, o in zip(sizes, out)):
+        raise Unsupported(f"adaptive_max_pool from {sizes} to {out}: only output sizes that "
+                          "divide the input sizes (equal windows) are lowered")
+    if not dtypes.is_float(v.dtype):
+        raise Unsupported(f"adaptive_max_pool of {v.dtype} (eager has float kernels only)")
+    kernel = tuple(s // o for s, o in zip(sizes, out))
+    # eager's windows [floor(i*s/o), ceil((i+1)*s/o)) are these when o divides s
+    return _max(imp, n, x, nd, kernel, kernel, (0,) * nd, (1,) * nd, False)
+
+
+@rule(aten.adaptive_max_pool2d.default)
+def _adaptive_max_pool2d(imp, n, x, output_size):
+    return _adaptive_max(imp, n, x, 2, output_size)
+
+
+@rule(aten.adaptive_max_pool3d.default)
+def _adaptive_max_pool3d(imp, n, x, output_size):
+    return _adaptive_max(imp, n, x, 3, output_size)

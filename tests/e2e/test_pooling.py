@@ -2,7 +2,8 @@
 and max pooling in 1-3 dims with padding, ceil_mode, count_include_pad,
 divisor_override and dilation; adaptive average pooling with equal windows; float32
 and a reduced float type; non-contiguous inputs; NaN; what fuses (explain), and the
-variants that stay ATen fallbacks with their reasons."""
+variants that stay ATen fallbacks with their reasons. Max pooling's indices:
+test_pooling_indices.py."""
 
 from __future__ import annotations
 
@@ -133,18 +134,13 @@ def _fallback_reasons(report):
     return [f"{f.op}: {f.reason}" for f in report.fallbacks]
 
 
-def test_used_indices_stay_an_aten_fallback():
-    x = _x(2, 3, 8, 8)
-    report = run(lambda x: F.max_pool2d(x, 2, return_indices=True), x, tol=(0, 0))
-    reasons = _fallback_reasons(report)
-    assert any("max_pool2d_with_indices" in r and "indices output is used" in r
-               for r in reasons), reasons
-
-
 def test_adaptive_pool_with_unequal_windows_stays_a_fallback():
     report = run(lambda x: F.adaptive_avg_pool2d(x, (3, 4)), _x(1, 2, 7, 9), tol=(0, 0))
     reasons = _fallback_reasons(report)
     assert any("_adaptive_avg_pool2d" in r and "divide" in r for r in reasons), reasons
+    report = run(lambda x: F.adaptive_max_pool2d(x, (3, 4)), _x(1, 2, 7, 9), tol=(0, 0))
+    reasons = _fallback_reasons(report)
+    assert any("adaptive_max_pool2d" in r and "divide" in r for r in reasons), reasons
 
 
 def test_integer_avg_pool_stays_a_fallback():
