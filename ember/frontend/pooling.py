@@ -37,6 +37,7 @@ import operator
 from typing import Any
 
 import torch
+from torch._prims_common import suggest_memory_format
 
 from ..ir import dtypes
 from ..ir.graph import Value
@@ -257,11 +258,62 @@ def _adaptive_avg(imp: _Importer, n: Any, x: Any, nd: int, output_size: Any) -> 
     v = imp.v(x)
     out = _per_dim(output_size, nd, "output_size")
     sizes = v.shape[v.rank - nd:]
-    if any(o < 1 or s % o for s, o in zip(sizes, out)):
-        raise Unsupported(f"adaptive_avg_pool from {sizes} to {out}: only output sizes that "
-                          "divide the input sizes (equal windows) are lowered")
+    if any(o < 1 for o in out) or any(s < 1 for s in sizes):
+        raise Unsupported(f"adaptive_avg_pool from {sizes} to {out} (eager raises)")
+    if any(s % o for s, o in zip(sizes, out)):
+        return _adaptive_avg_unequal(imp, n, v, nd, out)
     kernel = tuple(s // o for s, o in zip(sizes, out))
     return _avg(imp, n, x, nd, kernel, kernel, (0,) * nd, False, True, None)
+
+
+def _adaptive_avg_unequal(imp: _Importer, n: Any, v: Value, nd: int,
+                          out: tuple[int, ...]) -> Value:
+    """Windows of unequal sizes (output ``i`` of a dim averages inputs
+    ``[floor(i*n/o), ceil((i+1)*n/o))``): for each offset into the largest window,
+    in eager's row-major order, a gather of every window's element at that offset
+    (clamped; masked out past its window) added to a sum that starts at 0, then
+    eager's ``sum / kh / kw``: the same additions and divisions as ATen's kernel."""
+    dt = _meta_dtype(n)
+    if not dtypes.is_float(dt) or v.rank not in (nd + 1, nd + 2):
+        raise Unsupported(f"adaptive_avg_pool of {dt} rank {v.rank} (float, batched or not, "
+                          "only)")
+    acc_dt = "f32" if dt in ("f16", "bf16") else dt  # eager's opmath type
+    lead = v.rank - nd
+    spans = []
+    for size, o in zip(v.shape[lead:], out):
+        starts = [i * size // o for i in range(o)]
+        ends = [-(-(i + 1) * size // o) for i in range(o)]
+        spans.append((size, starts, ends, max(e - b for b, e in zip(starts, ends))))
+
+    def const(t: torch.Tensor) -> Value:
+        return imp.g.value("constant", value=t, loc=imp.loc)
+
+    # one gather per offset from the input with its pooled dims flattened (a gather
+    # reads a kernel input: all of them fuse into one kernel with the sum)
+    flat = imp.op("reshape", v, shape=v.shape[:lead] + (math.prod(v.shape[lead:]),))
+    strides = [math.prod(v.shape[lead + d + 1:]) for d in range(nd)]
+    total = imp.scalar(0, acc_dt)  # eager's sum starts at 0
+    zero = imp.scalar(0, acc_dt)
+    for offs in itertools.product(*[range(k) for *_, k in spans]):
+        idx = torch.zeros(out, dtype=torch.int64)
+        inside = torch.ones(out, dtype=torch.bool)
+        for d, ((size, starts, ends, _), j) in enumerate(zip(spans, offs)):
+            shape = (-1,) + (1,) * (nd - 1 - d)
+            pos = torch.tensor([min(b + j, size - 1) for b in starts]).reshape(shape)
+            idx = idx + pos * strides[d]
+            inside = inside & torch.tensor([b + j < e for b, e in zip(starts, ends)]
+                                           ).reshape(shape)
+        g = imp.cast(imp.op("take", flat, const(idx), axis=lead, wrap=False), acc_dt)
+        total = imp.op("add", total, imp.op("where", const(inside), g, zero))
+    counts = [torch.tensor([e - b for b, e in zip(starts, ends)]).reshape(
+        (-1,) + (1,) * (nd - 1 - d)) for d, (size, starts, ends, _) in enumerate(spans)]
+    val = n.args[0].meta.get("val") if isinstance(n.args[0], torch.fx.Node) else None
+    if (v.rank == 4 and isinstance(val, torch.Tensor) and not val.is_contiguous()
+            and suggest_memory_format(val) == torch.channels_last):
+        counts = [counts[0] * counts[1]]  # eager's 2-D channels-last kernel divides once
+    for k in counts:  # sum / kh / kw (as eager's other kernels)
+        total = imp.op("div", total, const(k.to(dtypes.to_torch(acc_dt))))
+    return imp.cast(total, dt)
 
 
 @rule(aten._adaptive_avg_pool2d.default)

@@ -1,6 +1,6 @@
 """Pooling imported as Ember ops (ember/frontend/pooling.py) against eager: average
 and max pooling in 1-3 dims with padding, ceil_mode, count_include_pad,
-divisor_override and dilation; adaptive average pooling with equal windows; float32
+divisor_override and dilation; adaptive average pooling (equal and unequal windows); float32
 and a reduced float type; non-contiguous inputs; NaN; what fuses (explain), and the
 variants that stay ATen fallbacks with their reasons. Max pooling's indices:
 test_pooling_indices.py."""
@@ -134,10 +134,33 @@ def _fallback_reasons(report):
     return [f"{f.op}: {f.reason}" for f in report.fallbacks]
 
 
-def test_adaptive_pool_with_unequal_windows_stays_a_fallback():
-    report = run(lambda x: F.adaptive_avg_pool2d(x, (3, 4)), _x(1, 2, 7, 9), tol=(0, 0))
-    reasons = _fallback_reasons(report)
-    assert any("_adaptive_avg_pool2d" in r and "divide" in r for r in reasons), reasons
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16, torch.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last", "transposed"])
+def test_adaptive_avg_pool_with_unequal_windows(dtype, layout):
+    # windows of unequal sizes: one gather per offset into the largest window, in
+    # eager's order, summed from 0, then eager's sum / kh / kw: bit for bit in
+    # float32/float64. (Eager's 2-D channels-last kernel divides once by kh * kw in
+    # its vector lanes and twice in its scalar tail, which Ember follows only for the
+    # lanes; eager's half 3-D kernel rounds its sum to the half dtype: there, one
+    # ulp of the dtype.)
+    def f(a, b, c):
+        return (F.adaptive_avg_pool1d(a, 4), F.adaptive_avg_pool2d(b, (4, 3)),
+                F.adaptive_avg_pool2d(b, (13, 9)), F.adaptive_avg_pool3d(c, (3, 4, 5)))
+
+    a, b, c = _x(2, 3, 9, dtype=dtype), _x(2, 5, 10, 7, dtype=dtype), _x(1, 2, 5, 6, 7,
+                                                                        dtype=dtype)
+    if layout == "channels_last":
+        b = b.to(memory_format=torch.channels_last)
+        c = c.to(memory_format=torch.channels_last_3d)
+    elif layout == "transposed":
+        b = b.transpose(-1, -2).contiguous().transpose(-1, -2)
+    exact = dtype in (torch.float32, torch.float64) and layout != "channels_last"
+    report = run(f, a, b, c, tol=(0, 0) if exact else None)
+    assert_native(report)
+    assert len(report.kernels) == 4, report
+
+
+def test_adaptive_max_pool_with_unequal_windows_stays_a_fallback():
     report = run(lambda x: F.adaptive_max_pool2d(x, (3, 4)), _x(1, 2, 7, 9), tol=(0, 0))
     reasons = _fallback_reasons(report)
     assert any("adaptive_max_pool2d" in r and "divide" in r for r in reasons), reasons
