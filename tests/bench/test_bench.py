@@ -193,31 +193,35 @@ def test_fresh_function_has_its_own_code():
 
 
 def test_pin_malloc_fixes_the_thresholds():
-    # in a child: the thresholds cannot be set back. Two 16 MiB blocks freed
-    # together leave 32 MiB free at the heap's top, which glibc's moving trim
-    # threshold hands back to the system, so each round faults again (about 1200
-    # faults a round here, unpinned); pinned, the heap keeps them
+    # in a child (the thresholds cannot be set back): a fresh 20 MiB block comes
+    # from mmap by glibc's default (its threshold starts at 128 KiB and moves only
+    # up to blocks freed before), from the heap once pinned (32 MiB), where a
+    # freed block is reused instead of mapped and faulted in again
     import subprocess
     import sys
 
     code = (
-        "import resource, sys, torch\n"
+        "import ctypes, sys, torch\n"
         "from bench import measure\n"
-        "d = measure.pin_malloc() if sys.argv[1] == 'pin' else 'default'\n"
-        "if d is None: print('not glibc'); sys.exit(0)\n"
-        "def step():\n"
-        "    a = torch.empty(4 << 20).fill_(1); b = torch.empty(4 << 20).fill_(1)\n"
-        "for _ in range(5): step()\n"
-        "f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt\n"
-        "for _ in range(10): step()\n"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 10)\n")
+        "if sys.argv[1] == 'pin':\n"
+        "    d = measure.pin_malloc()\n"
+        "    if d is None: print('not glibc'); sys.exit(0)\n"
+        "    assert d.startswith('malloc: glibc'), d\n"
+        "class Info(ctypes.Structure):\n"
+        "    _fields_ = [(n, ctypes.c_size_t) for n in ('arena', 'ordblks', 'smblks',"
+        " 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost')]\n"
+        "f = ctypes.CDLL('libc.so.6').mallinfo2\n"
+        "f.restype = Info\n"
+        "before = f().hblkhd\n"
+        "b = bytearray(20 << 20)\n"
+        "print(f().hblkhd - before)\n")
 
-    def faults(mode):
+    def mapped(mode):
         out = subprocess.run([sys.executable, "-c", code, mode], capture_output=True,
                              text=True, check=True).stdout.strip()
         if out == "not glibc":
             pytest.skip("the C library is not glibc")
-        return float(out)
+        return int(out)
 
-    assert faults("pin") < 100
-    assert faults("default") > 500  # what pinning is for (glibc's default behaviour)
+    assert mapped("pin") == 0
+    assert mapped("default") >= 20 << 20
