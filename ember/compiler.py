@@ -283,7 +283,7 @@ class _Builder:
             ins = [self.slot(v) for v in n.inputs]
             if n.op == "kernel":
                 ks = lower_kernel(n.attrs["name"], n.region, [self.layouts[v] for v in n.inputs])
-                ks, layout = _eager_output_layout(ks, n.outputs[0].shape)
+                ks, layout = _eager_output_layout(ks, n.outputs[0].shape, n.region)
                 self.layouts[n.outputs[0]] = layout  # other outputs: contiguous (below)
                 lowered.append(ks)
                 # A single-output kernel may write into a dead buffer of its signature.
@@ -413,10 +413,24 @@ class _Builder:
 EAGER_LAYOUT_OPS = frozenset(MIRRORS.values())
 
 
-def _eager_output_layout(ks: list[Kernel],
-                         shape: tuple[int, ...]) -> tuple[list[Kernel], Layout]:
+def _behind_cat(region) -> set[int]:
+    """The region inputs (kernel buffers) that some ``cat`` in it reads: eager
+    materializes the cat contiguously, so they stand for a contiguous operand."""
+    seen, stack = set(), [i for n in region.nodes if n.op == "cat" for i in n.inputs]
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if v.producer is not None:
+            stack.extend(v.producer.inputs)
+    return {i for i, v in enumerate(region.inputs) if v in seen}
+
+
+def _eager_output_layout(ks: list[Kernel], shape: tuple[int, ...],
+                         region=None) -> tuple[list[Kernel], Layout]:
     """The output layout eager would give a pointwise kernel's result, and the kernel
-    storing with it; other kernels (reductions, cat) store contiguously.
+    storing with it; other kernels (reductions, a ``cat``) store contiguously.
 
     TensorIterator (``reorder_dimensions``) orders the output's dims by the operands'
     strides, the first operand with a strict order deciding, broadcast (0) strides
@@ -426,10 +440,15 @@ def _eager_output_layout(ks: list[Kernel],
     channels-last output, as in eager (and Inductor).
     """
     k = ks[0] if len(ks) == 1 else None
-    if (k is None or k.num_reduce or len(k.stores) != 1 or k.domain != tuple(shape)
+    root = region.outputs[0].producer if region is not None else None
+    cat = root is not None and root.op == "cat"
+    if (k is None or cat or k.num_reduce or len(k.stores) != 1 or k.domain != tuple(shape)
             or len(shape) < 2 or k.stores[0].access.offset != 0):
         return ks, Layout.contiguous(shape)
-    loads = [i.attrs["access"].strides for i in k.body if i.op == "load"]
+    # A load of a cat's part stands for the contiguous cat eager materializes.
+    dense, behind = Layout.contiguous(shape).strides, _behind_cat(region) if region else set()
+    loads = [dense if i.attrs["buffer"] in behind else i.attrs["access"].strides
+             for i in k.body if i.op == "load"]
 
     def should_swap(d0: int, d1: int) -> int:
         for st in loads:

@@ -2,9 +2,10 @@
 
 Two neighbouring axes ``d, d+1`` (both outer or both reduce) merge when, for
 every access, ``stride[d] == stride[d+1] * size[d+1]`` (or either axis has size
-1) and no ``index`` instruction reads either of them. The merged kernel computes
-exactly the same thing with fewer index divisions: a ``[2, 8, 32]`` domain read
-as ``(256, 32, 1)`` and ``(8, 1, 0)`` becomes ``[16, 32]``. A shared rewrite: the
+1) and no ``index`` instruction or masked read (``within``) uses either of
+them. The merged kernel computes exactly the same thing with fewer index
+divisions: a ``[2, 8, 32]`` domain read as ``(256, 32, 1)`` and ``(8, 1, 0)``
+becomes ``[16, 32]``. A shared rewrite: the
 compiler applies it to every kernel before the backend schedules it, so a CPU
 vector loop or a Triton block runs along the longest contiguous axis there is.
 """
@@ -23,6 +24,8 @@ def collapse_axes(k: Kernel) -> Kernel:
     if nd < 2 or math.prod(k.domain) == 0:
         return k
     indexed = {i.attrs["axis"] for i in k.body + k.epilogue if i.op == "index"}
+    # a masked read's axes keep their indices (in the epilogue: outer axes, the same)
+    indexed |= {w[0] for i in k.body + k.epilogue for w in i.attrs.get("within", ())}
     # every access as full-rank strides (outer-rank ones padded with zeros)
     accesses = [i.attrs["access"] for i in k.body + k.epilogue if i.op in ("load", "gather")]
     accesses += [s.access for s in k.stores]
@@ -63,6 +66,9 @@ def collapse_axes(k: Kernel) -> Kernel:
         for i in instrs:
             if i.op in ("load", "gather"):
                 i = replace(i, attrs=dict(i.attrs, access=new_access[id(i.attrs["access"])]))
+                if "within" in i.attrs:
+                    i.attrs["within"] = tuple((new_of[a], lo, hi)
+                                              for a, lo, hi in i.attrs["within"])
             elif i.op == "index":
                 i = replace(i, attrs=dict(i.attrs, axis=new_of[i.attrs["axis"]]))
             out.append(i)

@@ -132,22 +132,33 @@ class _Evaluator:
                 off = off + s * g
         return off
 
+    def within(self, ranges) -> torch.Tensor | None:
+        """Where a masked read's ``within`` ranges all hold (None: no ranges)."""
+        valid = None
+        for ax, lo, hi in ranges:
+            g = self.grids[ax]
+            ok = (g >= lo) & (g < hi)
+            valid = ok if valid is None else valid & ok
+        return valid
+
     def run(self, instrs) -> list[torch.Tensor]:
         vals: list[torch.Tensor] = []
         for ins in instrs:
             args = [vals[a] for a in ins.args]
             adts = [instrs[a].dtype for a in ins.args]
             op = ins.op
-            if op == "load":
+            if op in ("load", "gather"):
                 b = ins.attrs["buffer"]
                 bdt = self.k.inputs[b].dtype
-                raw = self.inputs[b][self.offsets(ins.attrs["access"])]
-                v = convert(raw.to(compute_dtype(bdt)), bdt, ins.dtype)
-            elif op == "gather":
-                b = ins.attrs["buffer"]
-                bdt = self.k.inputs[b].dtype
-                off = self.offsets(ins.attrs["access"]) + ins.attrs["stride"] * args[0].long()
+                off = self.offsets(ins.attrs["access"])
+                if op == "gather":
+                    off = off + ins.attrs["stride"] * args[0].long()
+                valid = self.within(ins.attrs.get("within", ()))
+                if valid is not None:  # a masked read: 0 outside, nothing read there
+                    off = torch.where(valid, off, 0)
                 raw = self.inputs[b][off]
+                if valid is not None:
+                    raw = torch.where(valid, raw, torch.zeros((), dtype=raw.dtype))
                 v = convert(raw.to(compute_dtype(bdt)), bdt, ins.dtype)
             elif op == "reload":  # the value the matching earlier store wrote
                 st = next(s for s in self.k.stores if s.prologue and s.value < len(vals)

@@ -67,12 +67,14 @@ Scalar instructions
 -------------------
 ``Instr.op`` is one of:
 
-* ``load``: attrs ``buffer`` (index into ``inputs``) and ``access``.
+* ``load``: attrs ``buffer`` (index into ``inputs``) and ``access``; optional
+  ``within``, a tuple of ``(axis, lo, hi)`` triples (see *Masked reads*).
 * ``gather``: one ``i64`` arg ``i``, attrs ``buffer``, ``access``, ``stride``
   and ``extent``: reads ``buffer[access(point) + stride * i]``, a computed
   (indirect) address as embedding or index_select need. ``i`` is in
   ``[0, extent)`` by construction (the lowering clamps it; eager's bounds error
   is raised by a check outside the kernel), so the read is always in bounds.
+  Optional ``within`` as for ``load``.
 * ``reload``: body only; attrs ``output`` and ``access``: reads back what a
   prologue store of an earlier pass wrote to ``outputs[output]`` at this point
   (a store with the same output and access, of a value before this
@@ -97,6 +99,18 @@ Scalar instructions
   all operands of an arithmetic op have the same dtype as the result (the
   fusion pass inserts casts), comparisons take equal-dtype operands and give
   ``b8``; ``where`` takes ``(b8, T, T) -> T``.
+
+Masked reads
+------------
+A ``load`` or ``gather`` with ``within`` reads memory only at points where
+``lo <= idx[axis] < hi`` for every triple (domain axes, or outer axes in the
+epilogue); elsewhere it touches no memory and its value is 0 of its dtype. Its
+access need only be in bounds at the points inside. This is how ``cat`` is one
+kernel: part ``k`` is read with its own range of the cat axis and shifted
+access, and ``where(index(axis) < end_k, part_k, ...)`` picks the part a point is
+in (Triton's masked ``tl.load``; the CPU's ``vector.maskedload``). Computing on
+the zeros of the points outside is harmless: no instruction traps (integer
+division by zero divides by 1), and the select drops those values.
 
 Dtypes are strings: f16 bf16 f32 f64 i8 i16 i32 i64 u8 b8 (b8 = torch.bool,
 stored as one byte holding 0 or 1). Backends may compute f16/bf16 in f32 and
@@ -297,7 +311,8 @@ def row_invariant(kernel: Kernel) -> list[bool]:
     inv: list[bool] = []
     for ins in kernel.body:
         if ins.op in ("load", "gather", "reload"):
-            ok = not any(ins.attrs["access"].strides[nouter:]) and all(inv[a] for a in ins.args)
+            ok = (not any(ins.attrs["access"].strides[nouter:]) and all(inv[a] for a in ins.args)
+                  and all(ax < nouter for ax, _, _ in ins.attrs.get("within", ())))
         elif ins.op == "index":
             ok = ins.attrs["axis"] < nouter
         elif ins.op == "scanned":
@@ -306,6 +321,26 @@ def row_invariant(kernel: Kernel) -> list[bool]:
             ok = all(inv[a] for a in ins.args)
         inv.append(ok)
     return inv
+
+
+def read_box(ins: Instr, dims) -> list[tuple[int, int]] | None:
+    """Per axis, the ``[lo, hi)`` indices at which load or gather ``ins`` reads
+    (``dims``: the sizes of the axes it is evaluated over, narrowed by its
+    ``within``); None when it reads nowhere."""
+    box = [(0, n) for n in dims]
+    for ax, lo, hi in ins.attrs.get("within", ()):
+        a, b = box[ax]
+        box[ax] = (max(a, lo), min(b, hi))
+    return None if any(a >= b for a, b in box) else box
+
+
+def offset_range(access: Access, box) -> tuple[int, int]:
+    """The smallest and largest flat offset ``access`` reaches over ``box``."""
+    lo = hi = access.offset
+    for s, (a, b) in zip(access.strides, box):
+        lo += min(s * a, s * (b - 1))
+        hi += max(s * a, s * (b - 1))
+    return lo, hi
 
 
 def scans(kernel: Kernel) -> set[int]:
@@ -339,6 +374,9 @@ def _check_instrs(k: Kernel, instrs: tuple[Instr, ...], rank: int, in_epilogue: 
             if ins.op == "gather" and (len(ins.args) != 1 or ins.attrs["extent"] < 1):
                 raise ValueError(f"{k.name}: instr {i}: gather takes one index value "
                                  f"and a positive extent")
+            for w in ins.attrs.get("within", ()):
+                if len(w) != 3 or not 0 <= w[0] < rank or not w[1] < w[2]:
+                    raise ValueError(f"{k.name}: instr {i}: bad within {w} (axis, lo < hi)")
         elif ins.op == "reload":
             if in_epilogue or not any(
                     s.prologue and s.output == ins.attrs["output"]

@@ -65,9 +65,10 @@ _REDUCE_KIND = {"sum": "sum", "mean": "sum", "prod": "prod", "amax": "max", "ami
 class _Emitter:
     """Builds one instruction list (body or epilogue) with value numbering."""
 
-    def __init__(self, lowering: "_Lowering", rank: int) -> None:
+    def __init__(self, lowering: "_Lowering", dims: tuple[int, ...]) -> None:
         self.low = lowering
-        self.rank = rank
+        self.dims = dims  # the sizes of the axes it evaluates over
+        self.rank = len(dims)
         self.instrs: list[Instr] = []
         self.memo: dict[tuple, int] = {}
 
@@ -117,11 +118,14 @@ class _Lowering:
         self.body: _Emitter | None = None
         self.epilogue: _Emitter | None = None
         self.in_idx: Index | None = None
+        # the (axis, lo, hi) ranges the values being evaluated are used in (the
+        # part of a cat): loads and gathers read only there (``within``)
+        self.within: tuple[tuple[int, int, int], ...] = ()
 
     # -- evaluation ----------------------------------------------------------------
     def value(self, em: _Emitter, v: Value, idx: Index) -> int:
         """Instr id of ``v`` (in its compute dtype) evaluated at ``idx``."""
-        key = ("v", id(v), idx)
+        key = ("v", id(v), idx, self.within)
         hit = em.memo.get(key)
         if hit is not None:
             return hit
@@ -159,6 +163,8 @@ class _Lowering:
             return self.value(em, n.inputs[0], _view_index(n, idx))
         if kind is Kind.GATHER:
             return self._gather(em, n, idx)
+        if n.op == "cat":
+            return self._cat(em, n, idx)
         if kind is Kind.REDUCTION and not _reduce_axes(n):
             # Reducing over no axes (or a 0-d tensor) is the identity; the shapes agree.
             return self.value(em, n.inputs[0], idx)
@@ -211,15 +217,64 @@ class _Lowering:
         acc = access(idx[:axis] + (zero_e,) + idx[axis + r:], layout, x.shape, em.rank)
         stride = layout.strides[axis] if size != 1 else 0
         out = em.emit("gather", (i,), x.dtype, buffer=self.buffers[x], access=acc,
-                      stride=stride, extent=max(size, 1))
+                      stride=stride, extent=max(size, 1), **self._within(acc))
         cdt = compute_dtype(x.dtype)
         return out if cdt == x.dtype else em.emit("cast", (out,), cdt)
 
     def _load(self, em: _Emitter, v: Value, idx: Index) -> int:
         acc = access(idx, self.layouts[v], v.shape, em.rank)
-        x = em.emit("load", (), v.dtype, buffer=self.buffers[v], access=acc)
+        x = em.emit("load", (), v.dtype, buffer=self.buffers[v], access=acc,
+                    **self._within(acc))
         cdt = compute_dtype(v.dtype)
         return x if cdt == v.dtype else em.emit("cast", (x,), cdt)
+
+    def _within(self, acc: Access) -> dict:
+        """A read's ``within`` attr: the ranges of the axes its address moves along."""
+        w = tuple(r for r in self.within if acc.strides[r[0]] != 0)
+        return {"within": w} if w else {}
+
+    def _cat(self, em: _Emitter, n: Node, idx: Index) -> int:
+        """cat at ``idx``: each part evaluated at its shifted index, reading only at
+        the points in it, and ``where(index < end, part, ...)`` picking the part."""
+        axis = n.attrs["axis"]
+        coeffs, c = idx[axis]
+        live = [(a, k) for a, k in enumerate(coeffs) if k]
+        parts, start = [], 0
+        for x in n.inputs:
+            if x.shape[axis]:
+                parts.append((x, start, start + x.shape[axis]))
+            start += x.shape[axis]
+        if not live:  # one position along the cat axis: its part, read as is
+            x, lo, _ = next(p for p in parts if p[1] <= c < p[2])
+            return self.value(em, x, _shift(idx, axis, lo))
+        if len(live) != 1 or live[0][1] < 0:
+            raise LowerError("cat read at a position that is not one domain axis")
+        d, k = live[0]
+        # the points along d where lo <= k*p + c < hi: [ceil((lo-c)/k), ceil((hi-c)/k))
+        saved = self.within
+        a0, b0 = next(((lo, hi) for ax, lo, hi in saved if ax == d), (0, em.dims[d]))
+        pieces = []  # (part, its start, the points of d in it) (inside an outer cat's)
+        for x, lo, hi in parts:
+            a, b = max(a0, -((c - lo) // k)), min(b0, -((c - hi) // k))
+            if a < b:
+                pieces.append((x, lo, a, b))
+        if not pieces:  # an empty domain: nothing is read
+            return em.const(0, compute_dtype(n.out.dtype))
+        if len(pieces) == 1:
+            return self.value(em, pieces[0][0], _shift(idx, axis, pieces[0][1]))
+        vals = []
+        for x, lo, a, b in pieces:
+            self.within = tuple(sorted([r for r in saved if r[0] != d] + [(d, a, b)]))
+            try:
+                vals.append(self.value(em, x, _shift(idx, axis, lo)))
+            finally:
+                self.within = saved
+        i = em.emit("index", (), "i64", axis=d)
+        out = vals[-1]
+        for (_, _, _, b), v in zip(reversed(pieces[:-1]), reversed(vals[:-1])):
+            cond = em.emit("lt", (i, em.const(b, "i64")), "b8")
+            out = em.emit("where", (cond, v, out), compute_dtype(n.out.dtype))
+        return out
 
     def store_value(self, em: _Emitter, v: Value, idx: Index) -> int:
         x = self.value(em, v, idx)
@@ -267,6 +322,12 @@ def _broadcast(idx: Index, in_shape: tuple[int, ...], out_shape: tuple[int, ...]
     lead = len(out_shape) - len(in_shape)
     zero = ((0,) * len(idx[0][0]), 0) if idx else None
     return tuple(zero if s == 1 else idx[lead + i] for i, s in enumerate(in_shape))
+
+
+def _shift(idx: Index, axis: int, by: int) -> Index:
+    """``idx`` with ``by`` subtracted along ``axis`` (a cat part's own index)."""
+    coeffs, c = idx[axis]
+    return idx[:axis] + ((coeffs, c - by),) + idx[axis + 1:]
 
 
 def _scale(e: Expr, k: int) -> Expr:
@@ -340,7 +401,8 @@ def _reshape_index(in_shape, out_shape, idx: Index, zero: Expr) -> Index:
 
 
 def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel]:
-    """Lowers a kernel region; returns one Kernel, or one per input for ``cat``.
+    """Lowers a kernel region; returns one Kernel, or one per part for a
+    materialized ``cat`` (the region's root).
 
     Args:
         name: the kernel's name.
@@ -355,6 +417,10 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     node = root.producer
     low = _Lowering(region, layouts)
     if node is not None and node.op == "cat":
+        # A materialized cat is one straight copy per part, into its slice: one
+        # kernel evaluating every part at every point (masked reads) measured
+        # 1.1-1.6x slower on large cats and no faster on small ones (bench/cat.py).
+        # A cat that a kernel reads is computed inside it (``_cat``).
         return _lower_cat(name, low, node, out, out_strides)
     if node is not None and get_op(node.op).kind is Kind.SCAN:
         if extra:
@@ -364,7 +430,7 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
     if extra and not reds:
         raise LowerError(f"{name}: several outputs need a reduction kernel")
     if not reds:
-        em = _Emitter(low, root.rank)
+        em = _Emitter(low, root.shape)
         v = low.store_value(em, root, _identity(root.rank))
         store = Store(0, v, Access(0, out_strides))
         return [_finish(Kernel(name, root.shape, 0, low.buffers_of(), (out,), tuple(em.instrs),
@@ -391,8 +457,8 @@ def _lower_reduction(name, low: _Lowering, reds: list[Node], root: Value, out: B
     nouter = len(kept)
     pos = {d: j for j, d in enumerate(order)}
     low.in_idx = in_idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
-    low.body = body = _Emitter(low, len(domain))
-    low.epilogue = epi = _Emitter(low, nouter)
+    low.body = body = _Emitter(low, domain)
+    low.epilogue = epi = _Emitter(low, domain[:nouter])
     for n in reds:
         if n.attrs["keepdim"]:
             o_axes = [None if d in axes else kept.index(d) for d in range(x.rank)]
@@ -453,7 +519,7 @@ def _lower_scan(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> K
     running value (``scanned``) is stored at every point."""
     x = node.inputs[0]
     if x.rank == 0:  # a scan of one element is the element
-        em = _Emitter(low, 0)
+        em = _Emitter(low, ())
         v = low.store_value(em, x, ())
         return _finish(Kernel(name, (), 0, low.buffers_of(), (out,), tuple(em.instrs),
                               (Store(0, v, Access(0, ())),)))
@@ -462,8 +528,8 @@ def _lower_scan(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> K
     domain = tuple(x.shape[d] for d in order)
     pos = {d: j for j, d in enumerate(order)}
     low.in_idx = in_idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
-    low.body = body = _Emitter(low, len(domain))
-    low.epilogue = _Emitter(low, len(domain) - 1)
+    low.body = body = _Emitter(low, domain)
+    low.epilogue = _Emitter(low, domain[:-1])
     cdt = compute_dtype(x.dtype)
     val = low.value(body, x, in_idx)
     low.red_list.append(Reduction(_REDUCE_KIND[node.op], val, cdt))
@@ -480,7 +546,7 @@ def _lower_cat(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> li
     axis = node.attrs["axis"]
     kernels, start = [], 0
     for i, x in enumerate(node.inputs):
-        em = _Emitter(low, x.rank)
+        em = _Emitter(low, x.shape)
         v = low.store_value(em, x, _identity(x.rank))
         acc = Access(start * out_strides[axis], out_strides)
         start += x.shape[axis]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .kernel import Access, Buffer, Instr, Kernel, Store
+from .kernel import Access, Buffer, Instr, Kernel, Store, offset_range, read_box
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +85,14 @@ def check_bounds(k: Kernel) -> None:
     """Raises ValueError when an access of ``k`` reaches outside its buffer."""
     nouter = len(k.domain) - k.num_reduce
 
-    def check(a: Access, size: int, axes: tuple[int, ...], what: str,
+    def check(a: Access, size: int, box, what: str,
               gathered: tuple[int, int] = (0, 1)) -> None:
+        if box is None or any(lo >= hi for lo, hi in box):
+            return  # no point reads or writes it
         stride, extent = gathered  # a gather's computed part: stride * [0, extent)
-        ext = [s * (n - 1) for s, n in zip(a.strides, axes)] + [stride * (extent - 1)]
-        lo = a.offset + sum(min(0, e) for e in ext)
-        hi = a.offset + sum(max(0, e) for e in ext)
-        if any(n == 0 for n in axes):
-            return
+        lo, hi = offset_range(a, box)
+        lo += min(0, stride * (extent - 1))
+        hi += max(0, stride * (extent - 1))
         if lo < 0 or hi >= size:
             raise ValueError(f"kernel {k.name!r}: {what} access {a} reaches elements "
                              f"[{lo}, {hi}] of a {size}-element buffer")
@@ -102,8 +102,9 @@ def check_bounds(k: Kernel) -> None:
             if i.op in ("load", "gather"):
                 b = k.inputs[i.attrs["buffer"]]
                 g = (i.attrs["stride"], i.attrs["extent"]) if i.op == "gather" else (0, 1)
-                check(i.attrs["access"], b.size, axes, f"{where} {i.op} of {b.name}", g)
+                check(i.attrs["access"], b.size, read_box(i, axes),
+                      f"{where} {i.op} of {b.name}", g)
     for s in k.stores:
         axes = k.domain if (s.prologue or not k.num_reduce) else k.domain[:nouter]
         out = k.outputs[s.output]
-        check(s.access, out.size, axes, f"store to {out.name}")
+        check(s.access, out.size, [(0, n) for n in axes], f"store to {out.name}")

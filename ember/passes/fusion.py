@@ -23,7 +23,12 @@ Shapes of kernels:
 * Views are inlined as index arithmetic when affine (permute, expand, slice,
   squeeze, unsqueeze, and reshapes that only split dims or move unit dims);
   other reshapes run as runtime views on materialized values.
-* ``cat`` is a kernel root: its inputs' producers fuse into it.
+* ``cat`` fuses like a pointwise op: its parts' producers fuse into it, and it
+  into what reads it (each part read only in its range of the cat axis, see
+  ``within`` in ``codegen/kernel.py``). Not when a part computes transcendental
+  math (one kernel evaluates every part at every point), nor when a reshape,
+  unfold or as_strided reads it (its axis must stay one kernel axis): then it
+  is materialized, one copy kernel per part (``codegen/lower.py``).
 * A scan (``cumsum``, ``cumprod``) is a kernel root: its input's pointwise
   producers fuse into it; its result is materialized (its readers load it).
 * **Multi-output kernels**: a pointwise kernel whose value a later reduction
@@ -55,6 +60,9 @@ from ..ir.ops import TRANSCENDENTAL, Kind, get_op
 from .manager import PassContext, register_pass
 
 _INLINE_KINDS = (Kind.POINTWISE, Kind.SOURCE)
+# Whether a cat may fuse into what reads it (False: every cat is materialized,
+# as before masked reads; bench/cat.py compares the two).
+CAT_FUSES = True
 _SHARED_LIMIT = 3
 _MAX_ROUNDS = 32
 
@@ -124,13 +132,47 @@ class _Fusion:
         kind = get_op(p.op).kind
         if kind is Kind.VIEW and not view_is_inlinable(p):
             return "not an affine reindexing (a reshape that merges dims)"
-        if kind not in _INLINE_KINDS + (Kind.VIEW, Kind.REDUCTION, Kind.GATHER):
+        if p.op == "cat" and not CAT_FUSES:
+            return "cat fusion is off (fusion.CAT_FUSES)"
+        if p.op == "cat":
+            heavy = self._transcendental_part(p, need)
+            if heavy:
+                return f"a part computes {heavy} (every part is evaluated at every point)"
+        elif kind not in _INLINE_KINDS + (Kind.VIEW, Kind.REDUCTION, Kind.GATHER):
             return f"{kind} ops are not fused"
         if self.backend is not None:
             veto = self.backend.fusion_veto(p.op, consumer.op)
             if veto:
                 return f"vetoed by the {self.backend.name} backend: {veto}"
         return None
+
+    def _transcendental_part(self, cat: Node, need: dict[Value, str]) -> str | None:
+        """A transcendental op that a part of ``cat`` would compute inside the kernel
+        reading it (walking the producers it would fuse), or None."""
+        stack, seen = [i for i in cat.inputs], set()
+        while stack:
+            v = stack.pop()
+            p = v.producer
+            if p is None or v in need or p in seen:
+                continue
+            seen.add(p)
+            if p.op in TRANSCENDENTAL:
+                return p.op
+            if get_op(p.op).kind in _INLINE_KINDS + (Kind.VIEW,) or p.op == "cat":
+                stack.extend(p.inputs)
+        return None
+
+    def _misread_cats(self, r: _Region) -> list[Node]:
+        """The cats in ``r`` that a path from its root reads through a view mapping
+        their axis to no single kernel axis (a reshape, unfold, as_strided): a
+        part is read only in a range of one axis (``within``)."""
+        ok: dict[Node, bool] = {}
+        for n in sorted(r.inside, key=self.position.__getitem__, reverse=True):
+            f = ok.get(n, True) and _keeps_axes(n)
+            for i in n.inputs:
+                if i.producer in r.inside:
+                    ok[i.producer] = ok.get(i.producer, True) and f
+        return [n for n in r.inside if n.op == "cat" and n is not r.root and not ok.get(n, True)]
 
     # -- grouping ---------------------------------------------------------------------
     def settle(self, need: dict[Value, str]) -> dict[Value, str]:
@@ -170,7 +212,15 @@ class _Fusion:
             if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.SCAN, Kind.MOVEMENT,
                                             Kind.VIEW, Kind.GATHER):
                 continue
-            kernels[n] = self._region(n, need, record)
+            r = self._region(n, need, record)
+            for _ in range(_MAX_ROUNDS):
+                bad = self._misread_cats(r)
+                if not bad:
+                    break
+                for c in bad:
+                    need.setdefault(c.out, f"a cat read through a reshape by {n.op}")
+                r = self._region(n, need, record)
+            kernels[n] = r
         return kernels
 
     def _region(self, root: Node, need: dict[Value, str], record: bool) -> _Region:
@@ -210,7 +260,7 @@ class _Fusion:
                     loads.append(v)
                     if record:
                         self.refused.append((p, root, why))
-                need.setdefault(v, f"read by {root.op}")
+                need.setdefault(v, why)  # the first reason it is materialized
                 continue
             inside.add(p)
             # Only same-shape pointwise values of an epilogue stay epilogue values.
@@ -471,6 +521,15 @@ def _reduction_of(r: _Region) -> Node | None:
     reds = [n for n in r.inside if get_op(n.op).kind is Kind.REDUCTION
             and n.inputs[0].rank and n.attrs["axes"]]
     return reds[0] if len(reds) == 1 else None
+
+
+def _keeps_axes(n: Node) -> bool:
+    """Whether ``n`` reads each input axis at one axis of its own, with a positive
+    coefficient (or at a constant): all but reshapes that regroup dims, unfold
+    and as_strided."""
+    if n.op == "reshape":
+        return [s for s in n.inputs[0].shape if s != 1] == [s for s in n.out.shape if s != 1]
+    return n.op not in ("unfold", "as_strided")
 
 
 def _label(n: Node) -> str:

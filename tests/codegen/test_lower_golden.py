@@ -60,6 +60,30 @@ graph @g(%x: f32[2,3], %y: f32[2,5]) {
 }
 """
 
+CAT_READ = """
+graph @g(%x: f32[2,3], %y: f32[2,5]) {
+  %0: f32[2,8] = kernel(%x, %y) {name="k"} region(%i0: f32[2,3], %i1: f32[2,5]) {
+    %0: f32[2,3] = neg(%i0)
+    %1: f32[2,8] = cat(%0, %i1) {axis=1}
+    %2: f32[2,8] = mul(%1, %1)
+    return %2
+  }
+  return %0
+}
+"""
+
+CAT_SLICED = """
+graph @g(%x: f32[2,3], %y: f32[2,5]) {
+  %0: f32[2,4] = kernel(%x, %y) {name="k"} region(%i0: f32[2,3], %i1: f32[2,5]) {
+    %0: f32[2,8] = cat(%i0, %i1) {axis=1}
+    %1: f32[2,4] = slice(%0) {axis=1, start=1, end=8, step=2}
+    %2: f32[2,4] = mul(%1, %1)
+    return %2
+  }
+  return %0
+}
+"""
+
 SOFTMAX = """
 graph @g(%x: f32[4,16]) {
   %0: f32[4,16] = kernel(%x) {name="k"} region(%i0: f32[4,16]) {
@@ -133,6 +157,7 @@ kernel k domain=[4,16] num_reduce=1
         self.assertNotIn(" k ", k.text(named=False).splitlines()[0] + " ")
 
     def test_cat(self):
+        # a materialized cat: one copy kernel per part, into its slice
         parts = _kernels(CAT)
         self.assertEqual([p.name for p in parts], ["k_part0", "k_part1"])
         self.assertExpectedInline(parts[1].text(), """\
@@ -142,6 +167,41 @@ kernel k_part1 domain=[2,5] num_reduce=0
   out out0: f32[16]
   v0 = load() access=0+[5,1] buffer=1 : f32
   store out0[3+[8,1]] = v0""")
+
+    def test_cat_in_its_reader(self):
+        # read by a kernel: each part masked to its range, picked by position
+        (k,) = _kernels(CAT_READ)
+        self.assertExpectedInline(k.text(), """\
+kernel k domain=[2,8] num_reduce=0
+  in in0: f32[6]
+  in in1: f32[10]
+  out out0: f32[16]
+  v0 = load() access=0+[3,1] buffer=0 within=((1, 0, 3),) : f32
+  v1 = neg(v0) : f32
+  v2 = load() access=-3+[5,1] buffer=1 within=((1, 3, 8),) : f32
+  v3 = index() axis=1 : i64
+  v4 = const() value=3 : i64
+  v5 = lt(v3, v4) : b8
+  v6 = where(v5, v1, v2) : f32
+  v7 = mul(v6, v6) : f32
+  store out0[0+[8,1]] = v7""")
+
+    def test_cat_read_through_strided_slice(self):
+        # padding then every other column: the part ranges are over the slice's axis
+        (k,) = _kernels(CAT_SLICED)
+        self.assertExpectedInline(k.text(), """\
+kernel k domain=[2,4] num_reduce=0
+  in in0: f32[6]
+  in in1: f32[10]
+  out out0: f32[8]
+  v0 = load() access=1+[3,2] buffer=0 within=((1, 0, 1),) : f32
+  v1 = load() access=-2+[5,2] buffer=1 within=((1, 1, 4),) : f32
+  v2 = index() axis=1 : i64
+  v3 = const() value=1 : i64
+  v4 = lt(v2, v3) : b8
+  v5 = where(v4, v0, v1) : f32
+  v6 = mul(v5, v5) : f32
+  store out0[0+[4,1]] = v6""")
 
 
 @pytest.mark.skipif(not available()[0], reason="MLIR backend unavailable")

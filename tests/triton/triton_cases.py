@@ -426,3 +426,24 @@ add(_sc.scan(3, 10, False, "sum", "i64", then="neg"), [_xs.reshape(-1)],
 _xs = _sk.inputs(4, 20, False, "bf16", seed=3)
 add(_sk.softmax(4, 20, False, "bf16"), [_xs.reshape(-1)], list(_sk.softmax_ref(_xs, False)),
     tol=[(8e-3, 8e-3), (1e-5, 1e-5)], schedules=[None, LOOP_SMALL])
+# masked reads (within): cat along either axis (part boundaries inside blocks and
+# tails), a sum over a cat along the reduce axis, a masked gather and a masked
+# epilogue read; shared with tests/codegen/test_masked_reads.py
+_mk = _load_test_module("masked_kernels")
+for _axis, _rows, _n0, _n1 in ((1, 3, 5, 37), (0, 7, 33, 2), (1, 1, 1, 1)):
+    _shape = (lambda n: (_rows, n)) if _axis == 1 else (lambda n: (n, _rows))
+    _x0, _x1 = torch.randn(_shape(_n0), generator=_g), torch.randn(_shape(_n1), generator=_g)
+    add(_mk.cat(_rows, _n0, _n1, _axis), [_x0.reshape(-1), _x1.reshape(-1)],
+        _mk.cat_ref(_x0, _x1, _axis).reshape(-1), schedules=[None, LOOP_SMALL])
+_x0, _x1 = torch.randn(5, 17, generator=_g), torch.randn(5, 6, generator=_g)
+add(_mk.sum_of_cat(5, 17, 6), [_x0.reshape(-1), _x1.reshape(-1)],
+    [torch.cat([_x0, _x1], 1).sum(1), torch.cat([_x0, _x1], 1).reshape(-1)],
+    schedules=[None, LOOP_SMALL, PERSIST_TAIL])
+_x0, _tab = torch.randn(3, 5, generator=_g), torch.randn(11, 8, generator=_g)
+_ids = torch.tensor([4, 0, 10])
+add(_mk.gather_cat(3, 5, 11, 8), [_x0.reshape(-1), _ids, _tab.reshape(-1)],
+    torch.cat([_x0, _tab[_ids]], 1).reshape(-1), schedules=[None, LOOP_SMALL])
+_x, _b0, _b1 = (torch.randn(13, 20, generator=_g), torch.randn(6, generator=_g),
+                torch.randn(7, generator=_g))
+add(_mk.epilogue_cat(6, 7, 20), [_x.reshape(-1), _b0, _b1],
+    _x.amax(1) + torch.cat([_b0, _b1]), schedules=[None, LOOP_SMALL, PERSIST_TAIL])

@@ -51,6 +51,7 @@ from .lowering import (
     reduce_identity, storage_type, to_storage,
 )
 
+from .memory import MemoryAccess
 from .native import MAX_SLOTS as _MAX_SLOTS  # scratch slots of a split reduction
 # the static size given to a template's buffers (their real sizes vary per call)
 _DYNAMIC_EXTENT = 1 << 40
@@ -153,7 +154,7 @@ def _staged(kernel: Kernel) -> bool:
     return any(i.op == "reduced" for i in kernel.body)
 
 
-class KernelBuilder:
+class KernelBuilder(MemoryAccess):
     """Emits one kernel; also the ``env`` that lowering functions call back.
 
     ``mode`` "partial" (split reductions) builds ``(buffers..., scratch...,
@@ -257,97 +258,6 @@ class KernelBuilder:
 
     def reduced(self, k: int):
         return self.accs[k], self.acc_dtypes[k]
-
-    def offset(self, access: Access, size: int, what: str, gathered=(0, 1)):
-        """The flat offset of ``access`` here; ``gathered`` (stride, extent): the
-        range a gather adds (checked, not computed)."""
-        if len(access.strides) != len(self.ivs):
-            raise LoweringError(
-                f"kernel {self.kernel_name!r}: access {access} has rank "
-                f"{len(access.strides)}, expected {len(self.ivs)}")
-        # static bounds check: an out-of-range access would corrupt memory (a
-        # template's kernels are checked per size, by params.check_bounds)
-        if size != DYNAMIC:
-            ext = [s * (n - 1) for s, n in zip(access.strides, self.k.domain)]
-            ext.append(gathered[0] * (gathered[1] - 1))
-            lo = access.offset + sum(min(0, e) for e in ext)
-            hi = access.offset + sum(max(0, e) for e in ext)
-        if size != DYNAMIC and (lo < 0 or hi >= size):
-            raise LoweringError(
-                f"kernel {self.kernel_name!r}: {what} access {access} reaches elements "
-                f"[{lo}, {hi}] of a {size}-element buffer")
-        off = None
-        for s, iv in zip(access.strides, self.ivs):
-            if s == 0 or iv is None:
-                continue
-            t = iv if s == 1 else arith.muli(iv, self._cidx(s))
-            off = t if off is None else arith.addi(off, t)
-        if off is None:
-            return self._cidx(access.offset)
-        return arith.addi(off, self._cidx(access.offset)) if access.offset else off
-
-    def load(self, buffer: int, access: Access):
-        return self._read(self.k.inputs[buffer], self.in_args[buffer], access, "load")
-
-    def reload(self, output: int, access: Access):
-        """Reads back ``outputs[output]`` at ``access`` (written by an earlier pass)."""
-        return self._read(self.k.outputs[output], self.out_args[output], access, "reload")
-
-    def _read(self, b, mem, access: Access, what: str):
-        off = self.offset(access, b.size, f"{what} of {b.name}")
-        if not self.lane_mode:
-            return memref.load(mem, [off])
-        return self._vector_read(b, mem, off, access.strides[self.va])
-
-    def gather(self, buffer: int, access: Access, stride, extent: int, i):
-        """``buffer[access + stride * i]``; ``i`` is an i64 scalar or lane vector."""
-        b = self.k.inputs[buffer]
-        off = self.offset(access, b.size, f"gather of {b.name}", (stride, extent))
-        mem = self.in_args[buffer]
-        idx, i64 = ir.IndexType.get(), ir.IntegerType.get_signless(64)
-        if not is_vector(i.type):  # one computed address: the base of the lanes
-            base = arith.addi(off, arith.muli(arith.index_cast(idx, i), self._cidx(stride)))
-            if not self.lane_mode:
-                return memref.load(mem, [base])
-            return self._vector_read(b, mem, base, access.strides[self.va])
-        vt = self.vtype(storage_type(b.dtype))
-        lanes = arith.addi(self._lane_offsets(access.strides[self.va]), arith.muli(
-            i, vector.broadcast(self.vtype(i64), arith.index_cast(i64, self._cidx(stride)))))
-        zero = arith.constant(vt, ir.DenseElementsAttr.get_splat(
-            vt, _zero_attr(storage_type(b.dtype))))
-        return vector.gather(vt, mem, [off], lanes, self._full_mask(), zero)
-
-    def _vector_read(self, b, mem, off, stride):
-        """The lanes of a vector read at ``off`` with element ``stride`` (masked in a tail)."""
-        vt = self.vtype(storage_type(b.dtype))
-        if stride == 1 and self.mask is None:
-            return vector.load(vt, mem, [off])
-        zero = arith.constant(vt, ir.DenseElementsAttr.get_splat(
-            vt, _zero_attr(storage_type(b.dtype))))
-        if stride == 1:
-            return vector.maskedload(vt, mem, [off], self.mask, zero)
-        return vector.gather(vt, mem, [off], self._lane_offsets(stride), self._full_mask(), zero)
-
-    def _store_value(self, v, out_index: int, access: Access) -> None:
-        out = self.k.outputs[out_index]
-        off = self.offset(access, out.size, f"store to {out.name}")
-        mem = self.out_args[out_index]
-        if not self.vec:
-            memref.store(v, mem, [off])
-            return
-        if not is_vector(v.type):
-            v = self.bcast(v)
-        stride = access.strides[self.va]
-        if stride == 0:  # the schedule never vectorizes such an axis
-            raise LoweringError(f"kernel {self.kernel_name!r}: store {access} does not "
-                                f"vary along vector axis {self.va}")
-        if stride == 1:
-            if self.mask is None:
-                vector.store(v, mem, [off])
-            else:
-                vector.maskedstore(mem, [off], self.mask, v)
-        else:
-            vector.scatter(None, mem, [off], self._lane_offsets(stride), self._full_mask(), v)
 
     # -- emission ---------------------------------------------------------
     def build(self) -> list:
@@ -526,7 +436,9 @@ class KernelBuilder:
             if lower is None:
                 raise LoweringError(f"kernel {self.kernel_name!r}: unknown op {ins.op!r} ({ins})")
             var = self.vec and (
-                (ins.op in ("load", "gather", "reload") and ins.attrs["access"].strides[va] != 0)
+                (ins.op in ("load", "gather", "reload") and (
+                    ins.attrs["access"].strides[va] != 0
+                    or any(w[0] == va for w in ins.attrs.get("within", ()))))
                 or (ins.op == "index" and ins.attrs["axis"] == va)
                 or (ins.op == "reduced" and is_vector(self.accs[ins.attrs["index"]].type))
                 or any(varying[a] for a in ins.args))
@@ -658,7 +570,7 @@ class KernelBuilder:
         d = outer[-1]  # the innermost outer axis that moves: its next point is the next row
         out = {}
         for i, ins in enumerate(k.body):
-            if not need[i] or ins.op != "load":
+            if not need[i] or ins.op != "load" or "within" in ins.attrs:
                 continue
             acc, buf = ins.attrs["access"], ins.attrs["buffer"]
             row, size = acc.strides[d], k.inputs[buf].size
@@ -757,12 +669,6 @@ class KernelBuilder:
                     out.append(reduce_combine(r.kind, dt, acc, v))
             return out + sums
         return self._axis(d, accs, lambda a: self._reduce(d + 1, a, reds, stores, need, pre))
-
-
-def _zero_attr(t: ir.Type):
-    if t.typeid == ir.IntegerType.static_typeid:
-        return ir.IntegerAttr.get(t, 0)
-    return ir.FloatAttr.get(t, 0.0)
 
 
 def build_module(kernels: list[Kernel], schedules: list[Schedule] | None = None

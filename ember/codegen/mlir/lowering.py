@@ -233,7 +233,8 @@ def from_storage(v, dtype: str):
 def lower_load(cx: OpCtx):
     buf = cx.instr.attrs["buffer"]
     src = cx.env.buffer_dtype(buf)
-    return convert(from_storage(cx.env.load(buf, cx.instr.attrs["access"]), src), src, cx.dtype)
+    raw = cx.env.load(buf, cx.instr.attrs["access"], cx.instr.attrs.get("within", ()))
+    return convert(from_storage(raw, src), src, cx.dtype)
 
 
 def lower_reload(cx: OpCtx):
@@ -245,7 +246,8 @@ def lower_reload(cx: OpCtx):
 def lower_gather(cx: OpCtx):
     a = cx.instr.attrs
     src = cx.env.buffer_dtype(a["buffer"])
-    raw = cx.env.gather(a["buffer"], a["access"], a["stride"], a["extent"], cx.args[0])
+    raw = cx.env.gather(a["buffer"], a["access"], a["stride"], a["extent"], cx.args[0],
+                        a.get("within", ()))
     return convert(from_storage(raw, src), src, cx.dtype)
 
 

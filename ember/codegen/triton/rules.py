@@ -177,13 +177,14 @@ class OpCtx:
 def lower_load(cx: OpCtx) -> str:
     buf = cx.instr.attrs["buffer"]
     src = cx.gen.kernel.inputs[buf].dtype
-    return convert(from_storage(cx.gen.load(buf, cx.instr.attrs["access"]), src), src, cx.dtype)
+    raw = cx.gen.load(buf, cx.instr.attrs["access"], cx.instr.attrs.get("within", ()))
+    return convert(from_storage(raw, src), src, cx.dtype)
 
 
 def lower_gather(cx: OpCtx) -> str:
     a = cx.instr.attrs
     src = cx.gen.kernel.inputs[a["buffer"]].dtype
-    raw = cx.gen.gather(a["buffer"], a["access"], a["stride"], cx.args[0])
+    raw = cx.gen.gather(a["buffer"], a["access"], a["stride"], cx.args[0], a.get("within", ()))
     return convert(from_storage(raw, src), src, cx.dtype)
 
 

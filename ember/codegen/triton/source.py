@@ -219,20 +219,34 @@ class _Gen:
         return self.index_vars[axis]
 
     # -- hooks for the lowerings
-    def load(self, buf: int, acc: Access) -> str:
+    def load(self, buf: int, acc: Access, within=()) -> str:
         expr, mask = self.offset(acc, rank_outer=self.in_epilogue)
-        if mask is None:
+        inside = self._inside(within)
+        if mask is None and inside is None:
             # A one-element load is a scalar; broadcast it to the block (one cached
             # address on a GPU): Triton's interpreter mishandles f64 scalars in the
             # bitwise ops of the NaN-aware helpers (maximum, pow, logical ops).
             return f"tl.load(in{buf} + {expr} + 0 * xoffs)"
+        if mask is None:
+            return f"tl.load(in{buf} + {expr} + 0 * xoffs, mask={inside}, other=0)"
+        mask = mask if inside is None else f"{mask} & {inside}"
         return f"tl.load(in{buf} + ({expr}), mask={mask}, other=0)"
 
-    def gather(self, buf: int, acc: Access, stride: int, i: str) -> str:
+    def gather(self, buf: int, acc: Access, stride: int, i: str, within=()) -> str:
         """A read at a computed address (the index block ``i`` is in range)."""
         expr, _ = self.offset(acc, rank_outer=self.in_epilogue)
         mask = "xmask" if self.in_epilogue else self.full_mask
+        inside = self._inside(within)
+        mask = mask if inside is None else f"{mask} & {inside}"
         return f"tl.load(in{buf} + ({expr}) + {stride} * ({i}) + 0 * xoffs, mask={mask}, other=0)"
+
+    def _inside(self, within) -> str | None:
+        """A masked read's condition: the point is in every ``(axis, lo, hi)`` range."""
+        terms = []
+        for ax, lo, hi in within:
+            v = self.index(ax)
+            terms.append(f"(({v} >= {lo}) & ({v} < {hi}))")
+        return " & ".join(terms) if terms else None
 
     def index(self, axis: int) -> str:
         if self.kernel.domain[axis] <= 1:
