@@ -50,6 +50,11 @@ def pointwise_chain(x, y):
     return a * b + torch.sin(x) * 0.5
 
 
+def bias_residual_relu(x, r, b):
+    """A memory-bound epilogue on 64 MiB tensors: 3 ATen ops eagerly, one kernel fused."""
+    return torch.relu(x + r + b)
+
+
 def softmax_rows(x):
     return torch.softmax(x, dim=-1)
 
@@ -121,12 +126,16 @@ def suite(tiny: bool = False) -> list[Case]:
     if tiny:
         n, rows, cols, mm, att, blocks = 4096, 32, 64, (16, 32, 64), (1, 2, 16, 8), \
             [(2, 8, 32, 2), (1, 16, 64, 4)]
+        big = (64, 64)
     else:
         n, rows, cols, mm, att, blocks = 8 * 1024 * 1024, 4096, 1024, (256, 1024, 4096), \
             (4, 8, 256, 64), [(8, 64, 128, 4), (4, 256, 256, 4)]
+        big = (4096, 4096)  # 64 MiB of float32 per tensor
     m, k, f = mm
     return [
         Case(f"pointwise chain {_n(n)}", _fn(pointwise_chain, (n,), (n,)), memory_bound=True),
+        Case(f"bias+residual+relu {big[0]}x{big[1]}",
+             _fn(bias_residual_relu, big, big, big[-1:]), memory_bound=True),
         Case(f"softmax {rows}x{cols}", _fn(softmax_rows, (rows, cols)), 1e-5, 1e-6,
              memory_bound=True),
         Case(f"layer_norm {rows}x{cols}", _fn(layer_norm, (rows, cols), (cols,), (cols,)),

@@ -313,7 +313,8 @@ class _Builder:
                 outs = [(tuple(o.shape), dtypes.to_torch(o.dtype), self.layouts[o].strides)
                         for o in n.outputs]
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs, outs,
-                                         plan.frees[i], plan.reuse[i], self.device))
+                                         plan.frees[i], plan.reuse[i], self.device,
+                                         pool=self.config.output_pool))
             elif (spec.kind == "library" and len(n.outputs) == 1
                   and (lib := self._library_kernel(n)) is not None):
                 out = (tuple(n.out.shape), dtypes.to_torch(n.out.dtype),

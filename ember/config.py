@@ -20,7 +20,7 @@ ENV_VARS = {
     "backend": "EMBER_BACKEND", "dump_dir": "EMBER_DUMP_DIR", "debug": "EMBER_DEBUG",
     "fallback_ops": "EMBER_FALLBACK_OPS", "opt_level": "EMBER_OPT_LEVEL",
     "pipeline": "EMBER_PIPELINE", "strict": "EMBER_STRICT", "cache_dir": "EMBER_CACHE_DIR",
-    "cache_max_bytes": "EMBER_CACHE_MAX_BYTES",
+    "cache_max_bytes": "EMBER_CACHE_MAX_BYTES", "output_pool": "EMBER_OUTPUT_POOL",
 }
 
 _TRUE = ("1", "true", "yes", "on")
@@ -62,6 +62,10 @@ class Config:
         cache_max_bytes: the disk cache's size limit (``EMBER_CACHE_MAX_BYTES``, bytes
             or with a ``K``/``M``/``G`` suffix, powers of 1024; default 1 GiB): past it,
             the least recently used files are deleted.
+        output_pool: CPU kernel outputs of 1 MiB or more are kept by their step and
+            handed out again once the caller has dropped them, so large outputs
+            do not page-fault on every call (``EMBER_OUTPUT_POOL``; default on;
+            see ``runtime/executor.py`` ``OutputPool``).
     """
 
     backend: str = "auto"
@@ -73,6 +77,7 @@ class Config:
     strict: bool = False
     cache_dir: str | None = field(default_factory=default_cache_dir)
     cache_max_bytes: int = 1 << 30
+    output_pool: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -120,7 +125,7 @@ def _detail(e: ConfigError) -> str:
 
 
 def _parse_env(name: str, raw: str) -> Any:
-    if name in ("debug", "strict"):
+    if name in ("debug", "strict", "output_pool"):
         low = raw.lower()
         if low not in _TRUE + _FALSE:
             raise ConfigError(f"{name}: expected one of {', '.join(_TRUE + _FALSE)}")
@@ -212,7 +217,7 @@ def _check_pipeline(name: str, v: Any) -> str:
 _CHECKS = {"backend": _check_backend, "dump_dir": _check_dump_dir, "debug": _check_bool,
            "fallback_ops": _check_fallback_ops, "opt_level": _check_opt_level,
            "pipeline": _check_pipeline, "strict": _check_bool, "cache_dir": _check_cache_dir,
-           "cache_max_bytes": _check_size}
+           "cache_max_bytes": _check_size, "output_pool": _check_bool}
 
 
 def forceable_ops() -> frozenset[str]:

@@ -11,6 +11,8 @@ are freed as early as eager would free them.
 from __future__ import annotations
 
 import logging
+import math
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -135,9 +137,10 @@ def _same_layout(a: Any, spec: tuple, device: str) -> bool:
 def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
                 outs: list[tuple[tuple[int, ...], torch.dtype, tuple[int, ...]]],
                 free: list[int], reuse: int | None = None,
-                device: torch.device | None = None) -> Step:
+                device: torch.device | None = None, pool: bool = False) -> Step:
     """A kernel launch writing fresh buffers (or, for a single output, the dead
-    buffer in slot ``reuse``).
+    buffer in slot ``reuse``); with ``pool``, CPU outputs of ``POOL_MIN_BYTES``
+    or more come from an :class:`OutputPool`.
 
     ``kernels`` are :class:`~ember.codegen.backend.CompiledKernel` objects (run in
     order on the same arguments); those with a pointer entry are called with data
@@ -158,6 +161,16 @@ def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
             buf = env[reuse]
             env[reuse] = None
             return [buf.as_strided(shape, strides, buf.storage_offset())]
+    elif pool and device.type == "cpu" and any(
+            math.prod(shape) * dtype.itemsize >= POOL_MIN_BYTES for shape, dtype, _ in outs):
+        pools = [OutputPool(shape, dtype, strides, device)
+                 if math.prod(shape) * dtype.itemsize >= POOL_MIN_BYTES else None
+                 for shape, dtype, strides in outs]
+
+        def alloc(env: list) -> list[torch.Tensor]:
+            return [p.take() if p is not None else
+                    torch.empty_strided(shape, strides, dtype=dtype, device=device)
+                    for p, (shape, dtype, strides) in zip(pools, outs)]
     else:
         def alloc(env: list) -> list[torch.Tensor]:
             return [torch.empty_strided(shape, strides, dtype=dtype, device=device)
@@ -181,6 +194,54 @@ def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
             env[s] = None
 
     return run
+
+
+# Kernel outputs at least this large come from their step's pool (``pool=True``).
+POOL_MIN_BYTES = 1 << 20
+# Buffers a pool keeps per output: two, so that ``x = f(x)`` in a loop (the last
+# result is this call's input) still finds a free one.
+POOL_DEPTH = 2
+
+
+class OutputPool:
+    """The buffers one kernel output was written to on earlier calls, kept and
+    handed out again once nothing else holds them (on the CPU).
+
+    A fresh buffer above glibc's mmap threshold is new address space on every
+    call: the kernel's first touch of each 4 KiB page faults and the kernel
+    zeroes it, which costs more than the kernel's own work on a memory-bound op
+    (a 64 MiB output is 16384 faults). Eager and Inductor pay this; static-graph
+    compilers plan their buffers once instead. A pooled buffer is handed out as
+    a view of a base tensor only the pool holds, so it is free again exactly
+    when its storage has no other user (the caller dropped the result and every
+    view of it): ``torch._C._storage_Use_Count`` back at its baseline. Memory
+    cost: up to ``POOL_DEPTH`` buffers per pooled output stay allocated while
+    the compiled function lives (``ember.compile(..., output_pool=False)`` or
+    ``EMBER_OUTPUT_POOL=0`` turns it off).
+    """
+
+    __slots__ = ("shape", "dtype", "strides", "device", "bases", "lock")
+
+    def __init__(self, shape, dtype, strides, device) -> None:
+        self.shape, self.dtype, self.strides, self.device = shape, dtype, strides, device
+        self.bases: list[tuple[torch.Tensor, int]] = []  # (base tensor, its use-count baseline)
+        self.lock = threading.Lock()
+
+    def take(self) -> torch.Tensor:
+        with self.lock:
+            for base, idle in self.bases:
+                if _use_count(base) == idle:
+                    return base.as_strided(self.shape, self.strides)
+            base = torch.empty_strided(self.shape, self.strides, dtype=self.dtype,
+                                       device=self.device)
+            if len(self.bases) < POOL_DEPTH:
+                self.bases.append((base, _use_count(base)))
+            return base.as_strided(self.shape, self.strides)
+
+
+def _use_count(t: torch.Tensor) -> int:
+    """How many holders ``t``'s storage has (tensors and views of it, and storage objects)."""
+    return torch._C._storage_Use_Count(t.untyped_storage()._cdata)
 
 
 def call_step(fn: Callable[..., Any], build_args: Callable[[list], tuple],

@@ -192,6 +192,8 @@ class KernelBuilder(MemoryAccess):
             self.pa = schedule_option(schedule, "split_reduce")
         elif mode == "finish":
             self.pa = None
+        # outputs written with streaming stores (their lines are not read first)
+        self.nontemporal = frozenset(schedule_option(schedule, "nontemporal", ()))
         self.range_symbol = symbol + "_range" if self.pa is not None and mode == "full" else None
         self.scratch: list = []
         self.slot = None
@@ -297,6 +299,8 @@ class KernelBuilder(MemoryAccess):
             if all(_positive(n) for n in k.domain[:nouter]):
                 point = self._pointwise_point if k.num_reduce == 0 else self._reduction_point
                 self._outer(0, nouter, point)
+            if self.nontemporal:  # streaming stores are weakly ordered: visible first
+                llvm.fence(llvm.AtomicOrdering.seq_cst)
             func.return_([])
         if self.range_symbol:
             with ir.InsertionPoint(self.mb.module.body):

@@ -160,7 +160,7 @@ class MemoryAccess:
                                 f"vary along vector axis {self.va}")
         if stride == 1:
             if self.mask is None:
-                vector.store(v, mem, [off])
+                vector.store(v, mem, [off], nontemporal=out_index in self.nontemporal or None)
             else:
                 vector.maskedstore(mem, [off], self.mask, v)
         else:

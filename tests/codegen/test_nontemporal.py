@@ -1,0 +1,54 @@
+"""Streaming (non-temporal) stores for outputs of ``NONTEMPORAL_BYTES`` or more:
+chosen by the CPU schedule, emitted with a fence after them, and correct on
+pointwise and staged kernels, at odd sizes (unaligned rows) and on threads."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import ember
+from ember.codegen.mlir import available
+from ember.codegen.mlir import backend as cpu
+
+pytestmark = pytest.mark.skipif(not available()[0], reason="MLIR backend unavailable")
+
+
+def _kernels(fn, *args):
+    with torch.no_grad():
+        rep = ember.explain(fn, *args)
+        got = ember.compile(fn)(*args)
+    return rep, got
+
+
+def test_large_outputs_stream_and_match(monkeypatch):
+    monkeypatch.setattr(cpu, "NONTEMPORAL_BYTES", 1 << 20)
+    x, r = torch.randn(517, 1031), torch.randn(517, 1031)  # rows not 64-byte aligned
+    fn = lambda a, b: torch.relu(a + b) * 2  # noqa: E731
+    rep, got = _kernels(fn, x, r)
+    assert torch.equal(got, fn(x, r))
+    (k,) = rep.kernels
+    mlir = k.artifacts["mlir"]
+    assert "nontemporal = true" in mlir and "llvm.fence" in mlir
+    # a staged kernel's prologue stores (softmax's result) stream as well
+    rep, got = _kernels(lambda a: torch.softmax(a, -1), x)
+    torch.testing.assert_close(got, torch.softmax(x, -1))
+    assert "nontemporal = true" in rep.kernels[0].artifacts["mlir"]
+
+
+def test_small_outputs_do_not_stream():
+    x = torch.randn(64, 64)
+    rep, got = _kernels(lambda a: a * 3, x)
+    assert "nontemporal" not in rep.kernels[0].artifacts["mlir"]
+    s = cpu.choose_schedule(_one_kernel(4096, 4096), vector_bits=512, threads=2)
+    assert dict(s.extra)["nontemporal"] == (0,)  # 64 MiB: above the threshold
+
+
+def _one_kernel(rows, cols):
+    from ember.codegen.kernel import Access, Buffer, Instr, Kernel, Store
+
+    acc = Access(0, (cols, 1))
+    return Kernel("k", (rows, cols), 0, (Buffer("x", "f32", rows * cols),),
+                  (Buffer("o", "f32", rows * cols),),
+                  (Instr("load", (), "f32", {"buffer": 0, "access": acc}),),
+                  (Store(0, 0, acc),))
