@@ -192,8 +192,10 @@ class KernelBuilder(MemoryAccess):
             self.pa = schedule_option(schedule, "split_reduce")
         elif mode == "finish":
             self.pa = None
-        # outputs written with streaming stores (their lines are not read first)
-        self.nontemporal = frozenset(schedule_option(schedule, "nontemporal", ()))
+        # outputs written with streaming stores (their lines are not read first),
+        # but not one a later pass reloads (softmax's stored exp: it must stay cached)
+        self.nontemporal = frozenset(schedule_option(schedule, "nontemporal", ())) - {
+            i.attrs["output"] for i in kernel.body if i.op == "reload"}
         self.range_symbol = symbol + "_range" if self.pa is not None and mode == "full" else None
         self.scratch: list = []
         self.slot = None
