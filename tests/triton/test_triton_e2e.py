@@ -82,6 +82,26 @@ def test_views_slices_and_broadcasts():
     check(f, torch.randn(6, 5), torch.randn(4))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_cat_fused_into_its_reader(dtype):
+    """Masked reads: rotary embedding (a cat along the last axis), a padded pooling
+    (a cat read through strided slices) and a cat down rows, each one kernel;
+    a cat that is the result: one kernel per part."""
+    q, cos, sin = (torch.randn(2, 4, 8, 32).to(dtype), torch.randn(8, 32).to(dtype),
+                   torch.randn(8, 32).to(dtype))
+
+    def rope(q, cos, sin):
+        return q * cos + torch.cat((-q[..., 16:], q[..., :16]), dim=-1) * sin
+
+    assert len(check(rope, q, cos, sin, dtype=dtype).kernels) == 1
+    x = torch.randn(2, 3, 9, 11).to(dtype)
+    assert len(check(lambda t: F.avg_pool2d(t, 3, 2, 1), x, dtype=dtype).kernels) == 1
+    a, b = torch.randn(5, 33).to(dtype), torch.randn(3, 33).to(dtype)
+    assert len(check(lambda u, v: torch.cat([u, v * 2], 0).sum(1), a, b,
+                     dtype=dtype).kernels) == 1
+    assert len(check(lambda u, v: torch.cat([u, v * 2], 0), a, b, dtype=dtype).kernels) == 2
+
+
 def test_transposes_use_2d_tiles():
     def f(x, y):
         return x.t() * 2.0 + y, x.permute(1, 0).exp()
