@@ -64,6 +64,21 @@ def test_long_rows_loop():
     check(lambda t: torch.softmax(t, dim=-1) * 2.0 + t.amax(-1, keepdim=True), x)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.float64])
+def test_online_softmax_in_looped_rows(dtype):
+    """Rows longer than a block: softmax's max and sum of exp in one loop (online),
+    the normalization in a second; specials as eager gives them; float64 keeps
+    its three loops (the rewrite is for float32 accumulators)."""
+    x = (torch.randn(4, 5000) * 4).to(dtype)
+    x[1, 7], x[2, :] = float("nan"), float("-inf")
+    x[3, 4000] = float("inf")
+    for fn in (lambda t: torch.softmax(t, -1), lambda t: torch.log_softmax(t, -1)):
+        report = check(fn, x, dtype=dtype if dtype != torch.float64 else torch.float32)
+        (k,) = report.kernels
+        loops = k.source.count("for rbase in range")
+        assert loops == (3 if dtype == torch.float64 else 2), k.source
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_gelu_mlp(dtype):
     def mlp(x, w1, b1, w2, b2):

@@ -36,6 +36,7 @@ from ..collapse import collapse_axes
 from ..kernel import FLOAT_DTYPES, Access, Kernel, needed, passes
 from ..schedule import Schedule
 from . import TritonLoweringError
+from .online import finish as online_finish, online_pairs, update as online_update
 from .prelude import PRELUDES
 from .rules import (  # noqa: F401  (HEADER, POINTER_SIG, LOWERINGS: re-exported)
     HEADER, INT32_MAX, INT_WIDTH, LOWERINGS, POINTER_SIG, TARGETS, OpCtx, _float_lit,
@@ -353,9 +354,13 @@ class _Gen:
                 self._finished(j)
         elif looped:
             # one loop over the row per stage (staged kernels read finished
-            # reductions in later stages: softmax's max, then its sum)
-            for reds, stores in passes(k):
-                self._looped_pass(arange, red, reds, stores)
+            # reductions in later stages: softmax's max, then its sum), but
+            # softmax's max and sum of exp in one (online.py)
+            plan = passes(k)
+            pairs = online_pairs(k, plan, accs)
+            for p, (reds, stores) in enumerate(plan):
+                if p - 1 not in pairs:
+                    self._looped_pass(arange, red, reds, stores, pairs.get(p))
         else:
             self._persistent(arange, red)
         self.in_epilogue = True
@@ -430,9 +435,14 @@ class _Gen:
         # reduce-axis indices are row-local; outer ones stay valid
         self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
 
-    def _looped_pass(self, arange: str, red: int, reds: list[int], stores: list[int]) -> None:
+    def _looped_pass(self, arange: str, red: int, reds: list[int], stores: list[int],
+                     online: tuple[int, int] | None = None) -> None:
+        """One loop over the row for ``reds`` and ``stores``; ``online``: (max, sum)
+        reductions computed together (the sum's own pass is skipped)."""
         k = self.kernel
         self._carries = {i.attrs["index"] for i in k.body if i.op == "scanned"} & set(reds)
+        if online:
+            self.emit(f"acc{online[1]} = tl.full([XBLOCK, RBLOCK], 0.0, tl.float32)")
         for j in reds:
             r = k.reductions[j]
             self.emit(f"acc{j} = tl.full([XBLOCK, RBLOCK], "
@@ -451,14 +461,25 @@ class _Gen:
             self.store(k.stores[i], names, k.body, self.full, rank_outer=False)
         for j in reds:
             comb = combiner(k.reductions[j].kind, self._accs[j])
-            self.emit(f"acc{j} = {comb}(acc{j}, {self._masked(j, names)})")
+            if online and j == online[0]:
+                value = names[k.reductions[j].value]
+                for line in online_update(j, online[1], self._masked(j, names), value, comb):
+                    self.emit(line)
+            else:
+                self.emit(f"acc{j} = {comb}(acc{j}, {self._masked(j, names)})")
         self.depth -= 1
         self._carries = set()
         # reduce-axis indices are loop-local; outer ones stay valid
         self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
         for j in reds:
             comb = combiner(k.reductions[j].kind, self._accs[j])
-            self.emit(f"r{j} = tl.reduce(acc{j}, 1, {comb}, keep_dims=True)")
+            if online and j == online[0]:
+                add = combiner("sum", self._accs[online[1]])
+                for line in online_finish(j, online[1], comb, add):
+                    self.emit(line)
+                self._finished(online[1])
+            else:
+                self.emit(f"r{j} = tl.reduce(acc{j}, 1, {comb}, keep_dims=True)")
             self._finished(j)
 
 
