@@ -79,6 +79,22 @@ def test_online_softmax_in_looped_rows(dtype):
         assert loops == (3 if dtype == torch.float64 else 2), k.source
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_welford_layer_norm_in_looped_rows(dtype):
+    """Rows longer than a block: layer norm's sum and squared deviations in one
+    loop (Welford per lane, lanes merged pairwise), then the normalization: two
+    loops; a constant row (variance 0), an offset row, and NaN/inf rows as eager."""
+    n = 5000
+    x = (torch.randn(5, n) * 3).to(dtype)
+    x[1] = 2.5
+    x[2] += 50  # (at 1000, float32 rounding of x - mean alone passes 1e-4)
+    x[3, 17], x[4, 9] = float("nan"), float("inf")
+    w, b = torch.randn(n).to(dtype), torch.randn(n).to(dtype)
+    report = check(lambda t: F.layer_norm(t, (n,), w, b), x, dtype=dtype)
+    (k,) = report.kernels
+    assert k.source.count("for rbase in range") == 2 and "_ember_welford, " in k.source
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_gelu_mlp(dtype):
     def mlp(x, w1, b1, w2, b2):

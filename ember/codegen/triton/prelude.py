@@ -21,6 +21,15 @@ def _ember_add(a, b):
 
 
 @triton.jit
+def _ember_welford(mean1, m2_1, n1, mean2, m2_2, n2):
+    # Chan et al.'s pairwise merge of (mean, sum of squared deviations, count)
+    n = n1 + n2
+    delta = mean2 - mean1
+    w2 = tl.where(n == 0, 0.0, n2 / n)
+    return mean1 + delta * w2, m2_1 + m2_2 + delta * delta * n1 * w2, n
+
+
+@triton.jit
 def _ember_mul(a, b):
     return a * b
 

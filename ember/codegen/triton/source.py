@@ -37,6 +37,7 @@ from ..kernel import FLOAT_DTYPES, Access, Kernel, needed, passes
 from ..schedule import Schedule
 from . import TritonLoweringError
 from .online import finish as online_finish, online_pairs, update as online_update
+from .online import welford_finish, welford_update
 from .prelude import PRELUDES
 from .rules import (  # noqa: F401  (HEADER, POINTER_SIG, LOWERINGS: re-exported)
     HEADER, INT32_MAX, INT_WIDTH, LOWERINGS, POINTER_SIG, TARGETS, OpCtx, _float_lit,
@@ -355,7 +356,8 @@ class _Gen:
         elif looped:
             # one loop over the row per stage (staged kernels read finished
             # reductions in later stages: softmax's max, then its sum), but
-            # softmax's max and sum of exp in one (online.py)
+            # softmax's max and sum of exp in one, and layer norm's sum and
+            # squared deviations (online.py)
             plan = passes(k)
             pairs = online_pairs(k, plan, accs)
             for p, (reds, stores) in enumerate(plan):
@@ -437,12 +439,16 @@ class _Gen:
 
     def _looped_pass(self, arange: str, red: int, reds: list[int], stores: list[int],
                      online: tuple[int, int] | None = None) -> None:
-        """One loop over the row for ``reds`` and ``stores``; ``online``: (max, sum)
-        reductions computed together (the sum's own pass is skipped)."""
+        """One loop over the row for ``reds`` and ``stores``; ``online``: (kind, first,
+        second) reductions computed together (the second's own pass is skipped)."""
         k = self.kernel
         self._carries = {i.attrs["index"] for i in k.body if i.op == "scanned"} & set(reds)
         if online:
-            self.emit(f"acc{online[1]} = tl.full([XBLOCK, RBLOCK], 0.0, tl.float32)")
+            j2 = online[2]
+            self.emit(f"acc{j2} = tl.full([XBLOCK, RBLOCK], 0.0, tl.float32)")
+            if online[0] == "welford":
+                self.emit(f"wm{j2} = tl.full([XBLOCK, RBLOCK], 0.0, tl.float32)")
+                self.emit(f"wn{j2} = tl.full([XBLOCK, RBLOCK], 0.0, tl.float32)")
         for j in reds:
             r = k.reductions[j]
             self.emit(f"acc{j} = tl.full([XBLOCK, RBLOCK], "
@@ -461,25 +467,32 @@ class _Gen:
             self.store(k.stores[i], names, k.body, self.full, rank_outer=False)
         for j in reds:
             comb = combiner(k.reductions[j].kind, self._accs[j])
-            if online and j == online[0]:
-                value = names[k.reductions[j].value]
-                for line in online_update(j, online[1], self._masked(j, names), value, comb):
+            value = names[k.reductions[j].value]
+            if online and j == online[1] and online[0] == "softmax":
+                for line in online_update(j, online[2], self._masked(j, names), value, comb):
                     self.emit(line)
-            else:
-                self.emit(f"acc{j} = {comb}(acc{j}, {self._masked(j, names)})")
+                continue
+            self.emit(f"acc{j} = {comb}(acc{j}, {self._masked(j, names)})")
+            if online and j == online[1]:  # Welford's state from the same values
+                for line in welford_update(online[2], value):
+                    self.emit(line)
         self.depth -= 1
         self._carries = set()
         # reduce-axis indices are loop-local; outer ones stay valid
         self.index_vars = {a: v for a, v in saved.items() if a < self.nouter}
         for j in reds:
             comb = combiner(k.reductions[j].kind, self._accs[j])
-            if online and j == online[0]:
-                add = combiner("sum", self._accs[online[1]])
-                for line in online_finish(j, online[1], comb, add):
-                    self.emit(line)
-                self._finished(online[1])
+            if online and j == online[1] and online[0] == "softmax":
+                add = combiner("sum", self._accs[online[2]])
+                lines = online_finish(j, online[2], comb, add)
             else:
-                self.emit(f"r{j} = tl.reduce(acc{j}, 1, {comb}, keep_dims=True)")
+                lines = [f"r{j} = tl.reduce(acc{j}, 1, {comb}, keep_dims=True)"]
+                if online and j == online[1]:
+                    lines += welford_finish(online[2])
+            for line in lines:
+                self.emit(line)
+            if online and j == online[1]:
+                self._finished(online[2])
             self._finished(j)
 
 
