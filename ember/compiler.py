@@ -260,6 +260,8 @@ class _Builder:
         self.dump = dump
         self.slots: dict[Value, int] = {}
         self.layouts: dict[Value, Layout] = {}
+        self.fused: dict = {}  # kernel node -> the matmul kernel it is the epilogue of
+        self.g_outputs = set(graph.outputs)
 
     def slot(self, v: Value) -> int:
         if v not in self.slots:
@@ -273,6 +275,7 @@ class _Builder:
             self.slot(v)
         # Pass 1: what each node is as a runtime step (layouts, lowered kernels, slots).
         nodes, specs, infos, constants = [], [], [], {}
+        users = g.users()
         lowered: list[list[Kernel]] = []
         for n in g.nodes:
             kind = get_op(n.op).kind
@@ -285,6 +288,8 @@ class _Builder:
                 ks = lower_kernel(n.attrs["name"], n.region, [self.layouts[v] for v in n.inputs])
                 ks, layout = _eager_output_layout(ks, n.outputs[0].shape, n.region)
                 self.layouts[n.outputs[0]] = layout  # other outputs: contiguous (below)
+                if self._fuse_epilogue(n, ks, nodes, specs, infos, users):
+                    continue
                 lowered.append(ks)
                 # A single-output kernel may write into a dead buffer of its signature.
                 sig = (n.out.dtype, n.out.type.numel) if len(n.outputs) == 1 else None
@@ -315,6 +320,11 @@ class _Builder:
                 steps.append(kernel_step(next(fns), spec.inputs, spec.outputs, outs,
                                          plan.frees[i], plan.reuse[i], self.device,
                                          pool=self.config.output_pool))
+            elif n in self.fused:  # a matmul with this kernel as its epilogue
+                out = (tuple(n.out.shape), dtypes.to_torch(n.out.dtype),
+                       self.layouts[n.out].strides)
+                steps.append(kernel_step([self.fused[n]], spec.inputs, spec.outputs, [out],
+                                         plan.frees[i], None, self.device))
             elif (spec.kind == "library" and len(n.outputs) == 1
                   and (lib := self._library_kernel(n)) is not None):
                 out = (tuple(n.out.shape), dtypes.to_torch(n.out.dtype),
@@ -352,16 +362,50 @@ class _Builder:
             out.append(fns)
         return out
 
+    def _fuse_epilogue(self, n, ks, nodes, specs, infos, users) -> bool:
+        """Fuses kernel ``n`` into the matmul producing one of its inputs as that
+        matmul's epilogue, when the backend's library kernel can take it (Triton:
+        bias, activation, residual, scale or cast computed on the tile of C, which
+        never goes to memory). Replaces the matmul's step by the fused one."""
+        if len(ks) != 1 or len(n.outputs) != 1:
+            return False
+        for ci, c in enumerate(n.inputs):
+            m = c.producer
+            if (m is None or m.op not in ("mm", "bmm", "addmm") or m not in nodes
+                    or c in self.g_outputs or users.get(c, []) != [n]
+                    or n.inputs.count(c) != 1):
+                continue
+            name = f"mm{len(self.info.kernels)}_{m.op}_{n.attrs['name']}"
+            ins = [(tuple(v.shape), v.dtype, self.layouts[v].strides) for v in m.inputs]
+            lib = self.backend.library_kernel(name, m.op, dict(m.attrs), ins,
+                                              epilogue=(ks[0], ci))
+            if lib is None:
+                continue
+            j = nodes.index(m)
+            del nodes[j], specs[j], infos[j]
+            rest = [self.slot(v) for i, v in enumerate(n.inputs) if i != ci]
+            specs.append(StepSpec("library", [self.slot(v) for v in m.inputs] + rest,
+                                  [self.slot(n.out)]))
+            infos.append(StepInfo("kernel", name))
+            nodes.append(n)
+            self.fused[n] = lib
+            self._report_library_kernel(name, lib)
+            return True
+        return False
+
+    def _report_library_kernel(self, name: str, ck) -> None:
+        self.info.kernels.append(KernelInfo(self.backend.name, name, ck.artifacts, self.g.name))
+        if self.dump:
+            for art, suffix in self.backend.artifact_suffixes.items():
+                self.dump(f"kernels/{name}{suffix}", ck.artifacts[art])
+
     def _library_kernel(self, n):
         """The backend's kernel for a library op (Triton's matmul template), or None."""
         name = f"mm{len(self.info.kernels)}_{n.op}"
         ins = [(tuple(v.shape), v.dtype, self.layouts[v].strides) for v in n.inputs]
         ck = self.backend.library_kernel(name, n.op, dict(n.attrs), ins)
         if ck is not None:
-            self.info.kernels.append(KernelInfo(self.backend.name, name, ck.artifacts, self.g.name))
-            if self.dump:
-                for art, suffix in self.backend.artifact_suffixes.items():
-                    self.dump(f"kernels/{name}{suffix}", ck.artifacts[art])
+            self._report_library_kernel(name, ck)
         return ck
 
     def _call(self, n, free: list[int], kind: str):

@@ -122,8 +122,8 @@ class Backend:
         raise NotImplementedError
 
     def library_kernel(self, name: str, op: str, attrs: dict,
-                       inputs: Sequence[tuple[tuple[int, ...], str, tuple[int, ...]]]
-                       ) -> CompiledKernel | None:
+                       inputs: Sequence[tuple[tuple[int, ...], str, tuple[int, ...]]],
+                       epilogue: tuple[Kernel, int] | None = None) -> CompiledKernel | None:
         """This backend's own kernel for a single-output library op (``mm``/``bmm``/
         ``addmm``, ``convolution``, ...), or None: the op then runs through torch's
         kernel (its op table eager reference) on the inputs' device.
@@ -132,9 +132,14 @@ class Backend:
             name: a name for the kernel.
             op: the IR op; ``attrs`` its attributes.
             inputs: ``(shape, dtype, strides)`` of each IR input, in order.
+            epilogue: a pointwise kernel reading the op's result (its input of the
+                given index) at the result's own index, to compute in the same
+                kernel; None (the default) to ask for the op alone. A backend
+                returns None when it cannot fuse that epilogue.
         Returns:
-            A kernel launched with the inputs then the (fresh, contiguous) output,
-            or None to run the op through torch as a library step.
+            A kernel launched with the inputs (then, with an epilogue, the
+            epilogue's other inputs) then the (fresh, contiguous) output, or None
+            to run the op through torch as a library step.
         """
         return None
 

@@ -153,3 +153,48 @@ def test_matmuls_become_triton_kernels_end_to_end():
     assert any("bmm" in n for n in names), names
     steps = [s for g in report.graphs for s in g.steps]
     assert not any(kind == "library" for kind, _ in steps), steps
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_pointwise_epilogues_fuse_into_the_matmul(dtype):
+    """Bias + GELU, a residual and a scale, a cast, and a batched epilogue: one Triton
+    kernel each (the tile of C never stored), against eager, compiled for sm_90."""
+    import ember
+
+    rtol, atol = TOL[dtype]
+    x, w, b, r = _g(37, 64, dtype=dtype), _g(64, 48, dtype=dtype, seed=1), \
+        _g(48, dtype=dtype, seed=2), _g(37, 48, dtype=dtype, seed=3)
+    cases = [
+        lambda x, w, b, r: torch.nn.functional.gelu(x @ w + b),
+        lambda x, w, b, r: torch.relu(torch.addmm(b, x, w)) * 2 + r,
+        lambda x, w, b, r: (x @ w).float() if dtype != torch.float32 else (x @ w).half(),
+        lambda x, w, b, r: torch.bmm(x.expand(3, 37, 64), w.expand(3, 64, 48)) * 0.5 + r,
+        lambda x, w, b, r: torch.sigmoid(x @ w) * (x @ w),  # C read twice: SiLU
+    ]
+    for fn in cases:
+        compiled = ember.compile(fn, backend="triton")
+        with torch.no_grad():
+            out, ref = compiled(x, w, b, r), fn(x, w, b, r)
+        assert out.dtype == ref.dtype
+        tol = max((rtol, atol), TOL[ref.dtype])  # a half result: its own rounding
+        torch.testing.assert_close(out.float(), ref.float(), rtol=tol[0], atol=tol[1])
+        (k,) = compiled.ember_report.kernels
+        assert k.name.startswith("mm") and "mm_k" in k.name  # mm, addmm or bmm + kernel
+        assert "c_tile = " in k.artifacts["triton"]
+        assert ".target sm_90" in k.artifacts["ptx"]
+
+
+def test_epilogues_that_do_not_fuse():
+    """C also used elsewhere, or read transposed: the matmul stays its own kernel."""
+    import ember
+
+    x, w = _g(16, 16), _g(16, 16, seed=1)
+    for fn in (lambda x, w: ((x @ w) + 1, (x @ w) * 2),
+               lambda x, w: (x @ w).t() * 2 + x):
+        compiled = ember.compile(fn, backend="triton")
+        with torch.no_grad():
+            out, ref = compiled(x, w), fn(x, w)
+        for o, e in zip(out if isinstance(out, tuple) else (out,),
+                        ref if isinstance(ref, tuple) else (ref,)):
+            torch.testing.assert_close(o, e, rtol=1e-4, atol=1e-4)
+        assert len(compiled.ember_report.kernels) >= 2

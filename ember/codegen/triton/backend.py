@@ -13,7 +13,7 @@ from ... import __version__
 from ..backend import Backend, CompiledKernel, register
 from ..kernel import DTYPES, FLOAT_DTYPES, Kernel
 from ..schedule import Schedule
-from . import available, interpreting
+from . import TritonLoweringError, available, interpreting
 from ..collapse import collapse_axes
 
 # Reductions whose row fits one block of this many elements are persistent.
@@ -179,16 +179,34 @@ class TritonBackend(Backend):
 
         return compile_kernels(items, self.target)
 
-    def library_kernel(self, name: str, op: str, attrs: dict, inputs) -> CompiledKernel | None:
-        """mm/bmm/addmm in f16/bf16/f32/f64 as the ``tl.dot`` template (``matmul.py``)."""
+    def library_kernel(self, name: str, op: str, attrs: dict, inputs,
+                       epilogue=None) -> CompiledKernel | None:
+        """mm/bmm/addmm in f16/bf16/f32/f64 as the ``tl.dot`` template (``matmul.py``),
+        with ``epilogue`` ((kernel, index of the matmul's result among its inputs))
+        fused when ``epilogue.fusable`` allows it (else None)."""
+        import dataclasses
+
         import torch
 
+        from .epilogue import fusable
         from .matmul import MatmulKernel, spec_for
 
         # f32 matmul follows torch's switch, so results match eager's precision
         tf32 = self.target == "cuda" and torch.backends.cuda.matmul.allow_tf32
         spec = spec_for(name, op, attrs, inputs, "tf32" if tf32 else "ieee")
-        return MatmulKernel(spec, self.target) if spec is not None else None
+        if spec is None:
+            return None
+        if epilogue is not None:
+            k, ci = epilogue
+            c_shape = (spec.batch, spec.m, spec.n) if op == "bmm" else (spec.m, spec.n)
+            if fusable(k, ci, c_shape) is not None:
+                return None
+            spec = dataclasses.replace(spec, epilogue=k, epi_c=ci)
+            try:
+                return MatmulKernel(spec, self.target)
+            except TritonLoweringError:
+                return None
+        return MatmulKernel(spec, self.target)
 
 
 register(TritonBackend())
