@@ -16,7 +16,10 @@ are rounded to f32 (``ops.rnd``) exactly where eager rounds them: the phase
 ``x - pi/4`` of the oscillating forms (an f32 ulp of a large x is a visible
 phase error: eager's results differ from the exact ones by up to 1e-4 there),
 Airy's ``2/3 |x|**1.5``, and the ``exp`` factors, which overflow (i0, i1 beyond
-88.7) or underflow (k0, k1) at f32's limits in eager.
+88.7) or underflow (k0, k1) at f32's limits in eager. Every exp, log, sin and cos
+is of a value of the operand's dtype (but one, marked ``wide``), so a target may
+evaluate those in f32 for f32 operands, as eager does (the MLIR rules do: one
+vector polynomial instead of an f64 libm call per lane).
 """
 
 from __future__ import annotations
@@ -152,7 +155,10 @@ class Ops(Protocol):
     """What the algorithms use; values support + - * / and negation, with floats
     on either side."""
 
-    def fn(self, name: str, v: Any) -> Any: ...  # sqrt, exp, log, sin, cos, abs
+    # sqrt, exp, log, sin, cos, abs of v, a value of the operand's dtype (x, |x|, -x,
+    # or a step rounded by rnd) unless ``wide``: a target may compute exp, log, sin
+    # and cos in that dtype then, as eager's float kernel does (expf, sinf, ...)
+    def fn(self, name: str, v: Any, wide: bool = False) -> Any: ...
     def sel(self, c: Any, a: Any, b: Any) -> Any: ...  # a or b may be floats
     def cmp(self, pred: str, a: Any, b: Any) -> Any: ...  # lt le gt ge eq; b may be a float
     def isinf(self, v: Any) -> Any: ...
@@ -263,8 +269,9 @@ def _k_edges(o: Ops, x, r):
     return o.sel(o.cmp("eq", x, 0.0), math.inf, r)
 
 
-def _k0_small(o: Ops, x, half):
-    return chebyshev(x * x - 2.0, K0_A) - o.fn("log", half) * _i0_small(x, o.fn("exp", x))
+def _k0_small(o: Ops, x, half, wide: bool):
+    return (chebyshev(x * x - 2.0, K0_A)
+            - o.fn("log", half, wide) * _i0_small(x, o.fn("exp", x)))
 
 
 def _k1_small(o: Ops, x):
@@ -285,7 +292,7 @@ def _k(o: Ops, x, small, table, scaled: bool):
 
 
 def modified_bessel_k0(o: Ops, x):
-    return _k(o, x, _k0_small(o, x, x * 0.5), K0_B, False)  # log(x / 2) in f64 in eager
+    return _k(o, x, _k0_small(o, x, x * 0.5, True), K0_B, False)  # eager: log(x / 2) in f64
 
 
 def modified_bessel_k1(o: Ops, x):
@@ -293,7 +300,7 @@ def modified_bessel_k1(o: Ops, x):
 
 
 def scaled_modified_bessel_k0(o: Ops, x):
-    return _k(o, x, _k0_small(o, x, o.rnd(x * 0.5)), K0_B, True)
+    return _k(o, x, _k0_small(o, x, o.rnd(x * 0.5), False), K0_B, True)
 
 
 def scaled_modified_bessel_k1(o: Ops, x):

@@ -67,7 +67,7 @@ class _Gen:
     def _o(self, v) -> str:
         return v.name if isinstance(v, _E) else _lit(v)
 
-    def fn(self, name: str, v: _E) -> _E:
+    def fn(self, name: str, v: _E, wide: bool = False) -> _E:  # f64 throughout
         return self.emit(f"{_FN[name]}({v.name})")
 
     def sel(self, c, a, b) -> _E:
