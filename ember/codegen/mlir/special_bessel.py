@@ -2,8 +2,9 @@
 modified_bessel_i0/i1/k0/k1, scaled_modified_bessel_k0/k1, spherical_bessel_j0,
 airy_ai): the algorithms of ``codegen/bessel_algos.py`` (ATen's, from Cephes)
 built as f64 arith/math ops for every float dtype, with the float roundings eager
-makes in its f32 kernel where they show (see there); one rounding to the operand's
-type at the end. Merged into ``special_fns.SPECIAL_FN_LOWERINGS``."""
+makes in its f32 kernel where they show (see there), and for f32 operands exp, log,
+sin and cos in f32 (see ``_Ops``); one rounding to the operand's type at the end.
+Merged into ``special.SPECIAL_LOWERINGS`` beside ``special_fns``' table."""
 
 from __future__ import annotations
 
