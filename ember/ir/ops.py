@@ -273,6 +273,13 @@ _SPECIAL = [
     ("log_ndtr", torch.special.log_ndtr, "aten.special_log_ndtr.default"),
     ("ndtri", torch.special.ndtri, "aten.special_ndtri.default"),
 ]
+# Bessel and Airy functions (codegen/bessel_algos.py): torch.special.<name>, f32/f64 only
+_BESSEL = ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+           "airy_ai")
+_SPECIAL += [(n, getattr(torch.special, n), f"aten.special_{n}.default") for n in _BESSEL]
+_NO_HALF |= set(_BESSEL)
 
 
 def _trigamma(x):

@@ -32,6 +32,12 @@ TORCH_OPS = {
     "trigamma": lambda x: torch.polygamma(1, x), "i0": torch.i0, "i0e": torch.special.i0e,
     "i1": torch.special.i1, "i1e": torch.special.i1e, "erfcx": torch.special.erfcx,
     "log_ndtr": torch.special.log_ndtr, "ndtri": torch.special.ndtri,
+    # Bessel and Airy functions (test_special_bessel.py)
+    **{n: getattr(torch.special, n) for n in (
+        "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+        "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+        "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+        "airy_ai")},
     "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or,
     "bitwise_xor": torch.bitwise_xor, "bitwise_not": torch.bitwise_not,
 }

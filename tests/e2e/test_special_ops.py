@@ -1,5 +1,6 @@
 """The special functions (erfc, erfinv, lgamma, digamma and polygamma(0, .), i0,
-special.i0e/i1/i1e/erfcx/log_ndtr/ndtri) compiled end to end on the CPU against
+special.i0e/i1/i1e/erfcx/log_ndtr/ndtri, the Bessel and Airy functions of
+torch.special) compiled end to end on the CPU against
 eager, in every dtype eager supports for them, with no fallback."""
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ OPS = {"erfc": torch.erfc, "erfinv": torch.erfinv, "lgamma": torch.lgamma,
        "polygamma1": lambda x: torch.polygamma(1, x),
        "i0": torch.i0, "i0e": S.i0e, "i1": S.i1, "i1e": S.i1e, "erfcx": S.erfcx,
        "log_ndtr": S.log_ndtr, "ndtri": S.ndtri}
-NO_HALF = {"erfcx", "log_ndtr", "ndtri"}
+BESSEL = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+          "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+          "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+          "airy_ai"]
+OPS.update({n: getattr(S, n) for n in BESSEL})
+NO_HALF = {"erfcx", "log_ndtr", "ndtri", *BESSEL}
 SPECIAL = [0.0, -0.0, 1.0, -1.0, -2.0, -2.5, 0.5, math.inf, -math.inf, math.nan, 1e-30,
            -1e-30, 30.0, 88.0, -26.0, 1e-6, 0.999, -0.999, 2.0, 10.0]
 TOL = {torch.float32: (2e-6, 1e-6), torch.float64: (1e-10, 1e-12),

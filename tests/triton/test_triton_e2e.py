@@ -105,6 +105,14 @@ def test_gelu_mlp(dtype):
     check(mlp, *args, dtype=dtype)
 
 
+def test_bessel_functions_fuse():
+    S = torch.special
+    x = torch.cat([torch.randn(200) * 20, torch.tensor([0.0, -0.0, float("inf"), float("nan")])])
+    report = check(lambda t: S.bessel_j0(t) * S.scaled_modified_bessel_k1(t.abs() + 0.1)
+                   + S.airy_ai(t) - S.bessel_y1(t.abs()), x)
+    assert len(report.kernels) == 1
+
+
 def test_views_slices_and_broadcasts():
     def f(x, y):
         a = x.t()[1:, ::2] * y[None, :3]

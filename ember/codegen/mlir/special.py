@@ -279,6 +279,7 @@ def lower_atan2(cx: OpCtx):
     return cx.result(mmath.atan2(y, x), dt)
 
 
+from .special_bessel import BESSEL_LOWERINGS  # noqa: E402
 from .special_fns import SPECIAL_FN_LOWERINGS  # noqa: E402
 
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
@@ -286,5 +287,5 @@ SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": lower_atan2,
     **{name: _unary(name) for name in VSPECIAL},
-    **SPECIAL_FN_LOWERINGS,
+    **SPECIAL_FN_LOWERINGS, **BESSEL_LOWERINGS,
 }

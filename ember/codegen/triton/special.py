@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..kernel import FLOAT_DTYPES
+from .prelude_bessel import CALLS as BESSEL_CALLS
 from .prelude_special import CALLS
 from .rules import INT_WIDTH, UNSIGNED, OpCtx, _div, _float_unary, const
 
@@ -91,7 +92,7 @@ def _float_fn(name: str, arity: int) -> Callable[[OpCtx], str]:
 
 
 def _special(name: str) -> Callable[[OpCtx], str]:
-    return _float_unary(name, CALLS[name])
+    return _float_unary(name, CALLS.get(name) or BESSEL_CALLS[name])
 
 
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
@@ -99,5 +100,5 @@ SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": _float_fn("atan2", 2),
     **{n: _float_fn(n, 1) for n in ("asin", "acos", "atan", "asinh", "acosh", "atanh")},
-    **{n: _special(n) for n in CALLS},
+    **{n: _special(n) for n in CALLS}, **{n: _special(n) for n in BESSEL_CALLS},
 }
