@@ -140,7 +140,7 @@ def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
                 device: torch.device | None = None, pool: bool = False) -> Step:
     """A kernel launch writing fresh buffers (or, for a single output, the dead
     buffer in slot ``reuse``); with ``pool``, CPU outputs of ``POOL_MIN_BYTES``
-    or more come from an :class:`OutputPool`.
+    or more (up to ``POOL_MAX_BYTES``) come from an :class:`OutputPool`.
 
     ``kernels`` are :class:`~ember.codegen.backend.CompiledKernel` objects (run in
     order on the same arguments); those with a pointer entry are called with data
@@ -161,10 +161,8 @@ def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
             buf = env[reuse]
             env[reuse] = None
             return [buf.as_strided(shape, strides, buf.storage_offset())]
-    elif pool and device.type == "cpu" and any(
-            math.prod(shape) * dtype.itemsize >= POOL_MIN_BYTES for shape, dtype, _ in outs):
-        pools = [OutputPool(shape, dtype, strides, device)
-                 if math.prod(shape) * dtype.itemsize >= POOL_MIN_BYTES else None
+    elif pool and device.type == "cpu" and any(_poolable(sh, dt) for sh, dt, _ in outs):
+        pools = [OutputPool(shape, dtype, strides, device) if _poolable(shape, dtype) else None
                  for shape, dtype, strides in outs]
 
         def alloc(env: list) -> list[torch.Tensor]:
@@ -196,8 +194,15 @@ def kernel_step(kernels: list[Any], in_slots: list[int], out_slots: list[int],
     return run
 
 
-# Kernel outputs at least this large come from their step's pool (``pool=True``).
+# Kernel outputs at least this large come from their step's pool (``pool=True``),
+# up to POOL_MAX_BYTES: a function holding twice that between calls is too much
+# to assume.
 POOL_MIN_BYTES = 1 << 20
+POOL_MAX_BYTES = 1 << 30
+
+
+def _poolable(shape, dtype) -> bool:
+    return POOL_MIN_BYTES <= math.prod(shape) * dtype.itemsize <= POOL_MAX_BYTES
 # Buffers a pool keeps per output: two, so that ``x = f(x)`` in a loop (the last
 # result is this call's input) still finds a free one.
 POOL_DEPTH = 2
