@@ -740,9 +740,13 @@ def _cat(imp, n, xs, dim=0):
     vals = [imp.cast(imp.v(x), dt) for x in xs]
     vals = [v for v in vals if v.shape != (0,)]  # legacy: 1-d empty tensors are skipped
     rank = len(n.meta["val"].shape)
+    if len(vals) == 1:
+        # one part (HF's caches concatenate onto an empty 1-d tensor): its values,
+        # with no copy; eager's result would be a contiguous copy, so a
+        # non-contiguous part keeps its own strides here
+        return imp.op("cast", vals[0], dtype=dt)
     if not vals:
         return imp.op("cast", imp.v(xs[0]), dtype=dt)
-    # one part too: eager's result is a new, contiguous tensor
     return imp.op("cat", *vals, axis=dim % rank)
 
 
