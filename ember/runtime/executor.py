@@ -201,11 +201,13 @@ POOL_MIN_BYTES = 1 << 20
 POOL_MAX_BYTES = 1 << 30
 
 
-def _poolable(shape, dtype) -> bool:
-    return POOL_MIN_BYTES <= math.prod(shape) * dtype.itemsize <= POOL_MAX_BYTES
 # Buffers a pool keeps per output: two, so that ``x = f(x)`` in a loop (the last
 # result is this call's input) still finds a free one.
 POOL_DEPTH = 2
+
+
+def _poolable(shape, dtype) -> bool:
+    return POOL_MIN_BYTES <= math.prod(shape) * dtype.itemsize <= POOL_MAX_BYTES
 
 
 class OutputPool:

@@ -42,6 +42,14 @@ def test_large_outputs_stream_and_match(monkeypatch):
     assert "nontemporal" not in mlir
 
 
+def test_transcendental_kernels_do_not_stream(monkeypatch):
+    monkeypatch.setattr(cpu, "NONTEMPORAL_BYTES", 1 << 20)
+    x = torch.randn(517, 1031)
+    rep, got = _kernels(lambda a: torch.exp(a) * 2, x)
+    torch.testing.assert_close(got, torch.exp(x) * 2)
+    assert "nontemporal" not in rep.kernels[0].artifacts["mlir"]
+
+
 def test_small_outputs_do_not_stream():
     x = torch.randn(64, 64)
     rep, got = _kernels(lambda a: a * 3, x)

@@ -105,13 +105,15 @@ def _last_level_cache_bytes(default: int = 32 << 20) -> int:
 # Outputs at least this large (half the last-level cache: with an input at least
 # as large, the output does not stay cached for the next kernel anyway) are
 # written with non-temporal (streaming) vector stores. A normal store first
-# reads each line it writes (read-for-ownership): a third more traffic for a
-# two-input op, half more for a one-input one. Measured here (32 MiB L3, one
-# process, medians): relu(x + r + b) on 4096x4096 8.0 -> 3.6 ms (94% of the
-# copy bandwidth of the same run); layer norm 4096x1024 0.72 -> 0.55 ms (eager
-# 0.59); RMSNorm + residual 0.98 -> 0.86 ms. Not an output a later pass reloads
-# (``builder.py``). Unaligned vector stores: LLVM keeps them streaming where the
-# target can (AMD's movntsd), else emits plain stores; nothing faults.
+# reads each line it writes (read-for-ownership). Measured here (32 MiB L3,
+# medians, each pair in one process): layer norm 4096x1024 0.72 -> 0.55 ms
+# (eager 0.59), RMSNorm + residual 0.98 -> 0.86 ms; relu(x + r + b) on
+# 4096x4096 5.19 -> 5.16 ms (no difference). Not in a kernel with
+# transcendental math: the 8M pointwise chain went 5.63 -> 5.84 ms, since
+# stores LLVM cannot prove aligned stay streaming as one movntsd per element
+# (AMD), instructions a compute-bound loop pays for; on targets without that,
+# LLVM emits plain stores. Nothing faults either way. Not an output a later
+# pass reloads (``builder.py``).
 NONTEMPORAL_BYTES = _last_level_cache_bytes() // 2
 
 
@@ -219,7 +221,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
                 and k.domain[sa] >= (2 * width if sa == va else 2)):
             nthreads = threads
             extra.append(("split_reduce", sa))
-    if va is not None:
+    if va is not None and not any(i.op in TRANSCENDENTAL for i in instrs):
         big = tuple(i for i, b in enumerate(k.outputs)
                     if b.size >= 0 and b.size * dtypes.itemsize(b.dtype) >= NONTEMPORAL_BYTES)
         if big:
