@@ -16,8 +16,8 @@ from mlir.dialects import arith
 from mlir.dialects import math as mmath
 
 from .. import bessel_algos
-from .lowering import CmpF, OpCtx, is_float, is_vector, shaped
-from .special_fns import V, sel
+from .lowering import CmpF, OpCtx, is_vector, shaped
+from .special_fns import V, f64_operand, sel
 
 _PRED = {"lt": CmpF.OLT, "le": CmpF.OLE, "gt": CmpF.OGT, "ge": CmpF.OGE, "eq": CmpF.OEQ}
 _FN = {"abs": "absf", "sqrt": "sqrt", "exp": "exp", "log": "log", "sin": "sin", "cos": "cos"}
@@ -70,12 +70,8 @@ def _lowering(name: str) -> Callable[[OpCtx], Any]:
     algo = bessel_algos.FUNCTIONS[name]
 
     def lower(cx: OpCtx):
-        dt = cx.same_dtype_args()
-        if not is_float(dt):
-            raise cx.fail(f"{name} needs a float operand")
-        x = cx.args[0]
-        f64 = shaped(ir.F64Type.get(), x)
-        d = V(x if dt == "f64" else arith.extf(f64, x))
+        dt, x, d = f64_operand(cx, name)
+        d = V(d)
         narrow = None if dt == "f64" else (
             ir.VectorType(x.type).element_type if is_vector(x.type) else x.type)
         r = algo(_Ops(d, narrow, dt == "f32", cx.env), d).v

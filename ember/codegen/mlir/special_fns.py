@@ -241,16 +241,22 @@ F64_CORES: dict[str, Callable[..., V]] = {
 }
 
 
+def f64_operand(cx: OpCtx, name: str):
+    """(dtype, operand, the operand widened to f64) of a float-only unary op that
+    computes in f64 (``cx.result`` of ``arith.truncf`` narrows back)."""
+    dt = cx.same_dtype_args()
+    if not is_float(dt):
+        raise cx.fail(f"{name} needs a float operand")
+    x = cx.args[0]
+    return dt, x, x if dt == "f64" else arith.extf(shaped(ir.F64Type.get(), x), x)
+
+
 def _core(name: str) -> Callable[[OpCtx], Any]:
     core = F64_CORES[name]
 
     def lower(cx: OpCtx):
-        dt = cx.same_dtype_args()
-        if not is_float(dt):
-            raise cx.fail(f"{name} needs a float operand")
-        x = cx.args[0]
+        dt, x, d = f64_operand(cx, name)
         f64 = shaped(ir.F64Type.get(), x)
-        d = x if dt == "f64" else arith.extf(f64, x)
         if name == "digamma":
             r = core(V(d), digamma_reflection(V(d))).v
         elif name == "trigamma":
