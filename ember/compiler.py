@@ -436,8 +436,11 @@ class _Builder:
         metas = [torch.empty_strided(v.shape, self.layouts[v].strides,
                                      dtype=dtypes.to_torch(v.dtype), device="meta")
                  for v in n.inputs]
+        attrs = dict(n.attrs)
+        if "device" in attrs:  # a factory (rand, randn): on meta too, drawing nothing
+            attrs["device"] = torch.device("meta")
         try:
-            res = get_op(n.op).eager(*metas, **n.attrs)
+            res = get_op(n.op).eager(*metas, **attrs)
         except (NotImplementedError, RuntimeError):
             return
         outs = res if isinstance(res, (tuple, list)) else (res,)
@@ -454,7 +457,8 @@ class _Builder:
 
 
 # Library ops whose outputs keep eager's strides (computed on meta tensors) rather than
-# being made contiguous: the linalg ops, whose results feed each other.
+# being made contiguous: the linalg ops, whose results feed each other, and the random
+# ops (``rand_like`` of a transposed tensor is transposed).
 EAGER_LAYOUT_OPS = frozenset(MIRRORS.values())
 
 

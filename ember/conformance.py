@@ -151,6 +151,27 @@ def _call_fn(op: Any, sample: Any) -> tuple[Callable[..., Any], list[torch.Tenso
     return fn, tensors
 
 
+def _caller_seeded(op: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """op_db's ``wrapper_set_seed`` without its own seeding: the random entries' ops
+    (dropout, bernoulli, randn_like, ...) seed 42 inside ``freeze_rng_state``, whose RNG
+    state save/restore Dynamo cannot trace, so it skipped their frames and nothing was
+    compiled. :func:`run_sample` seeds the global RNG alike before the eager and the
+    compiled call, which is what the wrapper's seeding is for."""
+    return op(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _seeding_by_caller():
+    from torch.testing._internal import common_methods_invocations as cmi
+
+    saved = cmi.wrapper_set_seed
+    cmi.wrapper_set_seed = _caller_seeded
+    try:
+        yield
+    finally:
+        cmi.wrapper_set_seed = saved
+
+
 def _raised(got: BaseException | None, want: type) -> bool:
     e = got
     while e is not None:
@@ -160,19 +181,34 @@ def _raised(got: BaseException | None, want: type) -> bool:
     return False
 
 
-def _compare(actual: Any, expected: Any, path: str = "out") -> None:
-    """assert_close over tensors, with non-tensor results compared with ``==``."""
+# The only per-entry tolerances, each with its reason: (dtype, rtol, atol, reason).
+LOOSER: dict[str, tuple[torch.dtype, float, float, str]] = {
+    "nn.functional.scaled_dot_product_attention": (
+        torch.float32, 1.3e-6, 5e-5,
+        "PyTorch's decomposition (the one torch.compile uses) is SDPA's math path: "
+        "Ember's result is within 1e-6 of eager's under sdpa_kernel(SDPBackend.MATH) "
+        "and as close to a float64 reference as eager's; eager's default CPU kernel "
+        "(flash attention, online softmax) sums in another order, up to 1.5e-5 apart "
+        "on op_db's samples"),
+}
+
+
+def _compare(actual: Any, expected: Any, path: str = "out",
+             tol: tuple[float, float] | None = None) -> None:
+    """assert_close over tensors (default tolerances, or ``tol`` = (rtol, atol)), with
+    non-tensor results compared with ``==``."""
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor):
             raise AssertionError(f"{path}: expected a tensor, got {type(actual).__name__}")
+        rtol, atol = tol if tol is not None else (None, None)
         torch.testing.assert_close(actual, expected, equal_nan=True, check_dtype=True,
-                                   check_device=True, check_layout=True,
+                                   check_device=True, check_layout=True, rtol=rtol, atol=atol,
                                    msg=lambda m: f"{path}: {m}")
     elif isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
             raise AssertionError(f"{path}: expected a sequence of {len(expected)}, got {actual!r}")
         for i, (a, e) in enumerate(zip(actual, expected)):
-            _compare(a, e, f"{path}[{i}]")
+            _compare(a, e, f"{path}[{i}]", tol)
     elif isinstance(expected, float) and expected != expected:
         if not (isinstance(actual, float) and actual != actual):
             raise AssertionError(f"{path}: expected nan, got {actual!r}")
@@ -302,7 +338,15 @@ def run_sample(op: Any, sample: Any, dtype: torch.dtype, *, strict: bool = False
         _compare(comp_in, eager_in, "inputs")
     except AssertionError as e:
         note = ""
-        if dtype in (torch.float16, torch.bfloat16):
+        looser = LOOSER.get(entry_name(op))
+        if looser is not None and looser[0] == dtype:
+            try:
+                _compare(actual, expected, tol=looser[1:3])
+                _compare(comp_in, eager_in, "inputs")
+                note = f"within rtol={looser[1]}, atol={looser[2]} (see LOOSER)"
+            except AssertionError:
+                pass
+        if not note and dtype in (torch.float16, torch.bfloat16):
             ref = _float_reference(fn, tensors, expected)
             try:
                 if ref is None:
@@ -356,7 +400,7 @@ def run_entry(op: Any, dtype_name: str, *, all_samples: bool = False, errors: bo
     outcomes: list[_Sample] = []
     torch._dynamo.reset()
     try:
-        with _time_box(timeout):
+        with _time_box(timeout), _seeding_by_caller():
             torch.manual_seed(0)
             samples = op.sample_inputs("cpu", dtype, requires_grad=False)
             for sample in samples:
@@ -527,14 +571,22 @@ eagerly and through `ember.compile(backend="cpu")` under `torch.no_grad()`, with
 `torch._dynamo.reset()` between entries; for float32, the entry's first error
 input (`op.error_inputs`) too. Non-tensor arguments are constants of the compiled
 function, as in user code; the global RNG is seeded alike before both calls.
+op_db's random entries wrap their op in `wrapper_set_seed`, which seeds inside
+`freeze_rng_state` (Dynamo cannot trace the RNG state's save and restore and
+skipped those frames); the run replaces the wrapper by a plain call, since the
+run's own seeding already gives both calls the same random stream.
 
 ## Comparison
 
 * `torch.testing.assert_close` with its default per-dtype tolerances,
   `equal_nan=True`, dtypes checked (as PyTorch's Inductor OpInfo test); tuples,
-  lists and non-tensor results element by element. No per-op tolerance is
-  loosened.
+  lists and non-tensor results element by element.
 * The inputs after the call are compared too: a wrong mutation is a mismatch.
+* One entry has a looser tolerance, with its reason (`LOOSER` in
+  `ember/conformance.py`): `nn.functional.scaled_dot_product_attention` in float32
+  (atol 5e-5): PyTorch's decomposition is SDPA's math path (Ember is within 1e-6
+  of eager under `sdpa_kernel(SDPBackend.MATH)`), while eager's default CPU kernel
+  sums in another order. Rows that needed it carry a note.
 * float16/bfloat16 are compared with eager in the same dtype (Ember rounds every
   op as eager does). Where that fails, the sample still matches if it is within
   the dtype's tolerances of a float32 reference computed from the upcast inputs

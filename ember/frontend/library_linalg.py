@@ -18,7 +18,8 @@ from typing import Any
 
 import torch
 
-from ..ir.library_linalg import MIRRORS, attr_name, attr_type, is_tensor_arg
+from ..ir.dtypes import UnsupportedDtype, from_torch
+from ..ir.library_linalg import MIRRORS, arg_type, attr_name, attr_type, is_tensor_arg
 from .importer import Unsupported, _Importer, _ttype, rule
 
 
@@ -37,11 +38,24 @@ def _attr(schema_type: str, name: str, v: Any) -> Any:
     if base == "List[float]":
         return tuple(float(x) for x in v)
     if base in ("int", "bool", "str", "number", "List[int]"):
+        return tuple(v) if base == "List[int]" else v
+    if base == "ScalarType" and isinstance(v, int) and v in _SCALAR_TYPES:
+        v = _SCALAR_TYPES[v]  # a schema default (randint's dtype=4) is the enum's number
+    if base == "ScalarType" and isinstance(v, torch.dtype):
+        try:
+            return from_torch(v)  # an Ember dtype name, as every dtype attribute
+        except UnsupportedDtype as e:
+            raise Unsupported(str(e)) from None
+    if base in ("Layout", "Device", "MemoryFormat") and isinstance(v, attr_type(base)):
         return v
     raise Unsupported(f"argument {name} of type {schema_type}")
 
 
 _NONE = type(None)
+# c10::ScalarType's numbering, for the dtypes Ember has (schema defaults are numbers)
+_SCALAR_TYPES = {0: torch.uint8, 1: torch.int8, 2: torch.int16, 3: torch.int32, 4: torch.int64,
+                 5: torch.float16, 6: torch.float32, 7: torch.float64, 11: torch.bool,
+                 15: torch.bfloat16}
 
 
 def _as_tuple(t: Any) -> tuple:
@@ -105,7 +119,7 @@ def _mirror_rule(op: str, target: Any):
             bound[values_only] = False
         inputs, optional, given, attrs = [], [], [], {}
         for a in schema.arguments:
-            ty, v = str(a.type), bound[a.name]
+            ty, v = arg_type(a), bound[a.name]
             if ty == "Tensor":
                 inputs.append(imp.v(v))
             elif ty == "Optional[Tensor]":

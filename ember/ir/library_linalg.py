@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
+from .dtypes import to_torch
 from .graph import TensorType
 from .ops import IRError, Kind, OpDef, _register, broadcast_shapes
 
@@ -52,15 +53,25 @@ HIST = ("f16", "bf16", "f32", "f64")
 MIRRORS: dict[Any, str] = {}
 
 _NONE = type(None)
+
 _ATTR_TYPES: dict[str, Any] = {"bool": bool, "int": int, "float": float, "str": str,
-                               "number": (int, float), "List[float]": tuple, "List[int]": tuple}
+                               "number": (int, float), "List[float]": tuple, "List[int]": tuple,
+                               "ScalarType": str, "Layout": torch.layout,  # "f32", ...
+                               "Device": torch.device, "MemoryFormat": torch.memory_format,
+                               "Generator": _NONE}  # only the default generator (None)
+
+
+def arg_type(arg: Any) -> str:
+    """A schema argument's type as written in ATen's schema (``ScalarType?`` is
+    ``Optional[ScalarType]``, not the ``Optional[int]`` of ``arg.type``)."""
+    return str(arg.real_type)
 
 
 def attr_type(schema_type: str) -> Any:
     """The attribute type of a non-tensor schema argument (``Optional[...]`` adds None)."""
     if schema_type.startswith("Optional[") and schema_type.endswith("]"):
         base = _ATTR_TYPES[schema_type[len("Optional["):-1]]
-        return (*(base if isinstance(base, tuple) else (base,)), _NONE)
+        return tuple(dict.fromkeys((*(base if isinstance(base, tuple) else (base,)), _NONE)))
     return _ATTR_TYPES[schema_type]
 
 
@@ -75,9 +86,9 @@ def is_tensor_arg(schema_type: str) -> bool:
 
 
 def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
-            dtypes: tuple[str, ...]) -> None:
+            dtypes: tuple[str, ...], random: bool = False) -> None:
     schema = target._schema
-    attrs = {attr_name(a.name): attr_type(str(a.type)) for a in schema.arguments
+    attrs = {attr_name(a.name): attr_type(arg_type(a)) for a in schema.arguments
              if not is_tensor_arg(str(a.type))}
     if any(str(a.type) == "Optional[Tensor]" for a in schema.arguments):
         attrs["given"] = tuple  # the optional tensor arguments passed, in input order
@@ -86,9 +97,13 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
     tensors = [(a.name, str(a.type)) for a in schema.arguments
                if str(a.type) in ("Tensor", "List[Tensor]")]
     required = sum(t == "Tensor" for _, t in tensors)
+    scalar_types = [a.name for a in schema.arguments if "ScalarType" in arg_type(a)]
 
     def eager(*xs: torch.Tensor, **kw: Any) -> Any:
         given = list(kw.pop("given", ()))
+        for k in scalar_types:  # an Ember dtype name, as every dtype attribute
+            if kw.get(k) is not None:
+                kw[k] = to_torch(kw[k])
         if "value" in kw:  # bucketize.Scalar's first argument is a scalar
             kw["self"] = kw.pop("value")
         listed = len(xs) - len(given) - required  # a Tensor[] argument's inputs
@@ -115,7 +130,7 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
     eager.__name__ = eager.__qualname__ = f"{name}_eager"
     eager.__doc__ = f"Calls {target} (the ATen overload the importer maps from)."
     MIRRORS[target] = name
-    _register(OpDef(name, Kind.LIBRARY, attrs, infer, eager, None, dtypes=dtypes))
+    _register(OpDef(name, Kind.LIBRARY, attrs, infer, eager, None, dtypes=dtypes, random=random))
 
 
 # -- shape helpers ------------------------------------------------------------------------------

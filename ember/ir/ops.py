@@ -81,6 +81,8 @@ class OpDef:
             of recomputing it in several kernels.
         aten: ATen overloads (``"aten.exp.default"``) the importer maps 1:1 onto
             this op (operands promoted to the result dtype first).
+        random: draws from the global random generator (a library step of an ATen op
+            tagged ``nondeterministic_seeded``): passes never merge, drop or reorder it.
     """
 
     name: str
@@ -94,6 +96,7 @@ class OpDef:
     instr: str | None = None
     transcendental: bool = False
     aten: tuple[str, ...] = ()
+    random: bool = False
 
     def normalize(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = set(attrs) - set(self.attrs)
@@ -107,7 +110,7 @@ class OpDef:
             v = _freeze(v)
             if not isinstance(v, self.attrs[k]):
                 raise IRError(f"{self.name}: attribute {k}={v!r} is not {self.attrs[k]}")
-            if k == "dtype" and v not in dtypes.DTYPES:
+            if k == "dtype" and v is not None and v not in dtypes.DTYPES:
                 raise IRError(f"{self.name}: unknown dtype {v!r}")
             out[k] = v
         return out
@@ -131,6 +134,17 @@ def get_op(name: str) -> OpDef:
         return OPS[name]
     except KeyError:
         raise KeyError(f"unknown Ember op {name!r}") from None
+
+
+def draws_random(n: "Node") -> bool:
+    """Whether ``n`` draws from the global generator: a random library op, or a
+    fallback (or eager node) of an ATen op tagged ``nondeterministic_seeded``."""
+    if n.op == "fallback":
+        target = resolve_target(n.attrs["target"])
+        return torch.Tag.nondeterministic_seeded in getattr(target, "tags", ())
+    if n.op == "eager":
+        return get_op(n.attrs["of"]).random
+    return get_op(n.op).random
 
 
 def _register(op: OpDef) -> None:
@@ -727,3 +741,4 @@ TRANSCENDENTAL = frozenset(op.name for op in OPS.values() if op.transcendental)
 from . import library as _library  # noqa: E402,F401  (registration)
 # Linear algebra, distances, searching and histograms: library steps mirroring ATen overloads.
 from . import library_linalg as _library_linalg  # noqa: E402,F401  (registration)
+from . import library_random as _library_random  # noqa: E402,F401  (registration)

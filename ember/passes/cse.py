@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from ..ir.graph import Graph
+from ..ir.ops import draws_random
 from ..ir.printer import format_attr
 from .manager import PassContext, register_pass
 
@@ -37,7 +38,7 @@ def cse(g: Graph, ctx: PassContext) -> Graph:
 
     def visit(n, subst):
         # Fallbacks may be random (aten.rand, dropout): two calls are not one.
-        if n.region is not None or n.op == "fallback":
+        if n.region is not None or n.op == "fallback" or draws_random(n):
             return None
         key = (n.op, tuple(id(i) for i in n.inputs), _key(n.attrs))
         prev = seen.get(key)
