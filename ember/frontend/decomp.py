@@ -20,7 +20,7 @@ _EXTRA = [
     "_softmax", "_log_softmax", "native_layer_norm", "gelu", "silu", "linear", "hardtanh",
     "leaky_relu", "mish", "rms_norm", "_safe_softmax", "softmax", "log_softmax",
     "native_group_norm", "elu", "linalg_vector_norm", "softplus", "hardswish", "hardsigmoid",
-    "ldexp",
+    "ldexp", "dist",
 ]
 # Not in _EXTRA: batch norm, whose decomposition writes running stats in place,
 # which aot_autograd's inference graph rejects (it runs as one eager op).

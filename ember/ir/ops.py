@@ -742,3 +742,4 @@ from . import library as _library  # noqa: E402,F401  (registration)
 # Linear algebra, distances, searching and histograms: library steps mirroring ATen overloads.
 from . import library_linalg as _library_linalg  # noqa: E402,F401  (registration)
 from . import library_random as _library_random  # noqa: E402,F401  (registration)
+from . import library_order as _library_order  # noqa: E402,F401  (registration)

@@ -23,6 +23,7 @@ from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
 
 from .cases_linalg import linalg_cases
+from .cases_order import order_cases
 from .cases_random import draws, random_cases
 
 # Kinds whose ops are compiled and compared against the eager reference.
@@ -135,6 +136,9 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
         lo = torch.arange(1, k + 1).expand(shape)
         v = lo + (torch.rand(shape, generator=gen) * (k + 1 - lo)).long()
         return v.to(to_torch(dtype))
+    if domain in ("seglen", "segoff"):  # segment lengths 1..n / offsets 0, 1, 3, 6, ...
+        v = torch.arange(1, n + 1) if domain == "seglen" else torch.arange(n).cumsum(0)
+        return v.to(to_torch(dtype)).reshape(shape)
     if is_float(dtype):
         r = torch.randn(n, generator=gen, dtype=torch.float64)
         u = torch.rand(n, generator=gen, dtype=torch.float64)
@@ -726,6 +730,7 @@ _matmul_cases()
 _library_cases()
 linalg_cases(add, A)
 random_cases(add, A)
+order_cases(add, A)
 
 ACCEPTED = [c for c in CASES if not c.reject]
 REJECTED = [c for c in CASES if c.reject]
