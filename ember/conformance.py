@@ -272,7 +272,8 @@ def _classify_report(report: Any) -> tuple[str, str, list[str]]:
             if r.startswith("compile failed:") and "ImportFailure" not in r:
                 return "crash", r, []
             return "eager", f"{g.name}: {r}", []
-    fbs = sorted({f"{f.op}: {f.reason}" for f in report.fallbacks})
+    fbs = sorted({f"{f.op}: {f.reason}" for f in report.fallbacks} |
+                 {f"{op}: {why}" for g in graphs for p, op, why in g.notes if p == "partition"})
     if fbs:
         return "partial", fbs[0], fbs
     if report.graph_breaks:

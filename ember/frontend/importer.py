@@ -79,6 +79,16 @@ def _loc(node: torch.fx.Node) -> str | None:
     return f"{path.rsplit('/', 1)[-1]}:{line}"
 
 
+# Import rules that handle complex values (the others never see them: the op is a fallback).
+COMPLEX_RULES: set[Any] = set()
+
+
+def _has_complex(n: torch.fx.Node) -> bool:
+    vals = [n.meta.get("val")] + [a.meta.get("val") for a in n.all_input_nodes]
+    return any(isinstance(t, torch.Tensor) and t.is_complex() for v in vals
+               for t in (v if isinstance(v, (tuple, list)) else (v,)))
+
+
 def _ttype(val: Any) -> TensorType:
     if not isinstance(val, torch.Tensor):
         raise ImportFailure(f"expected a tensor, got {type(val).__name__}")
@@ -138,6 +148,9 @@ class _Importer:
         if n.target is operator.getitem:
             return self.env[n.args[0]][n.args[1]]
         rule = _RULES.get(n.target) or _RULES.get(getattr(n.target, "overloadpacket", None))
+        if rule is not None and n.target not in COMPLEX_RULES and _has_complex(n):
+            return self.fallback(n, "complex values: no kernel computes with them (only the "
+                                 "library steps of ir/library_fft.py take them)")
         if rule is not None:
             try:
                 out = rule(self, n, *n.args, **n.kwargs)
@@ -421,7 +434,10 @@ def _to_copy(imp, n, x, **kwargs):
     device = kwargs.get("device")
     if device is not None and torch.device(device).type != "cpu":
         raise Unsupported(f"copy to device {device}")
-    return imp.op("cast", imp.v(x), dtype=_meta_dtype(n))
+    dt = _meta_dtype(n)
+    if dt in dtypes.COMPLEX:  # kernels have no complex values (ir/library_fft.py)
+        return imp.op("complex_copy", imp.v(x), dtype=dt)
+    return imp.op("cast", imp.v(x), dtype=dt)
 
 
 @rule(prims.convert_element_type.default)
@@ -438,7 +454,25 @@ def _clone(imp, n, x, **kwargs):
     # A fresh tensor in eager; 'cast' to the same dtype keeps it a distinct value, and
     # the simplifier only drops it when nothing can observe the aliasing.
     v = imp.v(x)
+    if v.dtype in dtypes.COMPLEX:
+        return imp.op("complex_copy", v, dtype=v.dtype)
     return imp.op("cast", v, dtype=v.dtype)
+
+
+@rule(aten._conj.default, aten._conj_physical.default)
+def _conj(imp, n, x):
+    # eager's is a view with the conjugate bit set; a materialized conjugate has its values
+    return imp.op("conj_physical", imp.v(x))
+
+
+COMPLEX_RULES.update({aten._to_copy.default, aten.clone.default, aten.alias.default,
+                      aten.lift_fresh_copy.default, aten._conj.default,
+                      aten._conj_physical.default,
+                      # views that stay torch views of a complex value (ops.py: their
+                      # dtypes list complex; no kernel reads them, they feed library steps)
+                      aten.slice.Tensor, aten.permute.default, aten.expand.default,
+                      aten.squeeze.dim, aten.squeeze.dims, aten.squeeze.default,
+                      aten.unsqueeze.default})
 
 
 @rule(aten._assert_async.msg, aten._assert_async.default)

@@ -18,9 +18,10 @@ from typing import Any
 
 import torch
 
-from ..ir.dtypes import UnsupportedDtype, from_torch
+from ..ir.dtypes import COMPLEX, UnsupportedDtype, from_torch
 from ..ir.library_linalg import MIRRORS, arg_type, attr_name, attr_type, is_tensor_arg
-from .importer import Unsupported, _Importer, _ttype, rule
+from ..ir.ops import OPS
+from .importer import COMPLEX_RULES, Unsupported, _Importer, _ttype, rule
 
 
 def _attr(schema_type: str, name: str, v: Any) -> Any:
@@ -153,6 +154,8 @@ def _mirror_rule(op: str, target: Any):
 
 for _target, _op in MIRRORS.items():
     _mirror_rule(_op, _target)
+    if set(OPS[_op].dtypes) & set(COMPLEX):
+        COMPLEX_RULES.add(_target)
 
 
 class LinalgCheck:

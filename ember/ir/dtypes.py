@@ -19,10 +19,16 @@ _TORCH = {
     "i64": torch.int64,
     "u8": torch.uint8,
     "b8": torch.bool,
+    "c64": torch.complex64,
+    "c128": torch.complex128,
 }
 _NAMES = {v: k for k, v in _TORCH.items()}
 
-DTYPES = tuple(_TORCH)
+# Complex values exist in graphs only between library steps (fft) and torch-run
+# nodes: no kernel computes with them, and no op accepts them unless it lists them.
+COMPLEX = ("c64", "c128")
+DTYPES = tuple(d for d in _TORCH if d not in COMPLEX)  # what ops accept by default
+ALL = DTYPES + COMPLEX  # every dtype a value may have
 FLOATS = ("f16", "bf16", "f32", "f64")
 INTS = ("i8", "i16", "i32", "i64", "u8")
 

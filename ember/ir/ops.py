@@ -110,7 +110,7 @@ class OpDef:
             v = _freeze(v)
             if not isinstance(v, self.attrs[k]):
                 raise IRError(f"{self.name}: attribute {k}={v!r} is not {self.attrs[k]}")
-            if k == "dtype" and v is not None and v not in dtypes.DTYPES:
+            if k == "dtype" and v is not None and v not in dtypes.ALL:
                 raise IRError(f"{self.name}: unknown dtype {v!r}")
             out[k] = v
         return out
@@ -118,7 +118,11 @@ class OpDef:
     def infer(self, node: "Node") -> list[TensorType]:
         if self.arity is not None and len(node.inputs) != self.arity:
             raise IRError(f"{self.name} takes {self.arity} inputs, got {len(node.inputs)}")
-        return self.infer_rule(node)
+        out = self.infer_rule(node)
+        if not set(dtypes.COMPLEX) & set(self.dtypes) and any(
+                t.dtype in dtypes.COMPLEX for t in [*(v.type for v in node.inputs), *out]):
+            raise IRError(f"{self.name}: complex values (only library steps take them)")
+        return out
 
 
 def _freeze(v: Any) -> Any:
@@ -404,7 +408,7 @@ _register(OpDef("full", Kind.SOURCE, {"shape": tuple, "value": _NUM, "dtype": st
 _register(OpDef("iota", Kind.SOURCE, {"length": int, "start": _NUM, "step": _NUM, "dtype": str},
                 _iota_rule, _iota, 0))
 _register(OpDef("constant", Kind.CONSTANT, {"value": torch.Tensor}, _constant_rule,
-                lambda value: value, 0))
+                lambda value: value, 0, dtypes=dtypes.ALL))
 
 
 # -- reductions --------------------------------------------------------------------
@@ -573,14 +577,14 @@ def _squeeze(x, axes):
 _register(OpDef("reshape", Kind.VIEW, {"shape": tuple}, _reshape_rule,
                 lambda x, shape: x.reshape(shape), 1))
 _register(OpDef("permute", Kind.VIEW, {"dims": tuple}, _permute_rule,
-                lambda x, dims: x.permute(dims), 1))
+                lambda x, dims: x.permute(dims), 1, dtypes=dtypes.ALL))
 _register(OpDef("expand", Kind.VIEW, {"shape": tuple}, _expand_rule,
-                lambda x, shape: x.expand(shape), 1))
+                lambda x, shape: x.expand(shape), 1, dtypes=dtypes.ALL))
 _register(OpDef("slice", Kind.VIEW, {"axis": int, "start": int, "end": int, "step": int},
-                _slice_rule, _slice, 1))
-_register(OpDef("squeeze", Kind.VIEW, {"axes": tuple}, _squeeze_rule, _squeeze, 1))
+                _slice_rule, _slice, 1, dtypes=dtypes.ALL))
+_register(OpDef("squeeze", Kind.VIEW, {"axes": tuple}, _squeeze_rule, _squeeze, 1, dtypes=dtypes.ALL))
 _register(OpDef("unsqueeze", Kind.VIEW, {"axis": int}, _unsqueeze_rule,
-                lambda x, axis: x.unsqueeze(axis), 1))
+                lambda x, axis: x.unsqueeze(axis), 1, dtypes=dtypes.ALL))
 _register(OpDef("unfold", Kind.VIEW, {"axis": int, "size": int, "step": int}, _unfold_rule,
                 lambda x, axis, size, step: x.unfold(axis, size, step), 1))
 _register(OpDef("as_strided", Kind.VIEW, {"size": tuple, "stride": tuple, "offset": int},
@@ -704,7 +708,8 @@ def _eager_rule(node: "Node") -> list[TensorType]:
 
 # An Ember op (``of``) that runs on the eager side (partition moved it there): its eager
 # reference is called with ``attrs`` (name, value pairs). Types follow the op's rule.
-_register(OpDef("eager", Kind.FALLBACK, {"of": str, "attrs": tuple}, _eager_rule, None, None))
+_register(OpDef("eager", Kind.FALLBACK, {"of": str, "attrs": tuple}, _eager_rule, None, None,
+                dtypes=dtypes.ALL))
 
 
 def resolve_target(name: str) -> Callable[..., Any]:
@@ -743,3 +748,4 @@ from . import library as _library  # noqa: E402,F401  (registration)
 from . import library_linalg as _library_linalg  # noqa: E402,F401  (registration)
 from . import library_random as _library_random  # noqa: E402,F401  (registration)
 from . import library_order as _library_order  # noqa: E402,F401  (registration)
+from . import library_fft as _library_fft  # noqa: E402,F401  (registration)

@@ -107,7 +107,7 @@ def parse(text: str) -> Graph:
 
 def _parse_type(ln: _Line) -> TensorType:
     kind, dt = ln.next()
-    if dt not in dtypes.DTYPES:
+    if dt not in dtypes.ALL:
         raise ln.error(f"unknown dtype {dt!r}")
     ln.expect("[")
     shape = []
@@ -262,7 +262,7 @@ def _parse_attr(ln: _Line) -> Any:
             return None
         if tok == "nan":
             return math.nan
-        if tok in dtypes.DTYPES:
+        if tok in dtypes.ALL:
             return tok
         if tok == "dense":
             return _parse_dense(ln)

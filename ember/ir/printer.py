@@ -53,7 +53,7 @@ def format_attr(v: Any) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        return v if v in dtypes.DTYPES else json.dumps(v)
+        return v if v in dtypes.ALL else json.dumps(v)
     if isinstance(v, (tuple, list)):
         return "[" + ", ".join(format_attr(x) for x in v) + "]"
     if isinstance(v, InputRef):

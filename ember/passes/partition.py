@@ -29,7 +29,9 @@ def partition(g: Graph, ctx: PassContext) -> Graph:
         if kind in _COMPILED_KINDS:
             if n.op in forced:
                 reason = "forced to eager by EMBER_FALLBACK_OPS"
-            elif supported is not None:
+            elif supported is not None and kind not in (Kind.LIBRARY, Kind.VIEW):
+                # library steps are torch's, any dtype; a view is a torch view unless a
+                # kernel reads it, and then the kernel's own ops are checked
                 bad = {v.dtype for v in n.inputs + n.outputs} - set(supported)
                 if bad:
                     reason = f"dtype {sorted(bad)} not supported by the backend"

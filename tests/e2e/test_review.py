@@ -278,7 +278,7 @@ def test_ok_cat_split(name):
 
 
 def test_ok_buffer_reuse_chain_with_fallbacks_and_views():
-    # Kernels of one size separated by eager fallbacks (cummax); some intermediates are returned
+    # Kernels of one size separated by library steps (cummax); some intermediates are returned
     # or viewed, so their buffers must not be reused.
     def f(x):
         a = x.exp()

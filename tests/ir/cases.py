@@ -23,6 +23,7 @@ from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
 
 from .cases_linalg import linalg_cases
+from .cases_fft import fft_cases
 from .cases_order import order_cases
 from .cases_random import draws, random_cases
 
@@ -139,6 +140,8 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
     if domain in ("seglen", "segoff"):  # segment lengths 1..n / offsets 0, 1, 3, 6, ...
         v = torch.arange(1, n + 1) if domain == "seglen" else torch.arange(n).cumsum(0)
         return v.to(to_torch(dtype)).reshape(shape)
+    if dtype in ("c64", "c128"):  # random real and imaginary parts
+        return torch.randn(shape, generator=gen, dtype=to_torch(dtype))
     if is_float(dtype):
         r = torch.randn(n, generator=gen, dtype=torch.float64)
         u = torch.rand(n, generator=gen, dtype=torch.float64)
@@ -200,7 +203,7 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
 
 def _garbage(dtype: str):
     """Fill for buffer elements outside the logical tensor (visible if read by mistake)."""
-    if is_float(dtype):
+    if is_float(dtype) or dtype in ("c64", "c128"):
         return NAN
     return True if dtype == "b8" else 123
 
@@ -731,6 +734,7 @@ _library_cases()
 linalg_cases(add, A)
 random_cases(add, A)
 order_cases(add, A)
+fft_cases(add, A)
 
 ACCEPTED = [c for c in CASES if not c.reject]
 REJECTED = [c for c in CASES if c.reject]

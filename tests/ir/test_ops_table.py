@@ -19,6 +19,7 @@ from ember.ir import OPS, Graph, IRError, print_graph, verify
 from ember.ir.dtypes import DTYPES, from_torch, is_float, to_torch
 
 from .cases import ACCEPTED, CASES, COMPILED_KINDS, REJECTED, Case
+from .cases_fft import FFT_DIRECT
 from .cases_order import ORDER_DIRECT
 from .cases_random import RANDOM_DIRECT, UNINITIALIZED, draws
 
@@ -372,6 +373,7 @@ DIRECT = {
     **LINALG_DIRECT,
     **RANDOM_DIRECT,
     **ORDER_DIRECT,
+    **FFT_DIRECT,
 }
 
 
@@ -526,7 +528,7 @@ def test_cases_cover_dtypes(kind):
 def test_linalg_scan_covers_every_linalg_op():
     from ember.ir.library_linalg import MIRRORS
 
-    from ember.ir import library_order, library_random
+    from ember.ir import library_fft, library_order, library_random
 
-    others = set(library_random.NAMES) | set(library_order.NAMES)
+    others = set(library_random.NAMES) | set(library_order.NAMES) | set(library_fft.NAMES)
     assert set(LINALG_SCAN) == set(MIRRORS.values()) - others
