@@ -110,6 +110,11 @@ def _values_only(target: Any, n: torch.fx.Node) -> str | None:
     return None
 
 
+# ATen overload -> its generated rule (a module with its own rule for the overload, as
+# pooling.py for adaptive_max_pool2d, may hand the cases it does not lower to this one)
+MIRROR_RULES: dict[Any, Any] = {}
+
+
 def _mirror_rule(op: str, target: Any):
     schema = target._schema
 
@@ -150,6 +155,7 @@ def _mirror_rule(op: str, target: Any):
         return list(node.outputs) if many else node.out
 
     rule(target)(imp_rule)
+    MIRROR_RULES[target] = imp_rule
 
 
 for _target, _op in MIRRORS.items():

@@ -24,8 +24,9 @@ Exactly as eager (``aten/src/ATen/native/cpu/{AvgPool,MaxPool}Kernel.cpp``):
 
 When the indices are used, max pooling is eager's loop written out instead
 (``_max_with_indices``: a ``where`` chain over the window offsets carrying the
-value and its int64 index). Anything else (integer average pooling, adaptive sizes
-that do not divide) stays an ATen fallback with the reason. Registered when
+value and its int64 index). Adaptive max pooling whose sizes do not divide (unequal
+windows) is ATen's kernel as a library step (``ir/library_order.py``); anything else
+(integer average pooling, ...) stays an ATen fallback with the reason. Registered when
 ``importer.py`` imports this module.
 """
 
@@ -331,8 +332,11 @@ def _adaptive_max(imp: _Importer, n: Any, x: Any, nd: int, output_size: Any) -> 
     out = _per_dim(output_size, nd, "output_size")
     sizes = v.shape[v.rank - nd:]
     if any(o < 1 or s % o for s, o in zip(sizes, out)):
-        raise Unsupported(f"adaptive_max_pool from {sizes} to {out}: only output sizes that "
-                          "divide the input sizes (equal windows) are lowered")
+        # unequal windows: ATen's kernel as a library step (ir/library_order.py)
+        from .library_linalg import MIRROR_RULES
+
+        target = aten.adaptive_max_pool2d.default if nd == 2 else aten.adaptive_max_pool3d.default
+        return MIRROR_RULES[target](imp, n, x, output_size)
     if not dtypes.is_float(v.dtype):
         raise Unsupported(f"adaptive_max_pool of {v.dtype} (eager has float kernels only)")
     kernel = tuple(s // o for s, o in zip(sizes, out))

@@ -10,6 +10,9 @@ attributes; the step calls the overload, so ties, NaN order and rounding are eag
     pdist                aten._pdist_forward ([N, M] -> [N * (N - 1) / 2])
     segment_reduce       aten.segment_reduce (lengths or offsets)
     trilinear            aten._trilinear (nn.functional.bilinear's contraction)
+    and (see _MORE)      adaptive max pooling with unequal windows, grid_sampler_2d/3d,
+                         _upsample_bilinear2d_aa, max_pool2d_with_indices_backward,
+                         _batch_norm_with_update_functional
 
 Why steps rather than kernels: median and mode sort (as sort, topk and kthvalue, which
 are steps too); cummax/cummin carry an (extremum, index) pair through a scan, which the
@@ -95,7 +98,7 @@ def _by_meta(target: Any):
                  for v in node.inputs]
         try:
             out = get_op(node.op).eager(*metas, **node.attrs)
-        except (RuntimeError, ValueError, TypeError, IndexError) as e:
+        except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as e:
             raise IRError(f"{node.op}: {str(e).splitlines()[0]}") from None
         outs = out if isinstance(out, (tuple, list)) else (out,)
         return [TensorType(tuple(t.shape), dtypes.from_torch(t.dtype)) for t in outs]
@@ -115,6 +118,21 @@ _mirror("segment_reduce", aten.segment_reduce.default, _by_meta(aten.segment_red
         REAL)
 _mirror("trilinear", aten._trilinear.default, _by_meta(aten._trilinear.default), REAL)
 
+# Kernels of ATen's whose output types come from their meta kernels. Adaptive max
+# pooling with unequal windows (pooling.py imports equal windows as strided slices and
+# calls this rule for the rest); sampling and antialiased resizing (grid_sample,
+# interpolate(antialias=True)); max pooling's backward (a scatter of the gradients);
+# training-mode batch norm, whose new running statistics the graph copies back.
+_MORE = [("adaptive_max_pool2d", aten.adaptive_max_pool2d.default),
+         ("adaptive_max_pool3d", aten.adaptive_max_pool3d.default),
+         ("grid_sampler_2d", aten.grid_sampler_2d.default),
+         ("grid_sampler_3d", aten.grid_sampler_3d.default),
+         ("upsample_bilinear2d_aa", aten._upsample_bilinear2d_aa.default),
+         ("max_pool2d_backward", aten.max_pool2d_with_indices_backward.default),
+         ("batch_norm_with_update", aten._batch_norm_with_update_functional.default)]
+for _name, _target in _MORE:
+    _mirror(_name, _target, _by_meta(_target), REAL)
+
 #: the IR ops this module registers
 NAMES = ("median", "median_dim", "nanmedian", "nanmedian_dim", "mode", "cummax", "cummin",
-         "logcumsumexp", "pdist", "segment_reduce", "trilinear")
+         "logcumsumexp", "pdist", "segment_reduce", "trilinear", *(n for n, _ in _MORE))

@@ -32,6 +32,15 @@ CASES = {
     "bilinear": (lambda a, b, w, bias: torch.nn.functional.bilinear(a, b, w, bias),
                  (_x(4, 3), _x(4, 2, seed=1), _x(5, 3, 2, seed=2), _x(5, seed=3)),
                  ("trilinear",)),
+    "adaptive-max-pool-unequal-windows": (
+        lambda x: (torch.nn.functional.adaptive_max_pool2d(x, (3, 4), return_indices=True),
+                   torch.nn.functional.adaptive_max_pool1d(x[0], 3) + 1),
+        (_x(2, 3, 7, 9),), ("adaptive_max_pool2d",)),
+    "grid-sample": (lambda x, g: torch.nn.functional.grid_sample(x, g, align_corners=False),
+                    (_x(2, 3, 5, 6), torch.rand(2, 4, 4, 2) * 2.2 - 1.1), ("grid_sampler_2d",)),
+    "antialiased-resize": (lambda x: torch.nn.functional.interpolate(
+        x, size=(4, 3), mode="bilinear", antialias=True), (_x(1, 2, 9, 8),),
+        ("upsample_bilinear2d_aa",)),
 }
 
 
@@ -39,6 +48,27 @@ CASES = {
 def test_library_order_ops_match_eager_bitwise(name):
     fn, args, library = CASES[name]
     assert_native(run(fn, *args), *library)
+
+
+def test_batch_norm_with_update_writes_running_stats_like_eager():
+    """aten._batch_norm_with_update (training-mode batch norm) as a library step: its
+    outputs and the running statistics it updates in place are eager's, bit for bit."""
+    import ember
+
+    def f(x, w, b, rm, rv):
+        return torch.ops.aten._batch_norm_with_update(x, w, b, rm, rv, 0.1, 1e-5)[0] * 2
+
+    x, w, b = _x(4, 3, 5), _x(3, seed=1), _x(3, seed=2)
+    stats = [_x(3, seed=3), torch.rand(3) + 0.5]
+    eager_stats = [t.clone() for t in stats]
+    with torch.no_grad():
+        want = f(x, w, b, *eager_stats)
+        compiled = ember.compile(f)
+        got = compiled(x, w, b, *stats)
+    torch.testing.assert_close(got, want, rtol=0, atol=0)
+    for g, e in zip(stats, eager_stats):
+        torch.testing.assert_close(g, e, rtol=0, atol=0)
+    assert_native(compiled.ember_report, "batch_norm_with_update")
 
 
 def test_median_of_an_empty_tensor_is_eagers():

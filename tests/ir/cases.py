@@ -24,7 +24,7 @@ from ember.ir.dtypes import is_float, to_torch
 
 from .cases_linalg import linalg_cases
 from .cases_fft import fft_cases
-from .cases_order import order_cases
+from .cases_order import more_cases, order_cases
 from .cases_random import draws, random_cases
 
 # Kinds whose ops are compiled and compared against the eager reference.
@@ -734,6 +734,7 @@ _library_cases()
 linalg_cases(add, A)
 random_cases(add, A)
 order_cases(add, A)
+more_cases(add, A)
 fft_cases(add, A)
 
 ACCEPTED = [c for c in CASES if not c.reject]

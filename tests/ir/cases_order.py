@@ -53,3 +53,45 @@ ORDER_DIRECT = {
                              initial=initial),
     "trilinear": lambda a, b, c, **kw: torch.ops.aten._trilinear(a, b, c, **kw),
 }
+
+
+def more_cases(add, A) -> None:
+    """Cases of library_order's _MORE ops (ATen kernels typed by their meta kernels)."""
+    add("adaptive_max_pool2d", "f32-unequal", A(2, 3, 7, 5), output_size=(3, 2))
+    add("adaptive_max_pool3d", "f64", A(1, 2, 5, 4, 3, dt="f64"), output_size=(2, 3, 2))
+    add("grid_sampler_2d", "f32-bilinear-zeros", A(2, 3, 5, 6), A(2, 4, 4, 2, dom="unit"),
+        interpolation_mode=0, padding_mode=0, align_corners=False)
+    add("grid_sampler_3d", "f64-nearest-border", A(1, 2, 3, 4, 5, dt="f64"),
+        A(1, 2, 3, 2, 3, dt="f64", dom="unit"), interpolation_mode=1, padding_mode=1,
+        align_corners=True)
+    add("upsample_bilinear2d_aa", "f32-down", A(1, 2, 9, 8), output_size=(4, 3),
+        align_corners=False, scales_h=None, scales_w=None)
+    add("batch_norm_with_update", "f32", A(4, 3, 5), A(3), A(3, dom="positive"), A(3), A(3),
+        momentum=0.1, eps=1e-5, given=("weight", "bias"))
+    add("max_pool2d_backward", "f32", A(1, 2, 3, 3), A(1, 2, 6, 6),
+        A(1, 2, 3, 3, dt="i64", dom="positive"), kernel_size=(2, 2), stride=(2, 2),
+        padding=(0, 0), dilation=(1, 1), ceil_mode=False)
+    add("grid_sampler_2d", "grid-shape-rejected", A(2, 3, 5, 6), A(2, 4, 4, 3),
+        interpolation_mode=0, padding_mode=0, align_corners=False, reject=True)
+
+
+MORE_DIRECT = {
+    "max_pool2d_backward": lambda g, x, i, **kw:
+        torch.ops.aten.max_pool2d_with_indices_backward(g, x, indices=i, **kw),
+    "adaptive_max_pool2d": lambda x, output_size:
+        tuple(torch.nn.functional.adaptive_max_pool2d(x, output_size, return_indices=True)),
+    "adaptive_max_pool3d": lambda x, output_size:
+        tuple(torch.nn.functional.adaptive_max_pool3d(x, output_size, return_indices=True)),
+    "grid_sampler_2d": lambda x, g, interpolation_mode, padding_mode, align_corners:
+        torch.nn.functional.grid_sample(x, g, ("bilinear", "nearest")[interpolation_mode],
+                                        ("zeros", "border")[padding_mode], align_corners),
+    "grid_sampler_3d": lambda x, g, interpolation_mode, padding_mode, align_corners:
+        torch.nn.functional.grid_sample(x, g, ("bilinear", "nearest")[interpolation_mode],
+                                        ("zeros", "border")[padding_mode], align_corners),
+    "upsample_bilinear2d_aa": lambda x, output_size, align_corners, scales_h, scales_w:
+        torch.nn.functional.interpolate(x, output_size, mode="bilinear", antialias=True,
+                                        align_corners=align_corners),
+    "batch_norm_with_update": lambda x, rm, rv, w, b, momentum, eps, given:
+        tuple(torch.ops.aten._batch_norm_with_update_functional(x, w, b, rm, rv, momentum,
+                                                                 eps)),
+}

@@ -20,7 +20,7 @@ from ember.ir.dtypes import DTYPES, from_torch, is_float, to_torch
 
 from .cases import ACCEPTED, CASES, COMPILED_KINDS, REJECTED, Case
 from .cases_fft import FFT_DIRECT
-from .cases_order import ORDER_DIRECT
+from .cases_order import MORE_DIRECT, ORDER_DIRECT
 from .cases_random import RANDOM_DIRECT, UNINITIALIZED, draws
 
 _ids = {"ids": lambda c: c.id}
@@ -373,6 +373,7 @@ DIRECT = {
     **LINALG_DIRECT,
     **RANDOM_DIRECT,
     **ORDER_DIRECT,
+    **MORE_DIRECT,
     **FFT_DIRECT,
 }
 
