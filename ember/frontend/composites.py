@@ -169,6 +169,10 @@ def _repeat(imp, n, x, repeats):
 @rule(aten.constant_pad_nd.default)
 def _constant_pad(imp, n, x, pad, value=0):
     v = imp.v(x)
+    if v.dtype in dtypes.COMPLEX:  # a library step (ir/library_fft.py)
+        from .library_linalg import MIRROR_RULES
+
+        return MIRROR_RULES[aten.constant_pad_nd.default](imp, n, x, pad, value)
     _check_scalars(n, v.dtype, value)
     out = constant_padded(imp, v, pad, _scalar_for(value, v.dtype))
     if out is v:

@@ -472,7 +472,7 @@ COMPLEX_RULES.update({aten._to_copy.default, aten.clone.default, aten.alias.defa
                       # dtypes list complex; no kernel reads them, they feed library steps)
                       aten.slice.Tensor, aten.permute.default, aten.expand.default,
                       aten.squeeze.dim, aten.squeeze.dims, aten.squeeze.default,
-                      aten.unsqueeze.default})
+                      aten.unsqueeze.default, aten.constant_pad_nd.default})
 
 
 @rule(aten._assert_async.msg, aten._assert_async.default)

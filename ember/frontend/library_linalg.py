@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from ..ir.dtypes import COMPLEX, UnsupportedDtype, from_torch
-from ..ir.library_linalg import MIRRORS, arg_type, attr_name, attr_type, is_tensor_arg
+from ..ir.library_linalg import MIRRORS, NO_IMPORT_RULE, arg_type, attr_name, attr_type, is_tensor_arg
 from ..ir.ops import OPS
 from .importer import COMPLEX_RULES, Unsupported, _Importer, _ttype, rule
 
@@ -154,7 +154,8 @@ def _mirror_rule(op: str, target: Any):
         many = len(schema.returns) > 1 or str(schema.returns[0].type) == "List[Tensor]"
         return list(node.outputs) if many else node.out
 
-    rule(target)(imp_rule)
+    if target not in NO_IMPORT_RULE:
+        rule(target)(imp_rule)
     MIRROR_RULES[target] = imp_rule
 
 

@@ -13,6 +13,7 @@ These library steps are the ops that do, each calling torch:
     complex_copy                ``x.to(dtype, copy=True)``: a cast to a complex dtype
                                 (``_to_copy``) or a copy of a complex value (``clone``)
     eig                         aten.linalg_eig (a general matrix's complex eigenpairs)
+    complex_pad                 aten.constant_pad_nd of a complex value
 
 so ``torch.fft.fft(x)`` or ``irfft(x)`` of a real ``x`` compiles with no fallback. The
 real results (``irfft``, ``hfft``) feed kernels like any library output. Views between
@@ -78,6 +79,19 @@ def _complex_copy(x: torch.Tensor, dtype: str) -> torch.Tensor:
 _register(OpDef("complex_copy", Kind.LIBRARY, {"dtype": str}, _complex_copy_rule, _complex_copy,
                 1, dtypes=dtypes.ALL))
 
+_pad_types = _by_meta(aten.constant_pad_nd.default)
+
+
+def _complex_pad_rule(node: "Node") -> list[TensorType]:
+    if node.inputs[0].dtype not in dtypes.COMPLEX:
+        raise IRError("complex_pad of a real value (real padding is a kernel: composites.py)")
+    return _pad_types(node)
+
+
+# Padding a complex value (fft2's `s` beyond the size): composites.py's rule hands it here
+_mirror("complex_pad", aten.constant_pad_nd.default, _complex_pad_rule, dtypes.COMPLEX,
+        import_rule=False)
+
 #: the IR ops this module registers
 NAMES = ("fft_r2c", "fft_c2c", "fft_c2r", "complex", "polar", "conj_physical", "eig",
-         "complex_copy")
+         "complex_pad", "complex_copy")

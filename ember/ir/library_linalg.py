@@ -51,6 +51,7 @@ HIST = ("f16", "bf16", "f32", "f64")
 
 #: ATen overload -> IR op name, for the importer's generated 1:1 rules.
 MIRRORS: dict[Any, str] = {}
+NO_IMPORT_RULE: set[Any] = set()  # mirrors whose rule another import rule calls
 
 _NONE = type(None)
 
@@ -86,7 +87,10 @@ def is_tensor_arg(schema_type: str) -> bool:
 
 
 def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
-            dtypes: tuple[str, ...], random: bool = False) -> None:
+            dtypes: tuple[str, ...], random: bool = False, import_rule: bool = True) -> None:
+    """Registers the IR op ``name`` mirroring ATen's ``target``. ``import_rule=False``:
+    the importer's generated rule is not registered for ``target`` (another rule owns
+    the overload and hands some cases over: ``frontend/library_linalg.MIRROR_RULES``)."""
     schema = target._schema
     attrs = {attr_name(a.name): attr_type(arg_type(a)) for a in schema.arguments
              if not is_tensor_arg(str(a.type))}
@@ -98,13 +102,15 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
                if str(a.type) in ("Tensor", "List[Tensor]")]
     required = sum(t == "Tensor" for _, t in tensors)
     scalar_types = [a.name for a in schema.arguments if "ScalarType" in arg_type(a)]
+    scalar_self = any(a.name == "self" and not is_tensor_arg(str(a.type))
+                      for a in schema.arguments)
 
     def eager(*xs: torch.Tensor, **kw: Any) -> Any:
         given = list(kw.pop("given", ()))
         for k in scalar_types:  # an Ember dtype name, as every dtype attribute
             if kw.get(k) is not None:
                 kw[k] = to_torch(kw[k])
-        if "value" in kw:  # bucketize.Scalar's first argument is a scalar
+        if scalar_self:  # bucketize.Scalar's first argument is a scalar
             kw["self"] = kw.pop("value")
         listed = len(xs) - len(given) - required  # a Tensor[] argument's inputs
         args, i = {}, 0
@@ -130,6 +136,8 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
     eager.__name__ = eager.__qualname__ = f"{name}_eager"
     eager.__doc__ = f"Calls {target} (the ATen overload the importer maps from)."
     MIRRORS[target] = name
+    if not import_rule:
+        NO_IMPORT_RULE.add(target)
     _register(OpDef(name, Kind.LIBRARY, attrs, infer, eager, None, dtypes=dtypes, random=random))
 
 

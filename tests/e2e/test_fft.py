@@ -23,6 +23,8 @@ CASES = {
                    ("complex_copy", "conj_physical", "fft_c2r", "fft_r2c")),
     "fft2-of-a-slice": (lambda x: torch.fft.ifft2(torch.fft.fft2(x)[:, 1:5].permute(1, 0)),
                         (X,), ("complex_copy", "fft_c2c")),
+    "fft2-padded": (lambda x: (torch.fft.fft2(x, s=(8, 11)), torch.fft.ifftn(x, s=(7, 9))),
+                    (X,), ("complex_copy", "complex_pad", "fft_c2c")),
     "norms-f64": (lambda x: (torch.fft.fftn(x, norm="ortho"), torch.fft.rfftn(x, norm="forward")),
                   (_x(4, 6, 5, dtype=torch.float64),), ("fft_c2c", "fft_r2c")),
     "complex-polar": (lambda a, b: (torch.complex(a, b), torch.polar(a.abs(), b)),

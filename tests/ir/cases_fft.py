@@ -29,6 +29,9 @@ def fft_cases(add, A) -> None:
     add("complex_copy", "f32-to-c64", A(3, 4), dtype="c64")
     add("complex_copy", "c128-copy", A(6, dt="c128", lay="strided"), dtype="c128")
     add("complex_copy", "real-target-rejected", A(3, dt="c64"), dtype="f32", reject=True)
+    add("complex_pad", "c64", A(3, 4, dt="c64"), pad=(1, 2, 0, 3), value=0)
+    add("complex_pad", "c128-crop", A(5, 6, dt="c128"), pad=(-1, 2), value=0)
+    add("complex_pad", "real-rejected", A(3, 4), pad=(1, 1), value=0, reject=True)
     add("add", "complex-rejected", A(3, dt="c64"), A(3, dt="c64"), reject=True)
     add("cast", "to-complex-rejected", A(3), dtype="c64", reject=True)
 
@@ -42,6 +45,7 @@ FFT_DIRECT = {
         torch.fft.irfft(x, last_dim_size, dim[0], norm="backward")  # 2: divide by n
         if normalization == 2 else None,
     "complex": lambda a, b: torch.complex(a, b),
+    "complex_pad": lambda x, pad, value: torch.nn.functional.pad(x, pad, value=value),
     "polar": lambda a, b: torch.polar(a, b),
     "conj_physical": lambda x: torch.conj_physical(x),
     "eig": lambda x: tuple(torch.linalg.eig(x)),
