@@ -459,21 +459,6 @@ def _clone(imp, n, x, **kwargs):
     return imp.op("cast", v, dtype=v.dtype)
 
 
-@rule(aten._conj.default, aten._conj_physical.default)
-def _conj(imp, n, x):
-    # eager's is a view with the conjugate bit set; a materialized conjugate has its values
-    return imp.op("conj_physical", imp.v(x))
-
-
-COMPLEX_RULES.update({aten._to_copy.default, aten.clone.default, aten.alias.default,
-                      aten.lift_fresh_copy.default, aten._conj.default,
-                      aten._conj_physical.default,
-                      # views that stay torch views of a complex value (ops.py: their
-                      # dtypes list complex; no kernel reads them, they feed library steps)
-                      aten.slice.Tensor, aten.permute.default, aten.expand.default,
-                      aten.squeeze.dim, aten.squeeze.dims, aten.squeeze.default,
-                      aten.unsqueeze.default, aten.constant_pad_nd.default})
-
 
 @rule(aten._assert_async.msg, aten._assert_async.default)
 def _assert_async(imp, n, cond, msg="Expected Tensor with single nonzero value, but got zero"):
@@ -813,4 +798,5 @@ def _false_like(imp: _Importer, x: Value) -> Value:
 
 # Rules for composite ATen ops written with existing Ember ops register on import.
 # (registration)
-from . import argreduce, composites, indexing, library, library_linalg, pooling  # noqa: E402,F401
+from . import argreduce, complexes, composites, indexing, library, library_linalg  # noqa: E402,F401,I001
+from . import pooling  # noqa: E402,F401

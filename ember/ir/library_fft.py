@@ -14,10 +14,11 @@ These library steps are the ops that do, each calling torch:
                                 (``_to_copy``) or a copy of a complex value (``clone``)
     eig                         aten.linalg_eig (a general matrix's complex eigenpairs)
     complex_pad                 aten.constant_pad_nd of a complex value
+    view_as_real, view_as_complex  views (not library steps): torch views, never inlined
 
 so ``torch.fft.fft(x)`` or ``irfft(x)`` of a real ``x`` compiles with no fallback. The
-real results (``irfft``, ``hfft``) feed kernels like any library output. Views between
-complex and real (``view_as_real``, ``.real``) stay ATen fallbacks.
+real results (``irfft``, ``hfft``, ``view_as_real``) feed kernels like any library
+output. ``.real``/``.imag`` and pointwise math on complex values stay ATen fallbacks.
 """
 
 from __future__ import annotations
@@ -88,10 +89,32 @@ def _complex_pad_rule(node: "Node") -> list[TensorType]:
     return _pad_types(node)
 
 
+def _view_as_real_rule(node: "Node") -> list[TensorType]:
+    x = node.inputs[0]
+    if x.dtype not in dtypes.COMPLEX:
+        raise IRError(f"view_as_real of {x.dtype}")
+    return [TensorType((*x.shape, 2), {"c64": "f32", "c128": "f64"}[x.dtype])]
+
+
+def _view_as_complex_rule(node: "Node") -> list[TensorType]:
+    x = node.inputs[0]
+    if x.dtype not in _TO_COMPLEX or not x.shape or x.shape[-1] != 2:
+        raise IRError(f"view_as_complex of {x.type} (f32/f64 with a last dim of 2)")
+    return [TensorType(x.shape[:-1], _TO_COMPLEX[x.dtype])]
+
+
+# Views between complex and real values: torch views as every view step (aliasing the
+# input); fusion never inlines them (fusion.view_is_inlinable): their index map changes
+# the element type, so a kernel reads their real result as a buffer of its own.
+_register(OpDef("view_as_real", Kind.VIEW, {}, _view_as_real_rule, torch.view_as_real, 1,
+                dtypes=dtypes.ALL))
+_register(OpDef("view_as_complex", Kind.VIEW, {}, _view_as_complex_rule, torch.view_as_complex,
+                1, dtypes=dtypes.ALL))
+
 # Padding a complex value (fft2's `s` beyond the size): composites.py's rule hands it here
 _mirror("complex_pad", aten.constant_pad_nd.default, _complex_pad_rule, dtypes.COMPLEX,
         import_rule=False)
 
 #: the IR ops this module registers
 NAMES = ("fft_r2c", "fft_c2c", "fft_c2r", "complex", "polar", "conj_physical", "eig",
-         "complex_pad", "complex_copy")
+         "complex_pad", "complex_copy", "view_as_real", "view_as_complex")

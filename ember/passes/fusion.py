@@ -87,6 +87,8 @@ def reshape_is_affine(in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> 
 
 
 def view_is_inlinable(n: Node) -> bool:
+    if n.op in ("view_as_real", "view_as_complex"):  # change the element type
+        return False
     if n.op == "reshape":
         return reshape_is_affine(n.inputs[0].shape, n.out.shape)
     return get_op(n.op).kind is Kind.VIEW

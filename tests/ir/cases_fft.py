@@ -32,6 +32,12 @@ def fft_cases(add, A) -> None:
     add("complex_pad", "c64", A(3, 4, dt="c64"), pad=(1, 2, 0, 3), value=0)
     add("complex_pad", "c128-crop", A(5, 6, dt="c128"), pad=(-1, 2), value=0)
     add("complex_pad", "real-rejected", A(3, 4), pad=(1, 1), value=0, reject=True)
+    add("view_as_real", "c64", A(3, 4, dt="c64"))
+    add("view_as_real", "c128-transposed", A(4, 3, dt="c128", lay="transposed"))
+    add("view_as_real", "real-rejected", A(3, 2), reject=True)
+    add("view_as_complex", "f32", A(5, 2))
+    add("view_as_complex", "f64-batch", A(2, 3, 2, dt="f64"))
+    add("view_as_complex", "last-dim-rejected", A(3, 3), reject=True)
     add("add", "complex-rejected", A(3, dt="c64"), A(3, dt="c64"), reject=True)
     add("cast", "to-complex-rejected", A(3), dtype="c64", reject=True)
 
@@ -45,6 +51,8 @@ FFT_DIRECT = {
         torch.fft.irfft(x, last_dim_size, dim[0], norm="backward")  # 2: divide by n
         if normalization == 2 else None,
     "complex": lambda a, b: torch.complex(a, b),
+    "view_as_real": torch.view_as_real,
+    "view_as_complex": torch.view_as_complex,
     "complex_pad": lambda x, pad, value: torch.nn.functional.pad(x, pad, value=value),
     "polar": lambda a, b: torch.polar(a, b),
     "conj_physical": lambda x: torch.conj_physical(x),
