@@ -166,6 +166,15 @@ def _repeat(imp, n, x, repeats):
     return imp.op("reshape", u, shape=out_shape)
 
 
+@rule(aten.frexp.Tensor)
+def _frexp(imp, n, x):
+    # two instructions over the same bits (codegen/mlir/bits.py): mantissa, i32 exponent
+    v = imp.v(x)
+    if not dtypes.is_float(v.dtype):
+        raise Unsupported(f"frexp of {v.dtype} (eager raises)")
+    return [imp.op("frexp_mantissa", v), imp.op("frexp_exponent", v)]
+
+
 @rule(aten.constant_pad_nd.default)
 def _constant_pad(imp, n, x, pad, value=0):
     v = imp.v(x)

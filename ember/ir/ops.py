@@ -194,6 +194,8 @@ def _pointwise_rule(result: str | None, float_only: bool, name: str):
             raise IRError(f"{name} is not defined on b8 (as in PyTorch)")
         if (dtypes.is_float(dt) or dt == "b8") and name in _SHIFTS:
             raise IRError(f"{name} needs integer operands, got {dt}")
+        if dt in ("f16", "bf16") and name == "nextafter":
+            raise IRError(f"nextafter of {dt}: kernels compute {dt} in f32, whose bits differ")
         if dt in ("f16", "bf16") and name in _NO_HALF:
             raise IRError(f"{name} is not defined on {dt} (as in PyTorch)")
         shape = broadcast_shapes(*(v.shape for v in node.inputs))
@@ -297,7 +299,7 @@ _BESSEL = ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_
            "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
            "airy_ai")
 _SPECIAL += [(n, getattr(torch.special, n), f"aten.special_{n}.default") for n in _BESSEL]
-_NO_HALF |= set(_BESSEL)
+_NO_HALF |= set(_BESSEL) | {"nextafter"}  # nextafter steps in the dtype's own bits
 
 
 def _trigamma(x):
@@ -370,6 +372,10 @@ for _name, _fn, _fo, _res, _tr, _overloads in _BINARY:
     _pointwise(_name, (lambda f: lambda a, b: f(a, b))(_fn), 2, _fo, _res, _tr,
                tuple(f"aten.{_name}.{o}" for o in _overloads))
 _pointwise("where", torch.where, 3, False, None, False, (), rule=_where_rule)
+# IEEE bit editing (codegen/mlir/bits.py); the importer maps aten.frexp to both halves
+_pointwise("nextafter", torch.nextafter, 2, True, None, False, ("aten.nextafter.default",))
+_pointwise("frexp_mantissa", lambda x: torch.frexp(x).mantissa, 1, True, None, False, ())
+_pointwise("frexp_exponent", lambda x: torch.frexp(x).exponent, 1, True, "i32", False, ())
 _register(OpDef("cast", Kind.POINTWISE, {"dtype": str}, _cast_rule,
                 lambda x, dtype: x.to(dtypes.to_torch(dtype)), 1, instr="cast"))
 

@@ -40,6 +40,9 @@ TORCH_OPS = {
         "airy_ai")},
     "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or,
     "bitwise_xor": torch.bitwise_xor, "bitwise_not": torch.bitwise_not,
+    # IEEE bit editing (codegen/mlir/bits.py, triton/prelude_bits.py)
+    "nextafter": torch.nextafter, "frexp_mantissa": lambda x: torch.frexp(x).mantissa,
+    "frexp_exponent": lambda x: torch.frexp(x).exponent,
 }
 assert set(TORCH_OPS) == set(SCALAR_OPS)
 
@@ -58,6 +61,8 @@ OP_DTYPES.update({
 })
 for _cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
     OP_DTYPES[_cmp] = F + I + B
-OP_DTYPES["trigamma"] = ["f32"]  # eager's f64 trigamma truncates its series (~5e-10)
+OP_DTYPES["trigamma"] = ["f32"]
+OP_DTYPES["nextafter"] = F  # f16/bf16 compute in f32: the importer leaves them to ATen  # eager's f64 trigamma truncates its series (~5e-10)
+RESULT = {"frexp_exponent": "i32"}  # result dtypes other than the operands' (and b8)
 BOOL_RESULT = {"logical_not", "logical_and", "logical_or", "eq", "ne", "lt", "le", "gt", "ge",
                "signbit"}

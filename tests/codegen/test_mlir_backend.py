@@ -97,7 +97,7 @@ def elementwise(op: str, dt: str, out_dt: str, inputs: list[torch.Tensor], arg_d
 
 
 # ---------------------------------------------------------------- scalar ops
-from .op_tables import B, BOOL_RESULT, F, I, OP_DTYPES, TORCH_OPS  # noqa: E402,F401
+from .op_tables import B, BOOL_RESULT, RESULT, F, I, OP_DTYPES, TORCH_OPS  # noqa: E402,F401
 
 INT_DIVISION = ("floordiv", "truncdiv", "remainder", "fmod")
 
@@ -111,7 +111,7 @@ for op, dts in OP_DTYPES.items():
             ins, arg_dts = [c, a, b], ["b8", dt, dt]
         else:
             ins, arg_dts = values(dt, binary=arity == 2, limit=limit), None
-        out_dt = "b8" if op in BOOL_RESULT else dt
+        out_dt = RESULT.get(op, "b8" if op in BOOL_RESULT else dt)
         add_case(elementwise(op, dt, out_dt, ins, arg_dts), ins, TORCH_OPS[op](*ins), TOL.get(dt))
 
 # Integer division and remainders: every divisor but 0 (where eager raises; the

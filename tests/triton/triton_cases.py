@@ -99,6 +99,7 @@ def _load_test_module(name: str):
 
 _tables = _load_test_module("op_tables")  # shared with the MLIR tests
 TORCH_OPS, OP_DTYPES, BOOL_RESULT = _tables.TORCH_OPS, _tables.OP_DTYPES, _tables.BOOL_RESULT
+RESULT = _tables.RESULT
 F, I, B = _tables.F, _tables.I, _tables.B
 
 
@@ -109,7 +110,7 @@ def ops_kernel(name: str, dt: str, arity: int, ops: list[str], inputs: list[torc
     body = [load(i, A(0, 1), d) for i, d in enumerate(arg_dts)]
     outs, stores = [], []
     for op in ops:
-        out_dt = "b8" if op in BOOL_RESULT else dt
+        out_dt = RESULT.get(op, "b8" if op in BOOL_RESULT else dt)
         body.append(Instr(op, tuple(range(arity)), out_dt))
         stores.append(Store(len(outs), len(body) - 1, A(0, 1)))
         outs.append(Buffer(op, out_dt, n))

@@ -145,7 +145,28 @@ def to_bool(v, dtype: str):
 
 def _round_half(v, dtype: str):
     """Round an f32 value to f16/bf16 precision, staying in f32."""
+    if dtype == "bf16":
+        i32 = shaped(ir.IntegerType.get_signless(32), v)
+        bits = arith.extui(i32, _bf16_bits(v))
+        return arith.bitcast(v.type, arith.shli(bits, arith.constant(i32, _splat(i32, 16))))
     return arith.extf(shaped(ir.F32Type.get(), v), arith.truncf(shaped(storage_type(dtype), v), v))
+
+
+def _bf16_bits(v):
+    """The bf16 nearest an f32 ``v`` (ties to even) as i16 bits, in integer arithmetic as
+    ATen rounds: subnormals kept (x86's vcvtneps2bf16, what LLVM's ``truncf`` becomes
+    with AVX512-BF16, flushes them to zero), every NaN 0xFFFF (as ATen's vectorized
+    conversion; its scalar path gives 0x7FC0)."""
+    i32 = shaped(ir.IntegerType.get_signless(32), v)
+
+    def c(x):
+        return arith.constant(i32, _splat(i32, x))
+
+    bits = arith.bitcast(i32, v)
+    lsb = arith.andi(arith.shrui(bits, c(16)), c(1))
+    r = arith.shrui(arith.addi(bits, arith.addi(c(0x7FFF), lsb)), c(16))
+    r = arith.select(arith.cmpf(CmpF.UNO, v, v), c(0xFFFF), r)
+    return arith.trunci(shaped(ir.IntegerType.get_signless(16), v), r)
 
 
 def convert(v, src: str, dst: str):
@@ -208,6 +229,8 @@ def _splat(t, value):
 
 def to_storage(v, dtype: str):
     """Compute-type value -> memref element value."""
+    if dtype == "bf16":
+        return arith.bitcast(shaped(storage_type(dtype), v), _bf16_bits(v))
     if dtype in HALF_DTYPES:
         return arith.truncf(shaped(storage_type(dtype), v), v)
     if dtype == "b8":

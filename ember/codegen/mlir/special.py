@@ -36,6 +36,7 @@ from .lowering import (
     is_float,
     shaped,
 )
+from .bits import BITS_LOWERINGS
 from .vmath import _bits, _f, _fma, _horner, _i, _isnan, _log2_f64, _sel
 
 # --------------------------------------------------------------------------
@@ -287,5 +288,5 @@ SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": lower_atan2,
     **{name: _unary(name) for name in VSPECIAL},
-    **SPECIAL_FN_LOWERINGS, **BESSEL_LOWERINGS,
+    **SPECIAL_FN_LOWERINGS, **BESSEL_LOWERINGS, **BITS_LOWERINGS,
 }

@@ -10,7 +10,7 @@ package docstring for why ``tl.sum``-style standard functions are avoided).
 
 import math
 
-from . import prelude_special
+from . import prelude_bits, prelude_special
 
 # Helper functions shared by both targets: reduction combiners and the parts of
 # the contract with exact portable formulations.
@@ -293,7 +293,7 @@ def _ember_{name}({args}):
                        ("asinh", "x"), ("acosh", "x"), ("atanh", "x")))
 _INTERPRET += _interpret_inverse()
 # special functions (prelude_special.py): shared f64 cores, erfc/lgamma per target
-_COMMON += prelude_special.COMMON
+_COMMON += prelude_special.COMMON + prelude_bits.COMMON
 _CUDA += prelude_special.CUDA
 _INTERPRET += prelude_special.INTERPRET
 

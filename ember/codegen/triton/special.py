@@ -95,7 +95,23 @@ def _special(name: str) -> Callable[[OpCtx], str]:
     return _float_unary(name, CALLS.get(name) or BESSEL_CALLS[name])
 
 
+def _bits_fn(name: str, result: str | None = None) -> Callable[[OpCtx], str]:
+    """A prelude_bits helper: ``_ember_<name>32`` on f32 compute values (f16/bf16 too),
+    ``_ember_<name>64`` on f64; the result in ``result``'s dtype (the operand's if None)."""
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt not in FLOAT_DTYPES or (name == "nextafter" and dt not in ("f32", "f64")):
+            raise cx.fail(f"{cx.instr.op} needs float operands")
+        width = "64" if dt == "f64" else "32"
+        return cx.result(f"_ember_{name}{width}({', '.join(cx.args)})", result or dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
+    "nextafter": _bits_fn("nextafter"), "frexp_mantissa": _bits_fn("frexp_m"),
+    "frexp_exponent": _bits_fn("frexp_e", "i32"),
     "floordiv": lower_floordiv, "truncdiv": lower_truncdiv,
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": _float_fn("atan2", 2),
