@@ -678,7 +678,7 @@ def _unfold(imp, n, x, dim, size, step):
     return imp.op("unfold", v, axis=dim % max(v.rank, 1), size=size, step=step)
 
 
-@rule(aten.as_strided.default)
+@rule(aten.as_strided.default, aten.as_strided_copy.default)
 def _as_strided(imp, n, x, size, stride, storage_offset=None):
     # as_strided addresses the storage: the same elements as a flattened tensor when
     # eager's operand is contiguous from its storage's start
@@ -687,8 +687,10 @@ def _as_strided(imp, n, x, size, stride, storage_offset=None):
         raise Unsupported("as_strided of a tensor that is not contiguous from its storage's start")
     v = imp.v(x)
     flat = v if v.rank == 1 else imp.op("reshape", v, shape=(v.type.numel,))
-    return imp.op("as_strided", flat, size=tuple(size), stride=tuple(stride),
-                  offset=int(storage_offset or 0))
+    out = imp.op("as_strided", flat, size=tuple(size), stride=tuple(stride),
+                 offset=int(storage_offset or 0))
+    copy = n.target is aten.as_strided_copy.default  # a fresh tensor of those elements
+    return imp.op("cast", out, dtype=out.dtype) if copy else out
 
 
 @rule(aten.slice.Tensor)

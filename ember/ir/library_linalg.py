@@ -102,6 +102,7 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
                if str(a.type) in ("Tensor", "List[Tensor]")]
     required = sum(t == "Tensor" for _, t in tensors)
     scalar_types = [a.name for a in schema.arguments if "ScalarType" in arg_type(a)]
+    optional_tensors = [a.name for a in schema.arguments if str(a.type) == "Optional[Tensor]"]
     scalar_self = any(a.name == "self" and not is_tensor_arg(str(a.type))
                       for a in schema.arguments)
 
@@ -118,7 +119,8 @@ def _mirror(name: str, target: Any, rule: Callable[["Node"], list[TensorType]],
             k = 1 if ty == "Tensor" else listed
             args[name] = xs[i] if ty == "Tensor" else list(xs[i:i + k])
             i += k
-        args.update(zip(given, xs[i:], strict=True))
+        args.update(dict.fromkeys(optional_tensors))  # not given: None (a custom op
+        args.update(zip(given, xs[i:], strict=True))  # declares no default for them)
         out = target(**args, **kw)
         return tuple(out) if multi else out
 

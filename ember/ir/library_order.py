@@ -12,7 +12,8 @@ attributes; the step calls the overload, so ties, NaN order and rounding are eag
     trilinear            aten._trilinear (nn.functional.bilinear's contraction)
     and (see _MORE)      adaptive max pooling with unequal windows, grid_sampler_2d/3d,
                          _upsample_bilinear2d_aa, max_pool2d_with_indices_backward,
-                         _batch_norm_with_update_functional
+                         _batch_norm_with_update_functional, nonzero_static, torch.nn's
+                         chunked linear + cross entropy (torch_nn custom ops)
 
 Why steps rather than kernels: median and mode sort (as sort, topk and kthvalue, which
 are steps too); cummax/cummin carry an (extremum, index) pair through a scan, which the
@@ -129,7 +130,17 @@ _MORE = [("adaptive_max_pool2d", aten.adaptive_max_pool2d.default),
          ("grid_sampler_3d", aten.grid_sampler_3d.default),
          ("upsample_bilinear2d_aa", aten._upsample_bilinear2d_aa.default),
          ("max_pool2d_backward", aten.max_pool2d_with_indices_backward.default),
-         ("batch_norm_with_update", aten._batch_norm_with_update_functional.default)]
+         ("batch_norm_with_update", aten._batch_norm_with_update_functional.default),
+         ("nonzero_static", aten.nonzero_static.default)]
+try:  # torch.nn's chunked linear + cross entropy (custom ops, registered on import)
+    import torch.nn.modules.linear_cross_entropy  # noqa: F401
+
+    _MORE += [("linear_cross_entropy_chunked",
+               torch.ops.torch_nn._linear_cross_entropy_batch_chunked.default),
+              ("linear_cross_entropy_chunked_none",
+               torch.ops.torch_nn._linear_cross_entropy_batch_chunked_no_reduction.default)]
+except (ImportError, AttributeError):  # an older torch
+    pass
 for _name, _target in _MORE:
     _mirror(_name, _target, _by_meta(_target), REAL)
 

@@ -71,11 +71,34 @@ def more_cases(add, A) -> None:
     add("max_pool2d_backward", "f32", A(1, 2, 3, 3), A(1, 2, 6, 6),
         A(1, 2, 3, 3, dt="i64", dom="positive"), kernel_size=(2, 2), stride=(2, 2),
         padding=(0, 0), dilation=(1, 1), ceil_mode=False)
+    add("nonzero_static", "f32-padded", A(3, 4, dom="zeros"), size=15, fill_value=-1)
+    add("nonzero_static", "b8-cut", A(6, dt="b8"), size=2, fill_value=7)
+    lce = dict(ignore_index=-100, batch_chunk_size=2, acc_policy="compact", acc_dtype="f32",
+               given=())
+    add("linear_cross_entropy_chunked", "f32-mean", A(4, 3), A(5, 3),
+        A(4, dt="i64", dom="seglen"), reduction="mean", label_smoothing=0.0,
+        allow_retain_graph=True, compute_input_grad=False, compute_linear_weight_grad=False,
+        compute_linear_bias_grad=False, **lce)
+    add("linear_cross_entropy_chunked_none", "f32", A(4, 3), A(5, 3),
+        A(4, dt="i64", dom="seglen"), **lce)
     add("grid_sampler_2d", "grid-shape-rejected", A(2, 3, 5, 6), A(2, 4, 4, 3),
         interpolation_mode=0, padding_mode=0, align_corners=False, reject=True)
 
 
+def _lce(name):
+    def call(x, w, t, **kw):
+        kw.pop("given")
+        kw["acc_dtype"] = torch.float32
+        return getattr(torch.ops.torch_nn, name)(x, w, t, None, None, **kw)
+    return call
+
+
 MORE_DIRECT = {
+    "nonzero_static": lambda x, size, fill_value: torch.nonzero_static(x, size=size,
+                                                                       fill_value=fill_value),
+    "linear_cross_entropy_chunked": lambda x, w, t, **kw: tuple(
+        _lce("_linear_cross_entropy_batch_chunked")(x, w, t, **kw)),
+    "linear_cross_entropy_chunked_none": _lce("_linear_cross_entropy_batch_chunked_no_reduction"),
     "max_pool2d_backward": lambda g, x, i, **kw:
         torch.ops.aten.max_pool2d_with_indices_backward(g, x, indices=i, **kw),
     "adaptive_max_pool2d": lambda x, output_size:

@@ -330,8 +330,11 @@ LINALG_DIRECT = {
 
 DIRECT = {
     **{n: getattr(torch, n, None) or getattr(torch.special, n) for n, o in OPS.items()
-       if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv", "trigamma")},
+       if o.kind == "pointwise" and n not in ("relu", "cast", "floordiv", "truncdiv", "trigamma",
+                                               "frexp_mantissa", "frexp_exponent")},
     "trigamma": lambda x: torch.polygamma(1, x),
+    "frexp_mantissa": lambda x: torch.frexp(x).mantissa,
+    "frexp_exponent": lambda x: torch.frexp(x).exponent,
     "floordiv": torch.floor_divide,
     "truncdiv": lambda a, b: torch.div(a, b, rounding_mode="trunc"),
     "relu": lambda x: torch.where(x <= 0, torch.zeros_like(x), x),  # NaN stays NaN
