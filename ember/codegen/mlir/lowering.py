@@ -155,8 +155,8 @@ def _round_half(v, dtype: str):
 def _bf16_bits(v):
     """The bf16 nearest an f32 ``v`` (ties to even) as i16 bits, in integer arithmetic as
     ATen rounds: subnormals kept (x86's vcvtneps2bf16, what LLVM's ``truncf`` becomes
-    with AVX512-BF16, flushes them to zero), every NaN 0xFFFF (as ATen's vectorized
-    conversion; its scalar path gives 0x7FC0)."""
+    with AVX512-BF16, flushes them to zero); a NaN keeps its sign and top payload bits,
+    made quiet (copysign's NaNs keep their sign, as in eager)."""
     i32 = shaped(ir.IntegerType.get_signless(32), v)
 
     def c(x):
@@ -165,7 +165,7 @@ def _bf16_bits(v):
     bits = arith.bitcast(i32, v)
     lsb = arith.andi(arith.shrui(bits, c(16)), c(1))
     r = arith.shrui(arith.addi(bits, arith.addi(c(0x7FFF), lsb)), c(16))
-    r = arith.select(arith.cmpf(CmpF.UNO, v, v), c(0xFFFF), r)
+    r = arith.select(arith.cmpf(CmpF.UNO, v, v), arith.ori(arith.shrui(bits, c(16)), c(0x40)), r)
     return arith.trunci(shaped(ir.IntegerType.get_signless(16), v), r)
 
 
