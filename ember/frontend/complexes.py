@@ -1,6 +1,6 @@
 """Import rules for complex values (see ``ir/library_fft.py``): no kernel computes with
 them, so the importer makes every op that meets one an ATen fallback ("complex values:
-..."), except the rules in :data:`~ember.frontend.importer.COMPLEX_RULES`: casts to a
+..."), except the rules in :data:`COMPLEX_RULES`: casts to a
 complex dtype and copies (``_to_copy``, ``clone``: ``complex_copy``, in importer.py),
 the lazy conjugate (``_conj`` -> ``conj_physical``), the views that stay torch views
 (slices, permutes, ``view_as_real``/``view_as_complex``), padding (composites.py hands
@@ -11,7 +11,21 @@ it to ``complex_pad``), and the mirrored library ops whose dtypes list complex (
 
 from __future__ import annotations
 
-from .importer import COMPLEX_RULES, aten, rule
+from typing import Any
+
+import torch
+
+from .importer import aten, rule
+
+# Import rules that handle complex values (the others never see them: the op is a fallback).
+COMPLEX_RULES: set[Any] = set()
+
+
+def has_complex(n: torch.fx.Node) -> bool:
+    """Whether a tensor argument or result of ``n`` is complex."""
+    vals = [n.meta.get("val")] + [a.meta.get("val") for a in n.all_input_nodes]
+    return any(isinstance(t, torch.Tensor) and t.is_complex() for v in vals for t in (
+        v if isinstance(v, (tuple, list)) else (v,)))
 
 
 @rule(aten._conj.default, aten._conj_physical.default)

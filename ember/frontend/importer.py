@@ -79,16 +79,6 @@ def _loc(node: torch.fx.Node) -> str | None:
     return f"{path.rsplit('/', 1)[-1]}:{line}"
 
 
-# Import rules that handle complex values (the others never see them: the op is a fallback).
-COMPLEX_RULES: set[Any] = set()
-
-
-def _has_complex(n: torch.fx.Node) -> bool:
-    vals = [n.meta.get("val")] + [a.meta.get("val") for a in n.all_input_nodes]
-    return any(isinstance(t, torch.Tensor) and t.is_complex() for v in vals
-               for t in (v if isinstance(v, (tuple, list)) else (v,)))
-
-
 def _ttype(val: Any) -> TensorType:
     if not isinstance(val, torch.Tensor):
         raise ImportFailure(f"expected a tensor, got {type(val).__name__}")
@@ -148,7 +138,7 @@ class _Importer:
         if n.target is operator.getitem:
             return self.env[n.args[0]][n.args[1]]
         rule = _RULES.get(n.target) or _RULES.get(getattr(n.target, "overloadpacket", None))
-        if rule is not None and n.target not in COMPLEX_RULES and _has_complex(n):
+        if rule is not None and n.target not in COMPLEX_RULES and has_complex(n):
             return self.fallback(n, "complex values: no kernel computes with them (only the "
                                  "library steps of ir/library_fft.py take them)")
         if rule is not None:
@@ -689,7 +679,7 @@ def _as_strided(imp, n, x, size, stride, storage_offset=None):
     flat = v if v.rank == 1 else imp.op("reshape", v, shape=(v.type.numel,))
     out = imp.op("as_strided", flat, size=tuple(size), stride=tuple(stride),
                  offset=int(storage_offset or 0))
-    copy = n.target is aten.as_strided_copy.default  # a fresh tensor of those elements
+    copy = n.target is aten.as_strided_copy.default  # a fresh tensor: a copy
     return imp.op("cast", out, dtype=out.dtype) if copy else out
 
 
@@ -801,4 +791,5 @@ def _false_like(imp: _Importer, x: Value) -> Value:
 # Rules for composite ATen ops written with existing Ember ops register on import.
 # (registration)
 from . import argreduce, complexes, composites, indexing, library, library_linalg  # noqa: E402,F401,I001
+from .complexes import COMPLEX_RULES, has_complex  # noqa: E402  (used by _Importer.call)
 from . import pooling  # noqa: E402,F401

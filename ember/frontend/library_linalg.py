@@ -21,7 +21,8 @@ import torch
 from ..ir.dtypes import COMPLEX, UnsupportedDtype, from_torch
 from ..ir.library_linalg import MIRRORS, NO_IMPORT_RULE, arg_type, attr_name, attr_type, is_tensor_arg
 from ..ir.ops import OPS
-from .importer import COMPLEX_RULES, Unsupported, _Importer, _ttype, rule
+from .complexes import COMPLEX_RULES
+from .importer import Unsupported, _Importer, _ttype, rule
 
 
 def _attr(schema_type: str, name: str, v: Any) -> Any:
