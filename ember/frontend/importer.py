@@ -792,4 +792,5 @@ def _false_like(imp: _Importer, x: Value) -> Value:
 # (registration)
 from . import argreduce, complexes, composites, indexing, library, library_linalg  # noqa: E402,F401,I001
 from .complexes import COMPLEX_RULES, has_complex  # noqa: E402  (used by _Importer.call)
+from . import scatter  # noqa: E402,F401
 from . import pooling  # noqa: E402,F401

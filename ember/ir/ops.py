@@ -755,3 +755,4 @@ from . import library_linalg as _library_linalg  # noqa: E402,F401  (registratio
 from . import library_random as _library_random  # noqa: E402,F401  (registration)
 from . import library_order as _library_order  # noqa: E402,F401  (registration)
 from . import library_fft as _library_fft  # noqa: E402,F401  (registration)
+from . import library_scatter as _library_scatter  # noqa: E402,F401  (registration)

@@ -26,6 +26,7 @@ from .cases_linalg import linalg_cases
 from .cases_fft import fft_cases
 from .cases_order import more_cases, order_cases
 from .cases_random import draws, random_cases
+from .cases_scatter import scatter_cases
 
 # Kinds whose ops are compiled and compared against the eager reference.
 COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "scan", "view", "movement",
@@ -137,6 +138,8 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
         lo = torch.arange(1, k + 1).expand(shape)
         v = lo + (torch.rand(shape, generator=gen) * (k + 1 - lo)).long()
         return v.to(to_torch(dtype))
+    if domain.startswith("idx"):  # indices in [0, n) (scatter, index_put)
+        return torch.randint(0, int(domain[3:]), shape, generator=gen).to(to_torch(dtype))
     if domain in ("seglen", "segoff"):  # segment lengths 1..n / offsets 0, 1, 3, 6, ...
         v = torch.arange(1, n + 1) if domain == "seglen" else torch.arange(n).cumsum(0)
         return v.to(to_torch(dtype)).reshape(shape)
@@ -736,6 +739,7 @@ random_cases(add, A)
 order_cases(add, A)
 more_cases(add, A)
 fft_cases(add, A)
+scatter_cases(add, A)
 
 ACCEPTED = [c for c in CASES if not c.reject]
 REJECTED = [c for c in CASES if c.reject]

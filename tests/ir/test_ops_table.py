@@ -22,6 +22,7 @@ from .cases import ACCEPTED, CASES, COMPILED_KINDS, REJECTED, Case
 from .cases_fft import FFT_DIRECT
 from .cases_order import MORE_DIRECT, ORDER_DIRECT
 from .cases_random import RANDOM_DIRECT, UNINITIALIZED, draws
+from .cases_scatter import SCATTER_DIRECT
 
 _ids = {"ids": lambda c: c.id}
 
@@ -378,6 +379,7 @@ DIRECT = {
     **ORDER_DIRECT,
     **MORE_DIRECT,
     **FFT_DIRECT,
+    **SCATTER_DIRECT,
 }
 
 
@@ -532,7 +534,8 @@ def test_cases_cover_dtypes(kind):
 def test_linalg_scan_covers_every_linalg_op():
     from ember.ir.library_linalg import MIRRORS
 
-    from ember.ir import library_fft, library_order, library_random
+    from ember.ir import library_fft, library_order, library_random, library_scatter
 
-    others = set(library_random.NAMES) | set(library_order.NAMES) | set(library_fft.NAMES)
+    others = (set(library_random.NAMES) | set(library_order.NAMES) | set(library_fft.NAMES)
+              | set(library_scatter.NAMES))
     assert set(LINALG_SCAN) == set(MIRRORS.values()) - others
