@@ -78,6 +78,24 @@ def attention(q, k, v):
     return att.softmax(dim=-1) @ v
 
 
+def index_add_rows(x, ids, src):
+    """Embedding-gradient style: rows of ``src`` added into ``x`` at ``ids``
+    (duplicates add in order), then scaled: a scatter kernel and a pointwise one."""
+    return x.index_add(0, ids, src) * 0.5
+
+
+def scatter_add_cols(x, idx, src):
+    """scatter_add along the last dim with a per-element index (lanes scattered)."""
+    return torch.scatter_add(x, 1, idx, src)
+
+
+def _scatter_fn(f, table, index, src):
+    """Inputs (float table, int64 indices into its first or last dim, float source)."""
+    dim = 0 if len(index) == 1 else 1
+    return lambda: (f, (torch.randn(*table), torch.randint(0, table[dim], index),
+                        torch.randn(*src)))
+
+
 def tiny_pointwise(x, y):
     """64x64: the kernels take microseconds, so this measures per-call overhead."""
     return F.gelu(x) * y + x
@@ -126,11 +144,12 @@ def suite(tiny: bool = False) -> list[Case]:
     if tiny:
         n, rows, cols, mm, att, blocks = 4096, 32, 64, (16, 32, 64), (1, 2, 16, 8), \
             [(2, 8, 32, 2), (1, 16, 64, 4)]
-        big = (64, 64)
+        big, sc = (64, 64), (16, 8, 24)
     else:
         n, rows, cols, mm, att, blocks = 8 * 1024 * 1024, 4096, 1024, (256, 1024, 4096), \
             (4, 8, 256, 64), [(8, 64, 128, 4), (4, 256, 256, 4)]
         big = (4096, 4096)  # 64 MiB of float32 per tensor
+        sc = (8192, 512, 16384)  # scatters: table rows, width, indices
     m, k, f = mm
     return [
         Case(f"pointwise chain {_n(n)}", _fn(pointwise_chain, (n,), (n,)), memory_bound=True),
@@ -148,6 +167,11 @@ def suite(tiny: bool = False) -> list[Case]:
              1e-4, 1e-4),
         *[Case(f"decoder block {b}x{s}x{d}", _block(b, s, d, h), 1e-4, 1e-4)
           for b, s, d, h in blocks],
+        Case(f"index_add rows {sc[0]}x{sc[1]} <- {sc[2]}",
+             _scatter_fn(index_add_rows, sc[:2], (sc[2],), (sc[2], sc[1])), 1e-4, 1e-4),
+        Case(f"scatter_add {sc[0]}x{sc[1]} <- {sc[0]}x{2 * sc[1]}",
+             _scatter_fn(scatter_add_cols, sc[:2], (sc[0], 2 * sc[1]), (sc[0], 2 * sc[1])),
+             1e-4, 1e-4),
         Case("tiny pointwise 64x64", _fn(tiny_pointwise, (64, 64), (64, 64)),
              memory_bound=True),
     ]

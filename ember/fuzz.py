@@ -117,7 +117,7 @@ def _step(g: _Gen) -> None:
     r = g.rng
     x = g.pick()
     kind = r.choice(["unary", "unary", "binary", "binary", "reduce", "view", "where",
-                     "cast", "cmp", "matmul", "cat", "gather", "rows", "scan"])
+                     "cast", "cmp", "matmul", "cat", "gather", "rows", "scan", "scatter"])
     if kind == "unary":
         if _float(x):
             fn = r.choice(["torch.exp({})", "torch.tanh({})", "torch.sigmoid({})",
@@ -226,6 +226,16 @@ def _step(g: _Gen) -> None:
             g.new(f"{x.name}.flip(-1)", x.shape, x.dtype)
         else:
             g.new(f"{x.name}[..., {i.name}.abs() % {n}]", x.shape[:-1] + i.shape, x.dtype)
+    elif kind == "scatter" and x.shape and x.shape[0] > 0 and x.dtype != "bool":
+        # rows added or written at computed indices (duplicates in order)
+        i = g.pick(lambda v: v.dtype in ("int32", "int64") and len(v.shape) == 1)
+        n = x.shape[0]
+        ids = (f"({i.name}.abs() % {n}).long()" if i is not None
+               else f"(torch.arange({r.randint(1, 2 * n)}) * {r.randint(1, 5)} % {n})")
+        fn = r.choice([f"{x.name}.index_add(0, {ids}, {x.name}[{ids}] * 2)",
+                       f"{x.name}.index_put(({ids},), {x.name}[{ids}] + 1, "
+                       f"accumulate={r.random() < 0.5})"])
+        g.new(fn, x.shape, x.dtype)
     elif kind == "cat" and x.shape:
         y = g.pick(lambda v: v.dtype == x.dtype and len(v.shape) == len(x.shape)
                    and v.shape[:-1] == x.shape[:-1])

@@ -14,6 +14,7 @@ stores, which only matters for kernels whose outputs alias their inputs.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -206,10 +207,39 @@ def _store(kernel: Kernel, ev: _Evaluator, vals, instrs, outputs, shape,
             continue
         out = outputs[s.output]
         odt = kernel.outputs[s.output].dtype
+        if s.index is not None:
+            _scatter_store(kernel, s, ev, vals, instrs, out, shape)
+            continue
         v = convert(vals[s.value], instrs[s.value].dtype, odt)
         off = ev.offsets(s.access)
         v, off = torch.broadcast_tensors(v.to(out.dtype), off)
         out[off.expand(shape).reshape(-1)] = v.expand(shape).reshape(-1)
+
+
+def _scatter_store(kernel: Kernel, s, ev: _Evaluator, vals, instrs, out, shape) -> None:
+    """A scatter store: the points of each position of the ordered axes (in order)
+    write distinct elements, so each position is one vectorized write."""
+    odt = kernel.outputs[s.output].dtype
+    cdt = dtypes.compute_dtype(odt)
+    v = convert(vals[s.value], instrs[s.value].dtype, cdt).expand(shape)
+    off = (ev.offsets(s.access) + s.stride * vals[s.index]).expand(shape)
+    lead = kernel.ordered
+    for pos in itertools.product(*(range(n) for n in shape[:lead])):
+        o, x = off[pos].reshape(-1), v[pos].reshape(-1)
+        if s.combine is not None:
+            old = convert(out[o].to(compute_dtype(odt)), odt, cdt)
+            x = _combine(s.combine, cdt, old, x)
+        out[o] = convert(x, cdt, odt).to(out.dtype)
+
+
+def _combine(kind: str, dtype: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    if dtype == "b8":
+        return (a | b) if kind in ("sum", "max") else (a & b)
+    if kind == "sum":
+        return a + b
+    if kind == "prod":
+        return a * b
+    return torch.maximum(a, b) if kind == "max" else torch.minimum(a, b)  # NaN-propagating
 
 
 def run_kernel(kernel: Kernel, inputs: list[torch.Tensor], outputs: list[torch.Tensor]) -> None:

@@ -112,6 +112,21 @@ in (Triton's masked ``tl.load``; the CPU's ``vector.maskedload``). Computing on
 the zeros of the points outside is harmless: no instruction traps (integer
 division by zero divides by 1), and the select drops those values.
 
+Scatter stores
+--------------
+A pointwise kernel may store at computed addresses (``Store.index``, see
+:class:`Store`): ``scatter``, ``index_put``, ``index_add``. Points are then not
+independent: two points may write the same element. The lowering guarantees
+that two points can collide only when they differ in the leading ``ordered``
+domain axes alone (a scatter's target differs from another's in every other
+coordinate), and the kernel's result is that of the loop form visiting those
+axes in order: duplicate indices overwrite in order (the last one wins) or
+combine in order (``combine``: eager's order of additions, bit for bit). So a
+backend runs the ordered axes sequentially and may vectorize or parallelize
+across the others, with no atomics. A scatter kernel's output must hold its
+initial value first: the kernel after a copy kernel into the same buffer (two
+kernels of one step, run in order on the same arguments).
+
 Dtypes are strings: f16 bf16 f32 f64 i8 i16 i32 i64 u8 b8 (b8 = torch.bool,
 stored as one byte holding 0 or 1). Backends may compute f16/bf16 in f32 and
 round on store.
@@ -189,12 +204,21 @@ class Store:
 
     ``prologue`` (reduction kernels only): the value is a body value, stored at
     every domain point; the access has one stride per domain axis.
+
+    A *scatter store* (``index`` set; pointwise kernels only) writes at a computed
+    address, ``access(point) + stride * body[index]``, the index an ``i64`` body value
+    in ``[0, extent)`` (the lowering clamps it); with ``combine`` (a reduction kind)
+    it combines the value into what the element holds instead of overwriting it.
     """
 
     output: int
     value: int
     access: Access
     prologue: bool = False
+    index: int | None = None
+    stride: int = 0
+    extent: int = 1
+    combine: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +237,9 @@ class Kernel:
     # Size-parametric templates (codegen/params.py): sizes, strides and offsets
     # may be ``Param`` (element i of an i64 array passed after the buffers).
     num_params: int = 0
+    # Scatter kernels: the leading ``ordered`` domain axes run in order (see
+    # "Scatter stores" in the module docstring).
+    ordered: int = 0
 
     @property
     def outer(self) -> tuple[int, ...]:
@@ -233,6 +260,7 @@ class Kernel:
             f"kernel{' ' + self.name if named else ''} "
             f"domain=[{','.join(map(str, self.domain))}] num_reduce={self.num_reduce}"
             + (f" params={self.num_params}" if self.num_params else "")
+            + (f" ordered={self.ordered}" if self.ordered else "")
         ]
         for kind, bufs in (("in", self.inputs), ("out", self.outputs)):
             for b in bufs:
@@ -243,7 +271,10 @@ class Kernel:
         lines += [f"  e{i} = {ins.format('e')}" for i, ins in enumerate(self.epilogue)]
         for s in self.stores:
             src = "e" if self.num_reduce and not s.prologue else "v"
-            lines.append(f"  store out{s.output}[{s.access}] = {src}{s.value}")
+            at = (f"{s.access} + {s.stride}*v{s.index} (<{s.extent})"
+                  if s.index is not None else f"{s.access}")
+            op = f" {s.combine}=" if s.combine else " ="
+            lines.append(f"  store out{s.output}[{at}]{op} {src}{s.value}")
         return "\n".join(lines)
 
     def validate(self) -> None:
@@ -270,6 +301,15 @@ class Kernel:
                 raise ValueError(f"{self.name}: bad store {s}")
             if len(s.access.strides) != rank:
                 raise ValueError(f"{self.name}: store access rank mismatch {s}")
+            if s.index is not None or s.combine is not None:
+                if self.num_reduce or s.index is None or not 0 <= s.index < len(self.body) \
+                        or self.body[s.index].dtype != "i64" or s.extent < 1 \
+                        or s.combine not in (None,) + REDUCTION_KINDS:
+                    raise ValueError(f"{self.name}: bad scatter store {s} (pointwise kernels "
+                                     f"only, an i64 body index, a reduction kind or none)")
+        if not 0 <= self.ordered <= nd or (self.ordered and self.num_reduce):
+            raise ValueError(f"{self.name}: ordered={self.ordered} (leading axes of a "
+                             f"pointwise kernel)")
 
 
 def body_stages(kernel: Kernel) -> list[int]:

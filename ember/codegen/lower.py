@@ -422,6 +422,10 @@ def lower_kernel(name: str, region: Graph, layouts: list[Layout]) -> list[Kernel
         # 1.1-1.6x slower on large cats and no faster on small ones (bench/cat.py).
         # A cat that a kernel reads is computed inside it (``_cat``).
         return _lower_cat(name, low, node, out, out_strides)
+    if node is not None and get_op(node.op).kind is Kind.SCATTER:
+        if extra:
+            raise LowerError(f"{name}: a scatter kernel has one output")
+        return _lower_scatter(name, low, node, out, out_strides)
     if node is not None and get_op(node.op).kind is Kind.SCAN:
         if extra:
             raise LowerError(f"{name}: a scan kernel has one output")
@@ -540,6 +544,47 @@ def _lower_scan(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> K
     acc = access(in_idx, Layout.contiguous(x.shape), x.shape, len(domain))
     return _finish(Kernel(name, domain, 1, low.buffers_of(), (out,), tuple(body.instrs),
                           (Store(0, pv, acc, prologue=True),), tuple(low.red_list)))
+
+
+def _lower_scatter(name, low: _Lowering, node: Node, out: Buffer,
+                   out_strides) -> list[Kernel]:
+    """scatter(x, idx, src): a copy of ``x`` into the output, then a kernel over the
+    indices' domain whose store writes (or adds) ``src`` at the position each index
+    holds. Its domain puts the scatter axis first, as the one ordered axis: two
+    points collide only when they differ along it (their targets differ in every
+    other coordinate), so backends run it in order and the other axes freely."""
+    x, ind, src = node.inputs
+    axis, combine = node.attrs["axis"], node.attrs["combine"]
+    em = _Emitter(low, x.shape)
+    v = low.store_value(em, x, _identity(x.rank))
+    kernels = [_finish(Kernel(f"{name}_copy", x.shape, 0, low.buffers_of(), (out,),
+                              tuple(em.instrs), (Store(0, v, Access(0, out_strides)),)))]
+    if not ind.type.numel:
+        return kernels
+    order = [axis] + [d for d in range(x.rank) if d != axis]
+    domain = tuple(ind.shape[d] for d in order)
+    pos = {d: j for j, d in enumerate(order)}
+    idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
+    em = _Emitter(low, domain)
+    val = low.store_value(em, src, idx)
+    i = low.value(em, ind, idx)
+    i = i if ind.dtype == "i64" else em.emit("cast", (i,), "i64")
+    size, zero = x.shape[axis], em.const(0, "i64")
+    if node.attrs["wrap"]:
+        neg = em.emit("lt", (i, zero), "b8")
+        i = em.emit("where", (neg, em.emit("add", (i, em.const(size, "i64")), "i64"), i), "i64")
+    i = em.emit("minimum", (em.emit("maximum", (i, zero), "i64"),
+                            em.const(max(size - 1, 0), "i64")), "i64")
+    strides = [0] * len(domain)
+    for d in range(x.rank):
+        if d != axis and x.shape[d] != 1:
+            strides[pos[d]] = out_strides[d]
+    store = Store(0, val, Access(0, tuple(strides)), index=i,
+                  stride=out_strides[axis] if size != 1 else 0, extent=max(size, 1),
+                  combine=None if combine == "set" else combine)
+    kernels.append(_finish(Kernel(f"{name}_scatter", domain, 0, low.buffers_of(), (out,),
+                                  tuple(em.instrs), (store,), ordered=1)))
+    return kernels
 
 
 def _lower_cat(name, low: _Lowering, node: Node, out: Buffer, out_strides) -> list[Kernel]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .kernel import Access, Buffer, Instr, Kernel, Store, offset_range, read_box
+from .kernel import Access, Buffer, Instr, Kernel, offset_range, read_box
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,9 @@ def parametrize(k: Kernel) -> tuple[Kernel, tuple[int, ...]]:
 
     body = instrs(k.body)
     epilogue = instrs(k.epilogue)
-    stores = tuple(Store(s.output, s.value, acc(s.access), s.prologue) for s in k.stores)
+    stores = tuple(replace(s, access=acc(s.access),
+                           stride=p(s.stride) if s.index is not None else s.stride)
+                   for s in k.stores)
     if not values:
         return k, ()
     dyn = lambda bs: tuple(Buffer(b.name, b.dtype, DYNAMIC) for b in bs)  # noqa: E731
@@ -107,4 +109,5 @@ def check_bounds(k: Kernel) -> None:
     for s in k.stores:
         axes = k.domain if (s.prologue or not k.num_reduce) else k.domain[:nouter]
         out = k.outputs[s.output]
-        check(s.access, out.size, [(0, n) for n in axes], f"store to {out.name}")
+        check(s.access, out.size, [(0, n) for n in axes], f"store to {out.name}",
+              (s.stride, s.extent) if s.index is not None else (0, 1))

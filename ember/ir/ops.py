@@ -53,6 +53,7 @@ class Kind(str, Enum):
     VIEW = "view"
     MOVEMENT = "movement"
     GATHER = "gather"
+    SCATTER = "scatter"
     LIBRARY = "library"
     MATMUL = "library"  # an alias of LIBRARY (Enum: same value, same member)
     FALLBACK = "fallback"
@@ -706,7 +707,7 @@ def _eager_rule(node: "Node") -> list[TensorType]:
 
     op = get_op(node.attrs["of"])
     if op.kind not in (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.SCAN, Kind.VIEW,
-                       Kind.MOVEMENT, Kind.GATHER, Kind.LIBRARY):
+                       Kind.MOVEMENT, Kind.GATHER, Kind.SCATTER, Kind.LIBRARY):
         raise IRError(f"eager: {op.name} is not an op that runs eagerly")
     attrs = op.normalize(dict(node.attrs["attrs"]))
     return op.infer(_Node(op.name, node.inputs, attrs))
@@ -756,3 +757,4 @@ from . import library_random as _library_random  # noqa: E402,F401  (registratio
 from . import library_order as _library_order  # noqa: E402,F401  (registration)
 from . import library_fft as _library_fft  # noqa: E402,F401  (registration)
 from . import library_scatter as _library_scatter  # noqa: E402,F401  (registration)
+from . import scatter as _scatter  # noqa: E402,F401  (registration)

@@ -124,6 +124,8 @@ class _Fusion:
                 self.need.setdefault(top, f"result of reduction {n.op}")
             elif get_op(n.op).kind is Kind.GATHER:  # reads its table at computed addresses
                 self.need.setdefault(n.inputs[0], f"gathered from by {n.op}")
+            elif get_op(n.op).kind is Kind.SCATTER:  # complete only after its kernel
+                self.need.setdefault(n.out, f"result of {n.op}")
 
     # -- legality ---------------------------------------------------------------------
     def _legal(self, v: Value, consumer: Node, need: dict[Value, str]) -> str | None:
@@ -212,7 +214,7 @@ class _Fusion:
                     need.setdefault(i, f"viewed at run time by {n.op}")
                 continue
             if kind not in _INLINE_KINDS + (Kind.REDUCTION, Kind.SCAN, Kind.MOVEMENT,
-                                            Kind.VIEW, Kind.GATHER):
+                                            Kind.VIEW, Kind.GATHER, Kind.SCATTER):
                 continue
             r = self._region(n, need, record)
             for _ in range(_MAX_ROUNDS):
@@ -235,6 +237,8 @@ class _Fusion:
         # from the root: there a reduction's output index is the kernel's outer index.
         if has_reduction or kind is Kind.SCAN:  # the producers run at the input's index
             stack = [(root.inputs[0], False)]
+        elif kind is Kind.SCATTER:  # self in the copy kernel, the rest in the scatter's
+            stack = [(i, False) for i in root.inputs]
         else:
             stack = [(i, kind in _INLINE_KINDS and i.shape == root.out.shape)
                      for i in root.inputs]

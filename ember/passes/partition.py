@@ -15,7 +15,7 @@ from ..ir.ops import Kind, get_op
 from .manager import PassContext, register_pass
 
 _COMPILED_KINDS = (Kind.POINTWISE, Kind.SOURCE, Kind.REDUCTION, Kind.SCAN, Kind.VIEW,
-                   Kind.MOVEMENT, Kind.GATHER, Kind.LIBRARY)
+                   Kind.MOVEMENT, Kind.GATHER, Kind.SCATTER, Kind.LIBRARY)
 
 
 @register_pass("partition")

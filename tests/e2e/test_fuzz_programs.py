@@ -30,7 +30,8 @@ def test_generator_is_deterministic_and_varied():
     programs = [generate(s) for s in range(200)]
     text = "\n".join(p.source() for p in programs)
     for piece in ("torch.exp(", ".sum(", ".transpose(", "torch.cat(", " @ ", "torch.where(",
-                  "[..., 1::2]", ".to(torch.", ".flip(-1)", ".abs() % "):
+                  "[..., 1::2]", ".to(torch.", ".flip(-1)", ".abs() % ", ".index_add(0, ",
+                  ".index_put(("):
         assert piece in text, piece
     dtypes = {i.dtype for p in programs for i in p.inputs}
     assert {"float32", "float16", "bfloat16", "int32", "int64", "bool"} <= dtypes

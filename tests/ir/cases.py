@@ -30,7 +30,7 @@ from .cases_scatter import scatter_cases
 
 # Kinds whose ops are compiled and compared against the eager reference.
 COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "scan", "view", "movement",
-                  "gather", "library")
+                  "gather", "scatter", "library")
 
 NAN, INF = math.nan, math.inf
 # Values mixed into "special" float inputs.

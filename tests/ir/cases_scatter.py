@@ -11,6 +11,29 @@ import torch
 
 def scatter_cases(add, A) -> None:
     """Adds the cases through ``add`` (``cases.add``; ``A`` is ``cases.A``)."""
+    # the scatter kernel op (ir/scatter.py): duplicates overwrite / add in order
+    sc = dict(axis=0, combine="sum", wrap=False)
+    add("scatter", "f32-add-duplicates", A(4, 5), A(9, 5, dt="i64", dom="idx4"), A(9, 5), **sc)
+    add("scatter", "f32-set-dim1-smaller", A(3, 6, dom="special"),
+        A(2, 4, dt="i64", dom="idx6"), A(3, 5), axis=1, combine="set", wrap=False)
+    add("scatter", "f64-transposed", A(5, 4, dt="f64", lay="transposed"),
+        A(7, 4, dt="i64", dom="idx5"), A(7, 4, dt="f64", lay="strided"), **sc)
+    add("scatter", "bf16-add", A(3, 4, dt="bf16"), A(6, 4, dt="i64", dom="idx3"),
+        A(6, 4, dt="bf16"), **sc)
+    add("scatter", "f16-set", A(3, 4, dt="f16"), A(6, 4, dt="i32", dom="idx3"),
+        A(6, 4, dt="f16"), axis=0, combine="set", wrap=False)
+    add("scatter", "i64-wrap-negative", A(4, 3, dt="i64"), A(5, 3, dt="i64", dom="small"),
+        A(5, 3, dt="i64"), axis=0, combine="sum", wrap=True)
+    add("scatter", "b8-or", A(3, 2, dt="b8"), A(5, 2, dt="i64", dom="idx3"), A(5, 2, dt="b8"),
+        **sc)
+    add("scatter", "i32-1d", A(5, dt="i32"), A(8, dt="i64", dom="idx5"), A(8, dt="i32"), **sc)
+    add("scatter", "f32-empty-index", A(3, 2), A(0, 2, dt="i64"), A(0, 2), **sc)
+    add("scatter", "bad-combine-rejected", A(3, 2), A(2, 2, dt="i64", dom="idx3"), A(2, 2),
+        axis=0, combine="mean", wrap=False, reject=True)
+    add("scatter", "index-too-large-rejected", A(3, 2), A(2, 3, dt="i64", dom="idx3"),
+        A(2, 3), **sc, reject=True)
+    add("scatter", "dtype-mismatch-rejected", A(3, 2), A(2, 2, dt="i64", dom="idx3"),
+        A(2, 2, dt="f64"), **sc, reject=True)
     add("scatter_src", "f32-dim0", A(4, 5), A(3, 5, dt="i64", dom="idx4"), A(3, 5), dim=0)
     add("scatter_src", "i64-dim1-smaller-index", A(3, 6, dt="i64"),
         A(2, 4, dt="i64", dom="idx6"), A(3, 5, dt="i64"), dim=1)
@@ -73,7 +96,15 @@ def _index_put(x, values, *indices, present, accumulate):
     return torch.ops.aten.index_put(x, idx, values, accumulate)
 
 
+def _scatter(x, i, s, axis, combine, wrap):
+    i = i.long()
+    if wrap:
+        i = torch.where(i < 0, i + x.shape[axis], i)
+    return (torch.scatter_add if combine == "sum" else torch.scatter)(x, axis, i, s)
+
+
 SCATTER_DIRECT = {
+    "scatter": _scatter,
     "scatter_src": lambda x, i, s, dim: torch.scatter(x, dim, i, s),
     "scatter_value": lambda x, i, dim, value: torch.scatter(x, dim, i, value),
     "scatter_reduce_src": lambda x, i, s, dim, reduce: torch.scatter(x, dim, i, s,

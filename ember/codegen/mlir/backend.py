@@ -147,8 +147,8 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
     pro = [s.access for s in k.stores if s.prologue or not k.num_reduce]
     epi_st = [s.access for s in k.stores if k.num_reduce and not s.prologue]
 
-    def stores_vary(axis: int) -> bool:
-        return all(a.strides[axis] != 0 for a in pro) and (
+    def stores_vary(axis: int) -> bool:  # never a scatter's ordered axis
+        return axis >= k.ordered and all(a.strides[axis] != 0 for a in pro) and (
             axis >= nouter or all(a.strides[axis] != 0 for a in epi_st))
 
     scanned = scans(k)
@@ -221,7 +221,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
                 and k.domain[sa] >= (2 * width if sa == va else 2)):
             nthreads = threads
             extra.append(("split_reduce", sa))
-    if va is not None and not any(i.op in TRANSCENDENTAL for i in instrs):
+    if va is not None and not k.ordered and not any(i.op in TRANSCENDENTAL for i in instrs):
         big = tuple(i for i, b in enumerate(k.outputs)
                     if b.size >= 0 and b.size * dtypes.itemsize(b.dtype) >= NONTEMPORAL_BYTES)
         if big:

@@ -487,6 +487,9 @@ class KernelBuilder(MemoryAccess):
                 continue
             out = self.k.outputs[s.output]
             v = convert(values[s.value], instrs[s.value].dtype, out.dtype)
+            if s.index is not None:
+                self._scatter_value(v, s, values[s.index])
+                continue
             self._store_value(to_storage(v, out.dtype), s.output, s.access)
 
     def _pointwise_point(self) -> None:

@@ -12,7 +12,7 @@ from mlir.dialects import arith, memref, vector
 from ..kernel import Access, offset_range
 from ..params import DYNAMIC
 from . import LoweringError
-from .lowering import is_vector, storage_type
+from .lowering import from_storage, is_vector, reduce_combine, storage_type, to_storage
 
 
 def zero_attr(t: ir.Type):
@@ -165,4 +165,49 @@ class MemoryAccess:
                 vector.maskedstore(mem, [off], self.mask, v)
         else:
             vector.scatter(None, mem, [off], self._lane_offsets(stride), self._full_mask(), v)
+
+    def _scatter_value(self, v, s, i) -> None:
+        """Scatter store ``s`` of ``v`` (compute type of the output's dtype): at
+        ``access + stride * i``, ``i`` the store's index value (an i64 scalar, the same
+        for every lane: contiguous or strided lanes from one base; or a lane vector:
+        a vector scatter). With ``combine``, what the elements hold is read first
+        (the lanes' targets are distinct: ``Kernel.ordered``)."""
+        out = self.k.outputs[s.output]
+        off = self.offset(s.access, out.size, f"scatter store to {out.name}",
+                          (s.stride, s.extent))
+        mem = self.out_args[s.output]
+        idx, i64 = ir.IndexType.get(), ir.IntegerType.get_signless(64)
+        if not self.vec:
+            at = arith.addi(off, arith.muli(arith.index_cast(idx, i), self._cidx(s.stride)))
+            if s.combine:
+                old = from_storage(memref.load(mem, [at]), out.dtype)
+                v = reduce_combine(s.combine, out.dtype, old, v)
+            memref.store(to_storage(v, out.dtype), mem, [at])
+            return
+        if not is_vector(v.type):
+            v = self.bcast(v)
+        stride = s.access.strides[self.va]
+        if is_vector(i.type):
+            lanes = arith.addi(self._lane_offsets(stride), arith.muli(
+                i, vector.broadcast(self.vtype(i64), arith.index_cast(i64, self._cidx(s.stride)))))
+        else:
+            off = arith.addi(off, arith.muli(arith.index_cast(idx, i), self._cidx(s.stride)))
+            if stride == 1:  # one row: contiguous lanes (an index_add of rows)
+                if s.combine:
+                    old = from_storage(self._vector_read(out, mem, off, 1), out.dtype)
+                    v = reduce_combine(s.combine, out.dtype, old, v)
+                v = to_storage(v, out.dtype)
+                if self.mask is None:
+                    vector.store(v, mem, [off])
+                else:
+                    vector.maskedstore(mem, [off], self.mask, v)
+                return
+            lanes = self._lane_offsets(stride)
+        if s.combine:
+            vt = self.vtype(storage_type(out.dtype))
+            zero = arith.constant(vt, ir.DenseElementsAttr.get_splat(
+                vt, zero_attr(storage_type(out.dtype))))
+            old = vector.gather(vt, mem, [off], lanes, self._full_mask(), zero)
+            v = reduce_combine(s.combine, out.dtype, from_storage(old, out.dtype), v)
+        vector.scatter(None, mem, [off], lanes, self._full_mask(), to_storage(v, out.dtype))
 

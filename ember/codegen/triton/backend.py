@@ -70,10 +70,10 @@ def choose_schedule(kernel: Kernel, target: str) -> Schedule:
                 for r in kernel.reductions)
     acc = acc if acc != tuple(r.dtype for r in kernel.reductions) else ()
     if not kernel.num_reduce:
-        tiles = _tile2d(kernel)
+        tiles = None if kernel.ordered else _tile2d(kernel)
         if tiles is not None:
             return Schedule(block=tiles, num_warps=4)
-        n = math.prod(kernel.domain)
+        n = math.prod(kernel.domain[kernel.ordered:])  # a scatter loops its ordered axes
         x = min(_pow2(n), POINTWISE_BLOCK[target])
         warps = 4 if x >= 512 else (2 if x >= 128 else 1)
         return Schedule(block=(x,), num_warps=warps)
@@ -103,7 +103,7 @@ def tuning_candidates(kernel: Kernel, schedule: Schedule) -> list[dict]:
             if math.ceil(cols / rb) <= 65535:  # grid axis 1 limit
                 out.append({"XBLOCK": xb, "RBLOCK": rb, "num_warps": w})
     elif not kernel.num_reduce:
-        n = _pow2(math.prod(kernel.domain))
+        n = _pow2(math.prod(kernel.domain[kernel.ordered:]))
         for xb, w in ((256, 2), (512, 4), (1024, 4), (2048, 8), (4096, 8)):
             if xb <= max(n, 256):
                 out.append({"XBLOCK": xb, "RBLOCK": 1, "num_warps": w})

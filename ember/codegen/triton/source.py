@@ -41,7 +41,7 @@ from .online import welford_finish, welford_update
 from .prelude import PRELUDES
 from .rules import (  # noqa: F401  (HEADER, POINTER_SIG, LOWERINGS: re-exported)
     HEADER, INT32_MAX, INT_WIDTH, LOWERINGS, POINTER_SIG, TARGETS, OpCtx, _float_lit,
-    compute_ty, convert, to_storage,
+    compute_ty, convert, from_storage, to_storage,
 )
 
 
@@ -125,6 +125,9 @@ def needs_int64(kernel: Kernel) -> bool:
     if any(abs(i.attrs["stride"]) * i.attrs["extent"] + BLOCK_SLACK > INT32_MAX
            for i in kernel.body + kernel.epilogue if i.op == "gather"):
         return True
+    if any(abs(s.stride) * s.extent + BLOCK_SLACK > INT32_MAX
+           for s in kernel.stores if s.index is not None):
+        return True
     accs += [(s.access, dom if (s.prologue or not kernel.num_reduce) else dom[:nouter])
              for s in kernel.stores]
     return any(bound(a, d) + BLOCK_SLACK > INT32_MAX for a, d in accs)
@@ -162,6 +165,11 @@ class _Gen:
 
     def _axes(self, part: str) -> list[int]:
         nd = len(self.kernel.domain)
+        o = self.kernel.ordered
+        if o:  # a scatter: the ordered axes are a loop's ("s": sidx), the rest the block's
+            return list(range(o, nd)) if part == "x" else list(range(o)) if part == "s" else []
+        if part == "s":
+            return []
         if not self.split:
             return list(range(nd)) if part == "x" else []
         return list(range(self.nouter)) if part == "x" else list(range(self.nouter, nd))
@@ -175,7 +183,7 @@ class _Gen:
         all_axes = self._axes(part)
         dims = [dom[a] for a in all_axes]
         flat = dict(zip(all_axes, self._flat_strides(dims)))
-        base = "xoffs" if part == "x" else "roffs"
+        base = {"x": "xoffs", "r": "roffs", "s": "sidx"}[part]
         live = [a for a in all_axes if dom[a] > 1]
         c = strides[live[0]] // flat[live[0]] if strides[live[0]] % flat[live[0]] == 0 else None
         if c is not None and all(strides[a] == c * flat[a] for a in live):
@@ -188,8 +196,8 @@ class _Gen:
         strides = list(acc.strides)
         if rank_outer:  # an epilogue access: one stride per outer axis
             strides += [0] * self.kernel.num_reduce
-        parts = {p: self._part_expr(strides, p) for p in ("x", "r")}
-        terms = [e for e in (parts["x"], parts["r"]) if e]
+        parts = {p: self._part_expr(strides, p) for p in ("x", "r", "s")}
+        terms = [e for e in (parts["x"], parts["r"], parts["s"]) if e]
         if acc.offset:
             terms.insert(0, str(acc.offset))
         expr = " + ".join(terms) if terms else "0"
@@ -208,10 +216,11 @@ class _Gen:
         if axis not in self.index_vars:
             dom = self.kernel.domain
             part = "r" if self.split and axis >= self.nouter else "x"
+            part = "s" if axis < self.kernel.ordered else part
             axes = self._axes(part)
             dims = [dom[a] for a in axes]
             flat = dict(zip(axes, self._flat_strides(dims)))[axis]
-            base = "xoffs" if part == "x" else "roffs"
+            base = {"x": "xoffs", "r": "roffs", "s": "sidx"}[part]
             e = base if flat == 1 else f"({base} // {flat})"
             if axis != axes[0]:
                 e = f"{e} % {dom[axis]}"
@@ -282,8 +291,19 @@ class _Gen:
 
     def store(self, st, names, instrs, full: str, rank_outer: bool) -> None:
         out = self.kernel.outputs[st.output]
-        val = to_storage(convert(names[st.value], instrs[st.value].dtype, out.dtype), out.dtype)
+        val = convert(names[st.value], instrs[st.value].dtype, out.dtype)
         expr, _ = self.offset(st.access, rank_outer=rank_outer)
+        if st.index is not None:  # a scatter store: the lanes' targets are distinct
+            expr = f"({expr}) + {st.stride} * ({names[st.index]})"
+            if st.combine:
+                old = from_storage(f"tl.load(out{st.output} + ({expr}) + {full}, "
+                                   f"mask={self.full_mask}, other=0)", out.dtype)
+                comb = combiner(st.combine, out.dtype)
+                if out.dtype == "b8":  # int8 0/1, as the reductions combine bools
+                    val = f"({comb}({old}.to(tl.int8), ({val}).to(tl.int8)) != 0)"
+                else:
+                    val = f"{comb}({old}, {val})"
+        val = to_storage(val, out.dtype)
         # the pointer always has the block's shape, so any value shape broadcasts to it
         self.emit(f"tl.store(out{st.output} + ({expr}) + {full}, {val}, mask={self.full_mask})")
 
@@ -297,6 +317,8 @@ class _Gen:
         arange = "tl.arange(0, {b})" + (".to(tl.int64)" if self.i64 else "")
         if math.prod(k.domain[:self.nouter]) == 0:
             self.emit("pass  # empty domain: never launched")
+        elif k.ordered:
+            self.render_scatter(pid, arange)
         elif self.tile2d:
             self.render_pointwise2d(pid, arange)
         elif not k.num_reduce:
@@ -319,6 +341,22 @@ class _Gen:
         zero = f"tl.full([XBLOCK], 0, {self.ity})"
         for st in k.stores:
             self.store(st, names, k.body, zero, rank_outer=False)
+
+    def render_scatter(self, pid: str, arange: str) -> None:
+        """A kernel with scatter stores: the block spans the axes after the ordered
+        ones (points whose stores never collide), and a loop walks the ordered axes
+        in order, so duplicate indices combine as in the loop form, with no atomics."""
+        k = self.kernel
+        self.emit(f"xoffs = {pid} * XBLOCK + {arange.format(b='XBLOCK')}")
+        self.emit(f"xmask = xoffs < {math.prod(k.domain[k.ordered:])}")
+        self.full_mask = "xmask"
+        self.emit(f"for sidx in range(0, {math.prod(k.domain[:k.ordered])}):")
+        self.depth += 1
+        names = self.instrs(k.body, "v")
+        zero = f"tl.full([XBLOCK], 0, {self.ity})"
+        for st in k.stores:
+            self.store(st, names, k.body, zero, rank_outer=False)
+        self.depth -= 1
 
     def render_pointwise2d(self, pid: str, arange: str) -> None:
         # [XBLOCK rows of the leading axes, RBLOCK points of the innermost axis]:
@@ -499,13 +537,16 @@ class _Gen:
 def is_tile2d(kernel: Kernel, schedule: Schedule) -> bool:
     """Whether a pointwise kernel runs as 2-D tiles (a two-entry ``block``) over its
     merged domain (which then has at least two axes)."""
-    return (not kernel.num_reduce and len(schedule.block) == 2 and len(kernel.domain) >= 2)
+    return (not kernel.num_reduce and not kernel.ordered and len(schedule.block) == 2
+            and len(kernel.domain) >= 2)
 
 
 def launch_grid(kernel: Kernel, schedule: Schedule, xblock: int, rblock: int) -> tuple[int, ...]:
     """Programs per launch for block sizes ``xblock``/``rblock``."""
     if kernel.num_reduce:
         return (math.ceil(math.prod(kernel.outer) / xblock),)
+    if kernel.ordered:  # a scatter: its ordered axes are a loop in every program
+        return (math.ceil(math.prod(collapse_axes(kernel).domain[kernel.ordered:]) / xblock),)
     c = collapse_axes(kernel)
     if is_tile2d(c, schedule):
         return (math.ceil(math.prod(c.domain[:-1]) / xblock), math.ceil(c.domain[-1] / rblock))
