@@ -27,14 +27,16 @@ _EXTRA = [
 # Removed from the table: ops the importer handles better itself.
 # masked_fill.Scalar: its decomposition (scalar_tensor + where) drops eager's check
 # that the fill value fits the dtype (eager raises; the importer keeps the check).
-# index_add: its decomposition (index_put) drops eager's check that the source's shape
-# matches (eager raises); Ember has no gather/scatter, so it is a fallback either way.
+# index_add, index_copy, index_fill: their decompositions (index_put) drop eager's checks
+# (the source's shape; index_copy and index_fill want int64 indices); the importer
+# makes scatter kernels of them itself (frontend/scatter.py), with those checks.
 # linalg_svdvals: the table's reference computes a full SVD (U and V too), which rounds
 # differently from eager's values-only LAPACK call; undecomposed, ATen's composite calls
 # _linalg_svd(compute_uv=False) as eager does (a library step, ir/library_linalg.py).
 # _euclidean_dist (cdist's matrix-multiply mode): a library step of its own, bitwise eager's.
 _KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default,
-         aten.masked_fill.Scalar, aten.index_add.default, aten.linalg_svdvals.default,
+         aten.masked_fill.Scalar, aten.index_add.default, aten.index_copy.default,
+         aten.index_fill.int_Scalar, aten.index_fill.int_Tensor, aten.linalg_svdvals.default,
          aten._euclidean_dist.default]
 
 

@@ -114,8 +114,11 @@ def _scatter_reduce(imp, n, x, dim, index, src, reduce, include_self=True):
                     include_self=include_self)
 
 
-def _one_index(imp: _Importer, x: Value, idx: Value, dim: int, src: Value | None) -> bool:
-    return (x.rank >= 1 and idx.rank == 1 and idx.dtype in ("i32", "i64")
+def _one_index(imp: _Importer, x: Value, idx: Value, dim: int, src: Value | None,
+               long_only: bool = False) -> bool:
+    """A 1-D index (int64, or int32 where eager takes it) and a source of x's dtype."""
+    return (x.rank >= 1 and idx.rank == 1 and idx.dtype in (("i64",) if long_only
+                                                             else ("i32", "i64"))
             and (src is None or src.dtype == x.dtype))
 
 
@@ -143,10 +146,10 @@ def _index_put(imp: _Importer, n, x, indices, values, accumulate=False):
 
 
 def _index_rule(target, combine: str, wrap: bool, exc: type, alpha_ok=lambda kw: True,
-                wide: bool = False):
+                wide: bool = False, long_only: bool = False):
     def imp_rule(imp, n, x, dim, index, source, **kw):
         v, i, s = imp.v(x), imp.v(index), imp.v(source)
-        if v.rank >= 1 and alpha_ok(kw) and _one_index(imp, v, i, dim % v.rank, s):
+        if v.rank >= 1 and alpha_ok(kw) and _one_index(imp, v, i, dim % v.rank, s, long_only):
             d = dim % v.rank
             full, src, shape = _along(imp, v, d, i, None)
             if s.shape == shape:
@@ -158,13 +161,14 @@ def _index_rule(target, combine: str, wrap: bool, exc: type, alpha_ok=lambda kw:
 rule(aten.index_add.default)(_index_rule(
     aten.index_add.default, "sum", False, RuntimeError, lambda kw: kw.get("alpha", 1) == 1,
     wide=True))
-rule(aten.index_copy.default)(_index_rule(aten.index_copy.default, "set", False, IndexError))
+rule(aten.index_copy.default)(_index_rule(aten.index_copy.default, "set", False, IndexError,
+                                          long_only=True))
 
 
 @rule(aten.index_fill.int_Scalar)
 def _index_fill(imp, n, x, dim, index, value):
     v, i = imp.v(x), imp.v(index)
-    if v.rank >= 1 and _one_index(imp, v, i, dim % v.rank, None):
+    if v.rank >= 1 and _one_index(imp, v, i, dim % v.rank, None, long_only=True):
         d = dim % v.rank
         try:
             full, _, shape = _along(imp, v, d, i, None)
@@ -173,3 +177,15 @@ def _index_fill(imp, n, x, dim, index, value):
         except Unsupported:
             pass
     return _library(aten.index_fill.int_Scalar, imp, n, x, dim, index, value)
+
+
+@rule(aten.index_fill.int_Tensor)
+def _index_fill_tensor(imp, n, x, dim, index, value):
+    v, i, val = imp.v(x), imp.v(index), imp.v(value)
+    if v.rank >= 1 and val.rank == 0 and _one_index(imp, v, i, dim % v.rank, None,
+                                                     long_only=True):
+        d = dim % v.rank
+        full, _, shape = _along(imp, v, d, i, None)
+        src = imp.op("expand", imp.cast(val, v.dtype), shape=tuple(shape))
+        return _scatter(imp, v, d, full, src, "set", True, IndexError, given=i)
+    return _library(aten.index_fill.int_Tensor, imp, n, x, dim, index, value)

@@ -87,6 +87,8 @@ CASES.update({
                          x.half().index_add(0, i, s.half())),
         (_x(3, 7, dtype=torch.bfloat16), torch.randint(0, 3, (40,), generator=torch.Generator(
         ).manual_seed(0)), _x(40, 7, dtype=torch.bfloat16, seed=1) * 100), (SCATTER,)),
+    "index-fill-tensor-value-cast": (lambda x, v: x.long().index_fill(1, torch.tensor([0, -1]), v),
+                                     (_x(3, 4), torch.tensor(2.5)), (SCATTER,)),
     "scatter-reduce-sum": (lambda x, i, s: x.scatter_reduce(0, i, s, "sum"),
                            (_x(3, 3), IDX, _x(4, 3, seed=1)), (SCATTER,)),
     "index-add-alpha-two-is-a-library-step": (lambda x, i, s: x.index_add(0, i, s, alpha=2),
@@ -116,6 +118,21 @@ def test_index_out_of_range_raises_like_eager(fn, exc):
         fn(x, i)
     torch._dynamo.reset()
     with pytest.raises(exc):
+        ember.compile(fn)(x, i)
+
+
+@pytest.mark.parametrize("fn,exc", [
+    (lambda x, i: x.index_copy(0, i, x[:2]), RuntimeError),
+    (lambda x, i: x.index_fill(0, i, 1.0), IndexError),
+])
+def test_int32_indices_raise_where_eager_wants_int64(fn, exc):
+    """index_copy and index_fill take int64 indices only (their decompositions, not
+    used, would accept int32)."""
+    x, i = _x(3, 3), torch.tensor([0, 2], dtype=torch.int32)
+    with pytest.raises(exc, match="int64|long"):
+        fn(x, i)
+    torch._dynamo.reset()
+    with pytest.raises(exc, match="int64|long"):
         ember.compile(fn)(x, i)
 
 
