@@ -301,6 +301,14 @@ _BESSEL = ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_
            "airy_ai")
 _SPECIAL += [(n, getattr(torch.special, n), f"aten.special_{n}.default") for n in _BESSEL]
 _NO_HALF |= set(_BESSEL) | {"nextafter"}  # nextafter steps in the dtype's own bits
+# Orthogonal polynomials (codegen/poly_algos.py): torch.special.<name>(x, n), binary, f32/f64
+# only; n (a tensor or a scalar, in the result dtype) is truncated to int64 as ATen does
+POLY = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+        "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+        "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+        "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+        "laguerre_polynomial_l", "legendre_polynomial_p")
+_NO_HALF |= set(POLY)
 
 
 def _trigamma(x):
@@ -365,6 +373,10 @@ for _name, _fn, _target in _SPECIAL:
     _pointwise(_name, (lambda f: lambda x: f(x))(_fn), 1, True, None, True, (_target,))
 # polygamma(1, x); the importer maps aten.polygamma of order 0 / 1 to digamma / trigamma
 _pointwise("trigamma", _trigamma, 1, True, None, True, ())
+for _name in POLY:
+    _pointwise(_name, (lambda f: lambda x, n: f(x, n))(getattr(torch.special, _name)), 2, True,
+               None, True, tuple(f"aten.special_{_name}.{o}" for o in ("default", "x_scalar",
+                                                                          "n_scalar")))
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
 # the sign bit: of -0.0 and of a negative NaN too (the importer maps aten/prims signbit)
 _pointwise("signbit", torch.signbit, 1, False, "b8", False, ())

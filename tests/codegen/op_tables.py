@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 
 from ember.codegen.kernel import SCALAR_OPS
+from ember.ir.ops import POLY
 
 TORCH_OPS = {
     "neg": torch.neg, "abs": torch.abs, "relu": torch.relu, "logical_not": torch.logical_not,
@@ -38,6 +39,8 @@ TORCH_OPS = {
         "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
         "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
         "airy_ai")},
+    # orthogonal polynomials (x, n) (test_special_poly.py)
+    **{n: getattr(torch.special, n) for n in POLY},
     "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or,
     "bitwise_xor": torch.bitwise_xor, "bitwise_not": torch.bitwise_not,
     # IEEE bit editing (codegen/mlir/bits.py, triton/prelude_bits.py)

@@ -1,6 +1,6 @@
 """The special functions (erfc, erfinv, lgamma, digamma and polygamma(0, .), i0,
-special.i0e/i1/i1e/erfcx/log_ndtr/ndtri, the Bessel and Airy functions of
-torch.special) compiled end to end on the CPU against
+special.i0e/i1/i1e/erfcx/log_ndtr/ndtri, the Bessel and Airy functions and the
+orthogonal polynomials of torch.special) compiled end to end on the CPU against
 eager, in every dtype eager supports for them, with no fallback."""
 
 from __future__ import annotations
@@ -72,3 +72,39 @@ def test_polygamma_of_higher_order_stays_on_aten():
         c = ember.compile(lambda t: torch.polygamma(2, t) + 1)
         torch.testing.assert_close(c(x), torch.polygamma(2, x) + 1)
     assert [f.op for f in c.ember_report.fallbacks] == ["aten.polygamma.default"]
+
+
+POLY = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+        "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+        "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+        "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+        "laguerre_polynomial_l", "legendre_polynomial_p"]
+
+
+@pytest.mark.parametrize("dt", [torch.float32, torch.float64], ids=str)
+@pytest.mark.parametrize("name", POLY)
+def test_orthogonal_polynomial_matches_eager(name, dt):
+    """(x, n) with n a tensor (n negative, 0, 1, small, above the closed forms'
+    thresholds, fractional), a Python int and a Python float; x at +-1, 0, 1/2 and
+    around [-1, 1] (no NaN x: eager's result is uninitialized memory for some);
+    bit for bit (the MLIR rules are eager's arithmetic, see codegen/poly_algos.py)."""
+    fn = getattr(S, name)
+    g = torch.Generator().manual_seed(3)
+    xs = torch.tensor([1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 0.999, 1.5, -2.0, math.inf],
+                      dtype=torch.float64)
+    ns = torch.tensor([-2.0, 0.0, 1.0, 2.0, 3.0, 5.0, 7.0, 9.0, 12.0, 30.0, 4.5, math.nan],
+                      dtype=torch.float64)
+    x = torch.cat([xs.repeat_interleave(ns.numel()),
+                   torch.rand(200, generator=g, dtype=torch.float64) * 2.4 - 1.2]).to(dt)
+    n = torch.cat([ns.repeat(xs.numel()),
+                   torch.randint(-1, 40, (200,), generator=g).double()]).to(dt)
+    with torch.no_grad():
+        for f, args in ((lambda a, b: fn(a, b), (x, n)), (lambda a: fn(a, 9), (x,)),
+                        (lambda a: fn(a, 2.5) * 2, (x,))):
+            ref = f(*args)
+            c = ember.compile(f)
+            out = c(*args)
+            assert not c.ember_report.fallbacks, c.ember_report
+            assert all(gr.eager_reason is None for gr in c.ember_report.graphs), c.ember_report
+            assert out.dtype == ref.dtype
+            torch.testing.assert_close(out, ref, rtol=0, atol=0, equal_nan=True)

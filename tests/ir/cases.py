@@ -21,6 +21,7 @@ import torch
 
 from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
+from ember.ir.ops import POLY
 
 from .cases_linalg import linalg_cases
 from .cases_fft import fft_cases
@@ -35,6 +36,17 @@ COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "scan", "view"
 NAN, INF = math.nan, math.inf
 # Values mixed into "special" float inputs.
 SPECIALS = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, -1e30)
+# The orthogonal polynomials' x (first, then uniform in [-1.1, 1.1]) and n (repeated):
+# the edges +-1, 0, 1/2 (the shifted forms'), outside [-1, 1]; n negative, 0, 1, small,
+# above the Chebyshev closed forms' thresholds (4, 6, 8), fractional (truncated)
+POLY_X = (1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 0.3, -0.8, 0.95, 1.25, -1.5, 2.0)
+POLY_N = (7.0, -3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0, 9.0, 12.0, 6.5, -0.5)
+# (their "special" x has no NaN: eager's result of a NaN x, n >= 2, is an
+# uninitialized variable of ATen's)
+POLY_NAN_X_UNDEFINED = {"chebyshev_polynomial_u", "chebyshev_polynomial_w",
+                        "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+                        "shifted_chebyshev_polynomial_w", "laguerre_polynomial_l",
+                        "legendre_polynomial_p"}  # as tests/codegen/poly_cases.UNINIT
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,8 @@ class Arg:
         reversed in memory) | strided (last dim taken with step 2 from a larger buffer,
         storage offset 1) | offset (storage offset 3) | expanded (stride 0 on dim 0).
     domain: normal | positive | nonzero | gt_m1 | near1 | intlike | zeros | special |
-        negbase | onenan (floats); small | normal | full (ints: full = the whole u8/i8 range).
+        special_nonan | negbase | onenan | polyx | polyn (floats); small | normal | full
+        (ints: full = the whole u8/i8 range).
     """
 
     shape: tuple[int, ...]
@@ -166,11 +179,17 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
             v = torch.randint(-3, 4, (n,), generator=gen).double()
         elif domain == "zeros":
             v = torch.where(u < 0.5, 0.0, r * 2)
-        elif domain == "special":
+        elif domain in ("special", "special_nonan"):
             idx = torch.randint(0, len(SPECIALS), (n,), generator=gen)
             v = torch.where(u < 0.6, torch.tensor(SPECIALS, dtype=torch.float64)[idx], r * 2)
+            if domain == "special_nonan":
+                v = v.nan_to_num(0.25, INF, -INF)
         elif domain == "negbase":  # negative bases / integral exponents for pow
             v = -(u * 3 + 0.5)
+        elif domain == "polyx":
+            v = torch.cat([torch.tensor(POLY_X, dtype=torch.float64), u * 2.2 - 1.1])[:n]
+        elif domain == "polyn":
+            v = torch.tensor(POLY_N, dtype=torch.float64).repeat(n // len(POLY_N) + 1)[:n]
         elif domain == "onenan":  # a single NaN at a random position
             v = r * 2
             if n:
@@ -358,7 +377,8 @@ def _binary_cases() -> None:
         lay_a = NONCONTIG[k % len(NONCONTIG)]
         lay_b = NONCONTIG[(k + 2) % len(NONCONTIG)]
         add(op, "f32-row", A(4, 8, dom=da), A(8, dom=db))
-        add(op, "f32-special", A(4, 8, dom="special"), A(8, dom="special"))
+        sx = "special_nonan" if op in POLY_NAN_X_UNDEFINED else "special"
+        add(op, "f32-special", A(4, 8, dom=sx), A(8, dom="special"))
         add(op, "f32-outer", A(3, 1, dom=da), A(1, 5, dom=db))
         if k % 2:
             add(op, "f64-0d-lhs", A(dt="f64", dom=da), A(2, 3, dt="f64", dom=db))
@@ -400,6 +420,18 @@ def _binary_cases() -> None:
         add(op, "b8-rejected", A(4, dt="b8"), A(4, dt="b8"), reject=True)
     # pow with negative bases and integral exponents is defined by eager (no NaN).
     add("pow", "f32-negbase-intexp", A(4, 8, dom="negbase"), A(8, dom="intlike"))
+
+
+def _poly_cases() -> None:
+    """The orthogonal polynomials (x, n) beyond the binary cases: every x of POLY_X
+    with every n of POLY_N (a row broadcast), f32 and f64."""
+    for k, op in enumerate(POLY):
+        add(op, "f32-degrees", A(6, 12, dom="polyx"), A(12, dom="polyn"))
+        add(op, "f64-degrees-transposed", A(12, 12, dt="f64", lay="transposed", dom="polyx"),
+            A(12, dt="f64", dom="polyn"))
+        add(op, "f32-n-0d", A(5, 4, dom="polyx"), A(dom="polyn"))
+        if k % 4 == 0:
+            add(op, "f16-rejected", A(4, dt="f16"), A(4, dt="f16"), reject=True)
 
 
 def _other_pointwise_cases() -> None:
@@ -725,6 +757,7 @@ _unary_cases()
 _bitwise_cases()
 _shift_cases()
 _binary_cases()
+_poly_cases()
 _other_pointwise_cases()
 _source_cases()
 _reduction_cases()

@@ -113,6 +113,16 @@ def test_bessel_functions_fuse():
     assert len(report.kernels) == 1
 
 
+def test_orthogonal_polynomials_fuse():
+    S = torch.special
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.rand(200, generator=g) * 2.2 - 1.1, torch.tensor([0.0, 1.0, -1.0, 0.5])])
+    n = torch.randint(-1, 12, (x.numel(),), generator=g).float()
+    report = check(lambda t, m: S.chebyshev_polynomial_t(t, m) * S.legendre_polynomial_p(t, 3)
+                   + S.hermite_polynomial_he(t, m) - S.shifted_chebyshev_polynomial_w(t, 9.0), x, n)
+    assert len(report.kernels) == 1
+
+
 def test_views_slices_and_broadcasts():
     def f(x, y):
         a = x.t()[1:, ::2] * y[None, :3]

@@ -282,11 +282,12 @@ def lower_atan2(cx: OpCtx):
 
 from .special_bessel import BESSEL_LOWERINGS  # noqa: E402
 from .special_fns import SPECIAL_FN_LOWERINGS  # noqa: E402
+from .special_poly import POLY_LOWERINGS  # noqa: E402
 
 SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
     "floordiv": lower_floordiv, "truncdiv": lower_truncdiv,
     "remainder": lower_remainder, "fmod": lower_fmod,
     "atan2": lower_atan2,
     **{name: _unary(name) for name in VSPECIAL},
-    **SPECIAL_FN_LOWERINGS, **BESSEL_LOWERINGS, **BITS_LOWERINGS,
+    **SPECIAL_FN_LOWERINGS, **BESSEL_LOWERINGS, **BITS_LOWERINGS, **POLY_LOWERINGS,
 }

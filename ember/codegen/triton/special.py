@@ -1,5 +1,6 @@
-"""Triton rules for division with rounding, the remainders, and the inverse
-trigonometric and hyperbolic functions (merged into ``source.LOWERINGS``).
+"""Triton rules for division with rounding, the remainders, the inverse
+trigonometric and hyperbolic functions, and the special functions' prelude calls
+(Bessel, orthogonal polynomials; merged into ``source.LOWERINGS``).
 
 Semantics as in ``codegen/mlir/special.py``: ATen's float floor division and
 remainders; integer division never divides by 0 (the importer's assert reports
@@ -15,6 +16,7 @@ from typing import Callable
 
 from ..kernel import FLOAT_DTYPES
 from .prelude_bessel import CALLS as BESSEL_CALLS
+from .prelude_poly import CALLS as POLY_CALLS
 from .prelude_special import CALLS
 from .rules import INT_WIDTH, UNSIGNED, OpCtx, _div, _float_unary, const
 
@@ -95,6 +97,19 @@ def _special(name: str) -> Callable[[OpCtx], str]:
     return _float_unary(name, CALLS.get(name) or BESSEL_CALLS[name])
 
 
+def _poly(name: str) -> Callable[[OpCtx], str]:
+    """An orthogonal polynomial ``(x, n)`` (prelude_poly.py): f32 and f64 only, as eager."""
+    def lower(cx: OpCtx) -> str:
+        dt = cx.same_dtype_args()
+        if dt not in ("f32", "f64"):
+            raise cx.fail(f"{name} needs f32 or f64 operands (eager has no other kernel)")
+        x, n = cx.args
+        return cx.result(POLY_CALLS[name].format(x=x, n=n, dt=dt), dt)
+
+    lower.__name__ = f"lower_{name}"
+    return lower
+
+
 def _bits_fn(name: str, result: str | None = None) -> Callable[[OpCtx], str]:
     """A prelude_bits helper: ``_ember_<name>32`` on f32 compute values (f16/bf16 too),
     ``_ember_<name>64`` on f64; the result in ``result``'s dtype (the operand's if None)."""
@@ -117,4 +132,5 @@ SPECIAL_LOWERINGS: dict[str, Callable[[OpCtx], str]] = {
     "atan2": _float_fn("atan2", 2),
     **{n: _float_fn(n, 1) for n in ("asin", "acos", "atan", "asinh", "acosh", "atanh")},
     **{n: _special(n) for n in CALLS}, **{n: _special(n) for n in BESSEL_CALLS},
+    **{n: _poly(n) for n in POLY_CALLS},
 }
