@@ -26,7 +26,7 @@ def collapse_axes(k: Kernel) -> Kernel:
     indexed = {i.attrs["axis"] for i in k.body + k.epilogue if i.op == "index"}
     # a masked read's axes keep their indices (in the epilogue: outer axes, the same)
     indexed |= {w[0] for i in k.body + k.epilogue for w in i.attrs.get("within", ())}
-    indexed |= set(range(k.ordered))  # a scatter's ordered axes stay axes of their own
+    indexed |= set(k.ordered)  # a scatter's ordered axes stay axes of their own
     # every access as full-rank strides (outer-rank ones padded with zeros)
     accesses = [i.attrs["access"] for i in k.body + k.epilogue if i.op in ("load", "gather")]
     accesses += [s.access for s in k.stores]
@@ -77,4 +77,5 @@ def collapse_axes(k: Kernel) -> Kernel:
 
     stores = tuple(replace(s, access=new_access[id(s.access)]) for s in k.stores)
     return replace(k, domain=tuple(sizes), num_reduce=len(groups) - new_outer,
-                   body=fix(k.body), epilogue=fix(k.epilogue), stores=stores)
+                   body=fix(k.body), epilogue=fix(k.epilogue), stores=stores,
+                   ordered=tuple(new_of[a] for a in k.ordered))

@@ -223,9 +223,12 @@ def _scatter_store(kernel: Kernel, s, ev: _Evaluator, vals, instrs, out, shape) 
     cdt = dtypes.compute_dtype(odt)
     v = convert(vals[s.value], instrs[s.value].dtype, cdt).expand(shape)
     off = (ev.offsets(s.access) + s.stride * vals[s.index]).expand(shape)
-    lead = kernel.ordered
-    for pos in itertools.product(*(range(n) for n in shape[:lead])):
-        o, x = off[pos].reshape(-1), v[pos].reshape(-1)
+    axes = kernel.ordered
+    for pos in itertools.product(*(range(shape[a]) for a in axes)):
+        at = [slice(None)] * len(shape)
+        for a, p in zip(axes, pos):
+            at[a] = p
+        o, x = off[tuple(at)].reshape(-1), v[tuple(at)].reshape(-1)
         if s.combine is not None:
             old = convert(out[o].to(compute_dtype(odt)), odt, cdt)
             x = _combine(s.combine, cdt, old, x)

@@ -117,8 +117,8 @@ Scatter stores
 A pointwise kernel may store at computed addresses (``Store.index``, see
 :class:`Store`): ``scatter``, ``index_put``, ``index_add``. Points are then not
 independent: two points may write the same element. The lowering guarantees
-that two points can collide only when they differ in the leading ``ordered``
-domain axes alone (a scatter's target differs from another's in every other
+that two points can collide only when they differ in the ``ordered`` domain
+axes alone (a scatter's target differs from another's in every other
 coordinate), and the kernel's result is that of the loop form visiting those
 axes in order: duplicate indices overwrite in order (the last one wins) or
 combine in order (``combine``: eager's order of additions, bit for bit). So a
@@ -237,9 +237,9 @@ class Kernel:
     # Size-parametric templates (codegen/params.py): sizes, strides and offsets
     # may be ``Param`` (element i of an i64 array passed after the buffers).
     num_params: int = 0
-    # Scatter kernels: the leading ``ordered`` domain axes run in order (see
-    # "Scatter stores" in the module docstring).
-    ordered: int = 0
+    # Scatter kernels: the domain axes that run in order (see "Scatter stores" in
+    # the module docstring).
+    ordered: tuple[int, ...] = ()
 
     @property
     def outer(self) -> tuple[int, ...]:
@@ -260,7 +260,7 @@ class Kernel:
             f"kernel{' ' + self.name if named else ''} "
             f"domain=[{','.join(map(str, self.domain))}] num_reduce={self.num_reduce}"
             + (f" params={self.num_params}" if self.num_params else "")
-            + (f" ordered={self.ordered}" if self.ordered else "")
+            + (f" ordered=[{','.join(map(str, self.ordered))}]" if self.ordered else "")
         ]
         for kind, bufs in (("in", self.inputs), ("out", self.outputs)):
             for b in bufs:
@@ -307,9 +307,9 @@ class Kernel:
                         or s.combine not in (None,) + REDUCTION_KINDS:
                     raise ValueError(f"{self.name}: bad scatter store {s} (pointwise kernels "
                                      f"only, an i64 body index, a reduction kind or none)")
-        if not 0 <= self.ordered <= nd or (self.ordered and self.num_reduce):
-            raise ValueError(f"{self.name}: ordered={self.ordered} (leading axes of a "
-                             f"pointwise kernel)")
+        if any(not 0 <= a < nd for a in self.ordered) or (self.ordered and self.num_reduce):
+            raise ValueError(f"{self.name}: ordered={self.ordered} (axes of a pointwise "
+                             f"kernel)")
 
 
 def body_stages(kernel: Kernel) -> list[int]:

@@ -550,9 +550,11 @@ def _lower_scatter(name, low: _Lowering, node: Node, out: Buffer,
                    out_strides) -> list[Kernel]:
     """scatter(x, idx, src): a copy of ``x`` into the output, then a kernel over the
     indices' domain whose store writes (or adds) ``src`` at the position each index
-    holds. Its domain puts the scatter axis first, as the one ordered axis: two
-    points collide only when they differ along it (their targets differ in every
-    other coordinate), so backends run it in order and the other axes freely."""
+    holds. The scatter axis is the one ordered axis: two points collide only when
+    they differ along it (their targets differ in every other coordinate), so
+    backends run it in order and the other axes freely. It is the outermost loop
+    (rows of a row scatter stay contiguous vectors), or the innermost when it is
+    the last dim (a scatter along rows reads them in order, one row per thread)."""
     x, ind, src = node.inputs
     axis, combine = node.attrs["axis"], node.attrs["combine"]
     em = _Emitter(low, x.shape)
@@ -561,7 +563,8 @@ def _lower_scatter(name, low: _Lowering, node: Node, out: Buffer,
                               tuple(em.instrs), (Store(0, v, Access(0, out_strides)),)))]
     if not ind.type.numel:
         return kernels
-    order = [axis] + [d for d in range(x.rank) if d != axis]
+    rest = [d for d in range(x.rank) if d != axis]
+    order = rest + [axis] if axis == x.rank - 1 and x.rank > 1 else [axis] + rest
     domain = tuple(ind.shape[d] for d in order)
     pos = {d: j for j, d in enumerate(order)}
     idx = _identity(x.rank, len(domain), [pos[d] for d in range(x.rank)])
@@ -583,7 +586,7 @@ def _lower_scatter(name, low: _Lowering, node: Node, out: Buffer,
                   stride=out_strides[axis] if size != 1 else 0, extent=max(size, 1),
                   combine=None if combine == "set" else combine)
     kernels.append(_finish(Kernel(f"{name}_scatter", domain, 0, low.buffers_of(), (out,),
-                                  tuple(em.instrs), (store,), ordered=1)))
+                                  tuple(em.instrs), (store,), ordered=(pos[axis],))))
     return kernels
 
 

@@ -40,7 +40,7 @@ def scatter_kernel(m: int, n: int, rows: int, dt: str, combine: str | None,
     st = Store(0, 0, Access(0, (0, 1)), index=1, stride=n, extent=rows, combine=combine)
     return Kernel("scatter", (m, n), 0, (Buffer("src", dt, m * n),
                                          Buffer("idx", "i64", m if row_index else m * n)),
-                  (Buffer("out", dt, rows * n),), body, (st,), ordered=1)
+                  (Buffer("out", dt, rows * n),), body, (st,), ordered=(0,))
 
 
 @pytest.mark.parametrize("row_index", [False, True])
@@ -78,22 +78,22 @@ def test_scatter_store(row_index, m, n, rows, dt, combine):
 
 def test_scatter_kernel_text_and_checks():
     k = scatter_kernel(3, 4, 5, "f32", "sum", False)
-    assert "ordered=1" in k.text() and "store out0[0+[0,1] + 4*v1 (<5)] sum= v0" in k.text()
+    assert "ordered=[0]" in k.text() and "store out0[0+[0,1] + 4*v1 (<5)] sum= v0" in k.text()
     check_bounds(k)
     # the ordered axis keeps its own axis when the others merge
     c = collapse_axes(Kernel("k", (3, 2, 4), 0, k.inputs, k.outputs, (
         Instr("load", (), "f32", {"buffer": 0, "access": Access(0, (8, 4, 1))}),
         Instr("load", (), "i64", {"buffer": 1, "access": Access(0, (8, 4, 1))})),
         (Store(0, 0, Access(0, (0, 4, 1)), index=1, stride=8, extent=2, combine="sum"),),
-        ordered=1))
-    assert c.domain == (3, 8) and c.ordered == 1 and c.stores[0].index == 1
+        ordered=(0,)))
+    assert c.domain == (3, 8) and c.ordered == (0,) and c.stores[0].index == 1
     bad = [
-        Kernel("k", (3, 4), 1, k.inputs, k.outputs, k.body, k.stores, ordered=1),
+        Kernel("k", (3, 4), 1, k.inputs, k.outputs, k.body, k.stores, ordered=(0,)),
         Kernel("k", (3, 4), 0, k.inputs, k.outputs, k.body,
-               (Store(0, 0, Access(0, (0, 1)), index=0, stride=4, extent=5),), ordered=1),
+               (Store(0, 0, Access(0, (0, 1)), index=0, stride=4, extent=5),), ordered=(0,)),
         Kernel("k", (3, 4), 0, k.inputs, k.outputs, k.body,
                (Store(0, 0, Access(0, (0, 1)), index=1, stride=4, extent=5, combine="mean"),)),
-        Kernel("k", (3, 4), 0, k.inputs, k.outputs, k.body, k.stores, ordered=3),
+        Kernel("k", (3, 4), 0, k.inputs, k.outputs, k.body, k.stores, ordered=(2,)),
     ]
     for b in bad:
         with pytest.raises(ValueError):
@@ -101,7 +101,7 @@ def test_scatter_kernel_text_and_checks():
     with pytest.raises(ValueError):  # a store past the buffer for some index
         check_bounds(Kernel("k", (3, 4), 0, k.inputs, k.outputs, k.body,
                             (Store(0, 0, Access(0, (0, 1)), index=1, stride=4, extent=6),),
-                            ordered=1))
+                            ordered=(0,)))
 
 
 def test_schedule_never_splits_or_vectorizes_the_ordered_axis():
@@ -111,3 +111,29 @@ def test_schedule_never_splits_or_vectorizes_the_ordered_axis():
     k = scatter_kernel(64, 256, 3, "f32", "sum", False)
     s = choose_schedule(k, 512, 2, min_parallel_work=1)
     assert dict(s.extra).get("parallel_axis") == 1 and dict(s.extra).get("vector_axis") == 1
+
+
+@pytest.mark.parametrize("n,m,cols", [(1, 1, 1), (37, 9, 4), (130, 40, 7)])
+@pytest.mark.parametrize("dt,combine", [("f32", "sum"), ("f32", None), ("i32", "min")])
+def test_scatter_store_along_the_innermost_axis(n, m, cols, dt, combine):
+    """out[c, idx[c, s]] (op)= src[c, s]: the ordered axis last (one row per thread, read
+    in order), as the lowering lays out a scatter along the last dim."""
+    tdt = TORCH_DTYPES[dt]
+    src = (torch.randn(n, m) * 1e3).to(tdt)
+    idx = torch.randint(0, cols, (n, m))
+    init = (torch.randn(n, cols) * 5).to(tdt)
+    want = init.clone()
+    for s in range(m):
+        cur = want[torch.arange(n), idx[:, s]]
+        new = {None: src[:, s], "sum": cur + src[:, s],
+               "min": torch.minimum(cur, src[:, s])}[combine]
+        want[torch.arange(n), idx[:, s]] = new
+    body = (Instr("load", (), dt, {"buffer": 0, "access": Access(0, (m, 1))}),
+            Instr("load", (), "i64", {"buffer": 1, "access": Access(0, (m, 1))}))
+    st = Store(0, 0, Access(0, (cols, 0)), index=1, stride=1, extent=cols, combine=combine)
+    k = Kernel("scatter_rows", (n, m), 0, (Buffer("src", dt, n * m), Buffer("idx", "i64", n * m)),
+               (Buffer("out", dt, n * cols),), body, (st,), ordered=(1,))
+    for what, launch in _backends():
+        out = init.clone().reshape(-1)
+        launch(k, [src.reshape(-1), idx.reshape(-1)], [out])
+        assert torch.equal(out.view(n, cols), want), what

@@ -148,7 +148,7 @@ def choose_schedule(kernel: Kernel, vector_bits: int, threads: int,
     epi_st = [s.access for s in k.stores if k.num_reduce and not s.prologue]
 
     def stores_vary(axis: int) -> bool:  # never a scatter's ordered axis
-        return axis >= k.ordered and all(a.strides[axis] != 0 for a in pro) and (
+        return axis not in k.ordered and all(a.strides[axis] != 0 for a in pro) and (
             axis >= nouter or all(a.strides[axis] != 0 for a in epi_st))
 
     scanned = scans(k)

@@ -15,6 +15,7 @@ from ..kernel import DTYPES, FLOAT_DTYPES, Kernel
 from ..schedule import Schedule
 from . import TritonLoweringError, available, interpreting
 from ..collapse import collapse_axes
+from .source import spread
 
 # Reductions whose row fits one block of this many elements are persistent.
 PERSISTENT_MAX = 4096
@@ -73,7 +74,7 @@ def choose_schedule(kernel: Kernel, target: str) -> Schedule:
         tiles = None if kernel.ordered else _tile2d(kernel)
         if tiles is not None:
             return Schedule(block=tiles, num_warps=4)
-        n = math.prod(kernel.domain[kernel.ordered:])  # a scatter loops its ordered axes
+        n = math.prod(spread(kernel))  # a scatter loops over its ordered axes
         x = min(_pow2(n), POINTWISE_BLOCK[target])
         warps = 4 if x >= 512 else (2 if x >= 128 else 1)
         return Schedule(block=(x,), num_warps=warps)
@@ -103,7 +104,7 @@ def tuning_candidates(kernel: Kernel, schedule: Schedule) -> list[dict]:
             if math.ceil(cols / rb) <= 65535:  # grid axis 1 limit
                 out.append({"XBLOCK": xb, "RBLOCK": rb, "num_warps": w})
     elif not kernel.num_reduce:
-        n = _pow2(math.prod(kernel.domain[kernel.ordered:]))
+        n = _pow2(math.prod(spread(kernel)))
         for xb, w in ((256, 2), (512, 4), (1024, 4), (2048, 8), (4096, 8)):
             if xb <= max(n, 256):
                 out.append({"XBLOCK": xb, "RBLOCK": 1, "num_warps": w})

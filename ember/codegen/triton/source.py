@@ -167,7 +167,8 @@ class _Gen:
         nd = len(self.kernel.domain)
         o = self.kernel.ordered
         if o:  # a scatter: the ordered axes are a loop's ("s": sidx), the rest the block's
-            return list(range(o, nd)) if part == "x" else list(range(o)) if part == "s" else []
+            return ([a for a in range(nd) if a not in o] if part == "x"
+                    else list(o) if part == "s" else [])
         if part == "s":
             return []
         if not self.split:
@@ -216,7 +217,7 @@ class _Gen:
         if axis not in self.index_vars:
             dom = self.kernel.domain
             part = "r" if self.split and axis >= self.nouter else "x"
-            part = "s" if axis < self.kernel.ordered else part
+            part = "s" if axis in self.kernel.ordered else part
             axes = self._axes(part)
             dims = [dom[a] for a in axes]
             flat = dict(zip(axes, self._flat_strides(dims)))[axis]
@@ -348,9 +349,9 @@ class _Gen:
         in order, so duplicate indices combine as in the loop form, with no atomics."""
         k = self.kernel
         self.emit(f"xoffs = {pid} * XBLOCK + {arange.format(b='XBLOCK')}")
-        self.emit(f"xmask = xoffs < {math.prod(k.domain[k.ordered:])}")
+        self.emit(f"xmask = xoffs < {math.prod(spread(k))}")
         self.full_mask = "xmask"
-        self.emit(f"for sidx in range(0, {math.prod(k.domain[:k.ordered])}):")
+        self.emit(f"for sidx in range(0, {math.prod(k.domain[a] for a in k.ordered)}):")
         self.depth += 1
         names = self.instrs(k.body, "v")
         zero = f"tl.full([XBLOCK], 0, {self.ity})"
@@ -534,6 +535,11 @@ class _Gen:
             self._finished(j)
 
 
+def spread(kernel: Kernel) -> list[int]:
+    """The sizes of a scatter kernel's axes that a block spans (all but the ordered)."""
+    return [n for a, n in enumerate(kernel.domain) if a not in kernel.ordered]
+
+
 def is_tile2d(kernel: Kernel, schedule: Schedule) -> bool:
     """Whether a pointwise kernel runs as 2-D tiles (a two-entry ``block``) over its
     merged domain (which then has at least two axes)."""
@@ -546,7 +552,7 @@ def launch_grid(kernel: Kernel, schedule: Schedule, xblock: int, rblock: int) ->
     if kernel.num_reduce:
         return (math.ceil(math.prod(kernel.outer) / xblock),)
     if kernel.ordered:  # a scatter: its ordered axes are a loop in every program
-        return (math.ceil(math.prod(collapse_axes(kernel).domain[kernel.ordered:]) / xblock),)
+        return (math.ceil(math.prod(spread(collapse_axes(kernel))) / xblock),)
     c = collapse_axes(kernel)
     if is_tile2d(c, schedule):
         return (math.ceil(math.prod(c.domain[:-1]) / xblock), math.ceil(c.domain[-1] / rblock))
