@@ -33,6 +33,7 @@ from .importer import (
     _isnan,
     _isinf,
     _false_like,
+    _RULES,
 )
 
 # -- composites written with existing Ember ops (conformance work, docs/conformance.md) --------
@@ -512,3 +513,42 @@ def _batch_norm_training(imp, n, x, weight, bias, running_mean, running_var, tra
         new_stats.append(imp.cast(upd, r.dtype))
     outs = [out, save_mean, save_invstd] + new_stats
     return [imp.cast(o, m) for o, m in zip(outs, metas)]
+
+
+# -- integer forms of float ops ------------------------------------------------------------------
+def _integer_or(target, float_rule):
+    """ceil/floor/trunc of an integer tensor: the integers themselves (a fresh tensor,
+    as eager); of bool eager has no kernel (the float rule falls back and it raises)."""
+    def imp_rule(imp, n, x):
+        v = imp.v(x)
+        if not dtypes.is_float(v.dtype) and v.dtype != "b8":
+            return imp.op("cast", v, dtype=v.dtype)
+        return float_rule(imp, n, x)
+    return imp_rule
+
+
+for _t in (aten.ceil.default, aten.floor.default, aten.trunc.default):
+    rule(_t)(_integer_or(_t, _RULES[_t]))
+
+_FLOAT_POW = _RULES[aten.pow.Tensor_Scalar]
+
+
+@rule(aten.pow.Tensor_Scalar)
+def _pow_int_scalar(imp, n, x, exponent):
+    """An integer to a small non-negative integer power: products (wrapping as eager's
+    square-and-multiply: the ring's products do not depend on the order)."""
+    v, dt = imp.v(x), _meta_dtype(n)
+    if (isinstance(exponent, int) and not isinstance(exponent, bool) and 0 <= exponent <= 64
+            and dt == v.dtype and not dtypes.is_float(dt) and dt != "b8"):
+        out, base, k = None, v, exponent
+        while k:
+            if k & 1:
+                out = base if out is None else imp.op("mul", out, base)
+            k >>= 1
+            if k:
+                base = imp.op("mul", base, base)
+        if out is None:  # x ** 0: ones
+            return imp.op("full", shape=v.shape, value=1, dtype=dt)
+        return imp.op("cast", v, dtype=dt) if out is v else out  # x ** 1: a fresh tensor
+    return _FLOAT_POW(imp, n, x, exponent)
+

@@ -49,7 +49,24 @@ def fallback_call(n) -> tuple[Any, tuple, tuple]:
             return eager(*xs, **attrs)
 
         return run, tuple(InputRef(i) for i in range(len(n.inputs))), ()
-    return resolve_target(n.attrs["target"]), n.attrs["args"], n.attrs["kwargs"]
+    fn = resolve_target(n.attrs["target"])
+    if n.attrs["target"] in CONTIGUOUS_INPUTS:
+        fn = _with_contiguous_inputs(fn)
+    return fn, n.attrs["args"], n.attrs["kwargs"]
+
+
+# ATen kernels that read their tensors as if contiguous: their decompositions clone the
+# inputs to contiguous first, a same-dtype copy the simplifier drops (the kernel then
+# read strided indices as dense: a wrong result, found by the OpInfo conformance run).
+CONTIGUOUS_INPUTS = frozenset({"aten._embedding_bag_forward_only.default",
+                               "aten._embedding_bag.default"})
+
+
+def _with_contiguous_inputs(fn):
+    def run(*args, **kwargs):
+        c = lambda x: x.contiguous() if isinstance(x, torch.Tensor) else x  # noqa: E731
+        return fn(*(c(a) for a in args), **{k: c(v) for k, v in kwargs.items()})
+    return run
 
 
 def _fallback(n, args: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -13,7 +13,8 @@ attributes; the step calls the overload, so ties, NaN order and rounding are eag
     and (see _MORE)      adaptive max pooling with unequal windows, grid_sampler_2d/3d,
                          _upsample_bilinear2d_aa, max_pool2d_with_indices_backward,
                          _batch_norm_with_update_functional, nonzero_static, torch.nn's
-                         chunked linear + cross entropy (torch_nn custom ops)
+                         chunked linear + cross entropy (torch_nn custom ops),
+                         tril_indices, triu_indices
 
 Why steps rather than kernels: median and mode sort (as sort, topk and kthvalue, which
 are steps too); cummax/cummin carry an (extremum, index) pair through a scan, which the
@@ -131,6 +132,7 @@ _MORE = [("adaptive_max_pool2d", aten.adaptive_max_pool2d.default),
          ("upsample_bilinear2d_aa", aten._upsample_bilinear2d_aa.default),
          ("max_pool2d_backward", aten.max_pool2d_with_indices_backward.default),
          ("batch_norm_with_update", aten._batch_norm_with_update_functional.default),
+         ("tril_indices", aten.tril_indices.default), ("triu_indices", aten.triu_indices.default),
          ("nonzero_static", aten.nonzero_static.default)]
 try:  # torch.nn's chunked linear + cross entropy (custom ops, registered on import)
     import torch.nn.modules.linear_cross_entropy  # noqa: F401

@@ -28,12 +28,6 @@ ALL_SAMPLES: dict[str, str] = {
         "so the compiled call casts instead of raising (torch.compile with "
         "backend='aot_eager' does the same). Was hidden while op_db's wrapper_set_seed "
         "kept Dynamo from capturing the call."),
-    "nn.functional.embedding_bag": (
-        "float32/bfloat16, sample 1 (non-contiguous indices): the graph's "
-        "clone(memory_format=contiguous_format) becomes a same-dtype cast that the "
-        "simplifier drops, so the _embedding_bag_forward_only fallback gets the strided "
-        "indices, which that ATen kernel reads as if contiguous. Needs layout-carrying "
-        "clones before fallbacks (compiler/simplify, not the frontend)."),
     "native_batch_norm": (
         "bfloat16, sample 5 (2 elements per channel): the updated running mean is one "
         "bf16 ulp off eager's; eager's reduced-precision statistics path differs from "

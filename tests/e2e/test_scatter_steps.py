@@ -151,3 +151,18 @@ def test_in_place_forms_mutate_the_input_like_eager():
     torch.testing.assert_close(got, want, rtol=0, atol=0)
     torch.testing.assert_close(got_x, want_x, rtol=0, atol=0)
     assert_ran(compiled.ember_report, (SCATTER,))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_with_strided_indices_matches_eager(mode):
+    """The fallback's ATen kernel reads its indices as if contiguous (their clone in the
+    decomposition is a copy the simplifier drops): the step makes them contiguous. Was
+    a wrong result found by `ember conformance --all-samples`."""
+    w, off = _x(10, 3), torch.tensor([0, 2, 5])
+    idx = torch.randint(0, 10, (12,), generator=torch.Generator().manual_seed(0))[::2]
+
+    def f(w, i, o):
+        return torch.nn.functional.embedding_bag(i, w, o, mode=mode) * 2
+
+    torch._dynamo.reset()
+    torch.testing.assert_close(ember.compile(f)(w, idx, off), f(w, idx, off), rtol=0, atol=0)

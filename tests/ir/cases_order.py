@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from ember.ir.dtypes import to_torch
+
 
 def order_cases(add, A) -> None:
     """Adds the cases through ``add`` (``cases.add``; ``A`` is ``cases.A``)."""
@@ -57,6 +59,10 @@ ORDER_DIRECT = {
 
 def more_cases(add, A) -> None:
     """Cases of library_order's _MORE ops (ATen kernels typed by their meta kernels)."""
+    add("tril_indices", "i64-offset", row=4, col=5, offset=1, dtype="i64", layout=None,
+        device=None, pin_memory=None)
+    add("triu_indices", "i32-below", row=3, col=3, offset=-1, dtype="i32", layout=None,
+        device=None, pin_memory=None)
     add("adaptive_max_pool2d", "f32-unequal", A(2, 3, 7, 5), output_size=(3, 2))
     add("adaptive_max_pool3d", "f64", A(1, 2, 5, 4, 3, dt="f64"), output_size=(2, 3, 2))
     add("grid_sampler_2d", "f32-bilinear-zeros", A(2, 3, 5, 6), A(2, 4, 4, 2, dom="unit"),
@@ -94,6 +100,10 @@ def _lce(name):
 
 
 MORE_DIRECT = {
+    "tril_indices": lambda row, col, offset, dtype, **kw: torch.tril_indices(
+        row, col, offset, dtype=to_torch(dtype)),
+    "triu_indices": lambda row, col, offset, dtype, **kw: torch.triu_indices(
+        row, col, offset, dtype=to_torch(dtype)),
     "nonzero_static": lambda x, size, fill_value: torch.nonzero_static(x, size=size,
                                                                        fill_value=fill_value),
     "linear_cross_entropy_chunked": lambda x, w, t, **kw: tuple(
