@@ -56,3 +56,22 @@ def test_scatter_index_out_of_range_raises_on_triton():
     f = ember.compile(lambda x, i: torch.scatter_add(x, 0, i, x[:1]), backend="triton")
     with torch.no_grad(), pytest.raises(RuntimeError, match="out of bounds"):
         f(torch.randn(3, 2), torch.tensor([[3, 0]]))
+
+
+def test_scatter_kernel_with_64_bit_offsets(monkeypatch):
+    """Offsets that may pass 2**31 (forced here): the ordered loop's index is int64 too."""
+    from ember.codegen.triton import source
+    from ember.compiler import clear_cache
+
+    clear_cache()  # kernels compiled before with 32-bit offsets are cached by their text
+    monkeypatch.setattr(source, "needs_int64", lambda k: True)
+    fn = lambda x, i, s: torch.scatter_add(x, 0, i, s)  # noqa: E731
+    x, s = torch.randn(3, 4), torch.randn(5, 4)
+    i = torch.randint(0, 3, (5, 4), generator=torch.Generator().manual_seed(0))
+    torch._dynamo.reset()
+    compiled = ember.compile(fn, backend="triton", strict=True)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x, i, s), fn(x, i, s), rtol=0, atol=0)
+    (k,) = [k for k in compiled.ember_report.kernels if k.name.endswith("_scatter")]
+    assert "tl.cast(sidx32, tl.int64)" in k.source and ".target sm_90" in k.artifacts["ptx"]
+    clear_cache()

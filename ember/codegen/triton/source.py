@@ -344,15 +344,21 @@ class _Gen:
             self.store(st, names, k.body, zero, rank_outer=False)
 
     def render_scatter(self, pid: str, arange: str) -> None:
-        """A kernel with scatter stores: the block spans the axes after the ordered
-        ones (points whose stores never collide), and a loop walks the ordered axes
-        in order, so duplicate indices combine as in the loop form, with no atomics."""
+        """A kernel with scatter stores: the block spans the axes but the ordered ones
+        (points whose stores never collide), and a loop walks the ordered axes in
+        order, so duplicate indices combine as in the loop form, with no atomics."""
         k = self.kernel
         self.emit(f"xoffs = {pid} * XBLOCK + {arange.format(b='XBLOCK')}")
         self.emit(f"xmask = xoffs < {math.prod(spread(k))}")
         self.full_mask = "xmask"
-        self.emit(f"for sidx in range(0, {math.prod(k.domain[a] for a in k.ordered)}):")
-        self.depth += 1
+        n = math.prod(k.domain[a] for a in k.ordered)
+        if self.i64:  # offsets may pass 2**31: the loop's index too
+            self.emit(f"for sidx32 in range(0, {n}):")
+            self.depth += 1
+            self.emit("sidx = tl.cast(sidx32, tl.int64)")
+        else:
+            self.emit(f"for sidx in range(0, {n}):")
+            self.depth += 1
         names = self.instrs(k.body, "v")
         zero = f"tl.full([XBLOCK], 0, {self.ity})"
         for st in k.stores:
