@@ -308,7 +308,7 @@ POLY = ("chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomia
         "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
         "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
         "laguerre_polynomial_l", "legendre_polynomial_p")
-_NO_HALF |= set(POLY)
+_NO_HALF |= set(POLY) | {"zeta"}  # zeta (codegen/zeta_algo.py): Hurwitz zeta(x, q), binary
 
 
 def _trigamma(x):
@@ -377,6 +377,8 @@ for _name in POLY:
     _pointwise(_name, (lambda f: lambda x, n: f(x, n))(getattr(torch.special, _name)), 2, True,
                None, True, tuple(f"aten.special_{_name}.{o}" for o in ("default", "x_scalar",
                                                                           "n_scalar")))
+_pointwise("zeta", lambda x, q: torch.special.zeta(x, q), 2, True, None, True,
+           tuple(f"aten.special_zeta.{o}" for o in ("default", "self_scalar", "other_scalar")))
 _pointwise("logical_not", _logical_not, 1, False, "b8", False, ())
 # the sign bit: of -0.0 and of a negative NaN too (the importer maps aten/prims signbit)
 _pointwise("signbit", torch.signbit, 1, False, "b8", False, ())

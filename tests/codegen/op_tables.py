@@ -41,6 +41,8 @@ TORCH_OPS = {
         "airy_ai")},
     # orthogonal polynomials (x, n) (test_special_poly.py)
     **{n: getattr(torch.special, n) for n in POLY},
+    # the Hurwitz zeta function (x, q) (test_special_zeta.py)
+    "zeta": torch.special.zeta,
     "bitwise_and": torch.bitwise_and, "bitwise_or": torch.bitwise_or,
     "bitwise_xor": torch.bitwise_xor, "bitwise_not": torch.bitwise_not,
     # IEEE bit editing (codegen/mlir/bits.py, triton/prelude_bits.py)

@@ -1,6 +1,6 @@
 """The special functions (erfc, erfinv, lgamma, digamma and polygamma(0, .), i0,
 special.i0e/i1/i1e/erfcx/log_ndtr/ndtri, the Bessel and Airy functions and the
-orthogonal polynomials of torch.special) compiled end to end on the CPU against
+orthogonal polynomials and zeta of torch.special) compiled end to end on the CPU against
 eager, in every dtype eager supports for them, with no fallback."""
 
 from __future__ import annotations
@@ -101,6 +101,38 @@ def test_orthogonal_polynomial_matches_eager(name, dt):
     with torch.no_grad():
         for f, args in ((lambda a, b: fn(a, b), (x, n)), (lambda a: fn(a, 9), (x,)),
                         (lambda a: fn(a, 2.5) * 2, (x,))):
+            ref = f(*args)
+            c = ember.compile(f)
+            out = c(*args)
+            assert not c.ember_report.fallbacks, c.ember_report
+            assert all(gr.eager_reason is None for gr in c.ember_report.graphs), c.ember_report
+            assert out.dtype == ref.dtype
+            torch.testing.assert_close(out, ref, rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("dt", [torch.float32, torch.float64, torch.int64], ids=str)
+def test_zeta_matches_eager(dt):
+    """zeta(x, q) with q a tensor (poles and negative non-integers, small, around 9,
+    large, +-inf, NaN), q a Python float and an int, and x a Python float; x at 1,
+    below 1, integers and not, 30, inf, NaN. int64 operands are promoted to float32
+    (as eager); bit for bit (the MLIR rules are eager's arithmetic: f64 throughout,
+    the first term powf for f32; codegen/zeta_algo.py)."""
+    fn = S.zeta
+    g = torch.Generator().manual_seed(4)
+    xs = torch.tensor([1.0, 0.5, -3.0, 1.5, 2.0, 3.0, 4.5, 7.0, 30.0, math.inf, math.nan],
+                      dtype=torch.float64)
+    qs = torch.tensor([0.0, -2.0, -2.5, -11.5, 1e-3, 0.5, 1.0, 2.0, 8.5, 9.0, 15.0, 1e5,
+                       math.inf, -math.inf, math.nan], dtype=torch.float64)
+    x = torch.cat([xs.repeat_interleave(qs.numel()),
+                   1 + torch.rand(200, generator=g, dtype=torch.float64) * 9])
+    q = torch.cat([qs.repeat(xs.numel()),
+                   torch.rand(200, generator=g, dtype=torch.float64) * 30 - 5])
+    if not dt.is_floating_point:
+        x, q = x.nan_to_num(2, 2, 2).round(), q.nan_to_num(3, 3, 3).clamp(-20, 1e5).round()
+    x, q = x.to(dt), q.to(dt)
+    with torch.no_grad():
+        for f, args in ((lambda a, b: fn(a, b), (x, q)), (lambda a: fn(a, 2.5), (x,)),
+                        (lambda a: fn(a, 3) * 2, (x,)), (lambda b: fn(2.0, b) + 1, (q,))):
             ref = f(*args)
             c = ember.compile(f)
             out = c(*args)

@@ -41,6 +41,13 @@ SPECIALS = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, -1e30)
 # above the Chebyshev closed forms' thresholds (4, 6, 8), fractional (truncated)
 POLY_X = (1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 0.3, -0.8, 0.95, 1.25, -1.5, 2.0)
 POLY_N = (7.0, -3.0, -1.0, 0.0, 1.0, 2.0, 3.0, 5.0, 9.0, 12.0, 6.5, -0.5)
+# zeta's x (every value of ZETA_X down a column) and q (along a row; then uniform):
+# x == 1, just around it, x < 1, integers and not, large (30: q**-x underflows for
+# large q), +-inf, NaN; q <= 0 integers (poles) and not (NaN for a fractional x, else
+# a direct sum of about |q| + 9 terms), tiny, around the sum's bound 9, large, +-inf, NaN
+ZETA_X = (1.0, 0.999, 1.001, 0.5, -2.0, 1.5, 2.0, 3.0, 4.5, 7.0, 30.0, INF, -INF, NAN)
+ZETA_Q = (0.0, -1.0, -6.0, -0.5, -3.25, -20.5, 1e-20, 0.3, 1.0, 2.5, 8.75, 9.0, 11.0, 75.5,
+          1e6, INF, -INF, NAN)
 # (their "special" x has no NaN: eager's result of a NaN x, n >= 2, is an
 # uninitialized variable of ATen's)
 POLY_NAN_X_UNDEFINED = {"chebyshev_polynomial_u", "chebyshev_polynomial_w",
@@ -57,8 +64,8 @@ class Arg:
         reversed in memory) | strided (last dim taken with step 2 from a larger buffer,
         storage offset 1) | offset (storage offset 3) | expanded (stride 0 on dim 0).
     domain: normal | positive | nonzero | gt_m1 | near1 | intlike | zeros | special |
-        special_nonan | negbase | onenan | polyx | polyn (floats); small | normal | full
-        (ints: full = the whole u8/i8 range).
+        special_nonan | negbase | onenan | polyx | polyn | zetax | zetaq (floats); small |
+        normal | full (ints: full = the whole u8/i8 range).
     """
 
     shape: tuple[int, ...]
@@ -188,6 +195,10 @@ def _values(shape: tuple[int, ...], dtype: str, domain: str, gen: torch.Generato
             v = -(u * 3 + 0.5)
         elif domain == "polyx":
             v = torch.cat([torch.tensor(POLY_X, dtype=torch.float64), u * 2.2 - 1.1])[:n]
+        elif domain == "zetax":
+            v = torch.tensor(ZETA_X, dtype=torch.float64).repeat(n // len(ZETA_X) + 1)[:n]
+        elif domain == "zetaq":
+            v = torch.cat([torch.tensor(ZETA_Q, dtype=torch.float64), u * 40 - 10])[:n]
         elif domain == "polyn":
             v = torch.tensor(POLY_N, dtype=torch.float64).repeat(n // len(POLY_N) + 1)[:n]
         elif domain == "onenan":  # a single NaN at a random position
@@ -432,6 +443,18 @@ def _poly_cases() -> None:
         add(op, "f32-n-0d", A(5, 4, dom="polyx"), A(dom="polyn"))
         if k % 4 == 0:
             add(op, "f16-rejected", A(4, dt="f16"), A(4, dt="f16"), reject=True)
+
+
+def _zeta_cases() -> None:
+    """zeta (x, q) beyond the binary cases: every x of ZETA_X with every q of ZETA_Q
+    and random q in [-10, 30), f32 and f64; q a 0-d tensor; f16 rejected (as eager)."""
+    add("zeta", "f32-domains", A(14, 1, dom="zetax"), A(24, dom="zetaq"))
+    add("zeta", "f64-domains-transposed", A(18, 14, dt="f64", lay="transposed", dom="zetax"),
+        A(18, 1, dt="f64", dom="zetaq"))
+    add("zeta", "f64-x-column", A(14, 1, dt="f64", dom="zetax"), A(18, dt="f64", dom="zetaq"))
+    add("zeta", "f32-q-0d", A(14, dom="zetax"), A(dom="zetaq"))
+    add("zeta", "f16-rejected", A(4, dt="f16"), A(4, dt="f16"), reject=True)
+    add("zeta", "bf16-rejected", A(4, dt="bf16"), A(4, dt="bf16"), reject=True)
 
 
 def _other_pointwise_cases() -> None:
@@ -758,6 +781,7 @@ _bitwise_cases()
 _shift_cases()
 _binary_cases()
 _poly_cases()
+_zeta_cases()
 _other_pointwise_cases()
 _source_cases()
 _reduction_cases()

@@ -4,8 +4,10 @@ legendre_polynomial_p): the algorithms of ``codegen/poly_algos.py`` (ATen's) bui
 in the operand's type (f32 or f64, as eager computes them), with ``math.fma``
 where eager's compiler contracts, libm's acos/cos/sin per lane (eager's calls,
 bit for bit), and the recurrences as one ``scf.while`` over k that runs while any
-lane of the vector is still in its recurrence (the others are masked).
-Merged into ``special.SPECIAL_LOWERINGS``."""
+lane of the vector is still in its recurrence (the others are masked). Also
+zeta(x, q) (``codegen/zeta_algo.py``, the same Ops plus libm's pow; in f64, the
+first term powf for f32 operands, as eager: bit for bit). Merged into
+``special.SPECIAL_LOWERINGS``."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from mlir import ir
 from mlir.dialects import arith, func, scf, vector
 from mlir.dialects import math as mmath
 
-from .. import poly_algos
+from .. import poly_algos, zeta_algo
 from .lowering import CmpF, CmpI, OpCtx, _float_to_int, is_vector, shaped
 from .special_fns import V
 
@@ -59,6 +61,8 @@ class _Ops:
     def fn(self, name: str, v: V) -> V:
         if name == "abs":
             return V(mmath.absf(v.v))
+        if name == "floor":
+            return V(mmath.floor(v.v))
         # libm per lane (what eager calls; math.acos/cos/sin would be other code)
         et = ir.F64Type.get() if self.f64 else ir.F32Type.get()
         sym = name if self.f64 else name + "f"
@@ -71,6 +75,10 @@ class _Ops:
             e = vector.extract(x, [], [lane])
             r = vector.insert(func.call([et], sym, [e]), r, [], [lane])
         return V(r)
+
+    def pow(self, a: V, b: V) -> V:
+        # libm's pow (convert-math-to-libm, per lane for vectors): eager's ::pow
+        return V(mmath.powf(a.v, b.v))
 
     def _f(self, a) -> V:
         return a if isinstance(a, V) else V(self.like.v).c(a)
@@ -154,7 +162,24 @@ def _lowering(name: str) -> Callable[[OpCtx], Any]:
     return lower
 
 
+def lower_zeta(cx: OpCtx):
+    """zeta(x, q) (codegen/zeta_algo.py): in f64 for f32 operands too, as eager's
+    double accumulation type, rounded once at the end."""
+    dt = cx.same_dtype_args()
+    if dt not in ("f32", "f64"):
+        raise cx.fail("zeta needs f32 or f64 operands (eager has no other kernel)")
+    x, q = cx.args
+    first = None
+    if dt == "f32":  # eager's first term: powf of the float operands (libm's)
+        t64 = shaped(ir.F64Type.get(), x)
+        first = V(arith.extf(t64, mmath.powf(q, arith.negf(x))))
+        x, q = arith.extf(t64, x), arith.extf(t64, q)
+    o = _Ops(V(x), cx.env)
+    r = zeta_algo.zeta(o, V(x), V(q), first).v
+    return cx.result(r if dt == "f64" else arith.truncf(cx.args[0].type, r), dt)
+
+
 POLY_LOWERINGS: dict[str, Callable[[OpCtx], Any]] = {
-    name: _lowering(name) for name in poly_algos.FUNCTIONS}
+    **{name: _lowering(name) for name in poly_algos.FUNCTIONS}, "zeta": lower_zeta}
 
 

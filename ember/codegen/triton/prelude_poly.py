@@ -13,14 +13,18 @@ libm acosf is sometimes an ulp away from it, which the closed forms multiply by 
 n: see tests/codegen/poly_cases.check_close); acos refines the target's
 ``_ember_acos`` (libdevice on the GPU, a ~1e-9 form under the interpreter) by one
 Newton step on the half angle. Elsewhere the results are eager's bit for bit under
-the interpreter. A kernel's module gets only the helpers its body calls (:func:`used`)."""
+the interpreter. zeta(x, q) (``codegen/zeta_algo.py``) is generated the same way,
+``_ember_zeta_f32/_f64(x, q)``, in f64 with the prelude's ``_ember_pow`` (libdevice on
+the GPU; exp2(y log2|x|) in f64 under the interpreter, so f64 results are within
+~1e-13 of eager's there, f32 ones bit for bit in the tests). A kernel's module gets
+only the helpers its body calls (:func:`used`)."""
 
 from __future__ import annotations
 
 import math
 import re
 
-from .. import poly_algos
+from .. import poly_algos, zeta_algo
 
 _PRED = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 _TY = {"f32": "tl.float32", "f64": "tl.float64"}
@@ -61,9 +65,9 @@ class _Gen:
     """poly_algos.Ops writing Triton lines for operands of dtype ``dt`` (f32/f64):
     ``x`` the operand, ``n`` its degree truncated to int64 (x86's conversion)."""
 
-    def __init__(self, dt: str):
+    def __init__(self, dt: str, lines: list[str] | None = None):
         self.dt, self.ty = dt, _TY[dt]
-        self.lines: list[str] = [
+        self.lines: list[str] = lines if lines is not None else [
             "x, nf = tl.broadcast(x, nf)",
             # static_cast<int64_t> as x86 does it: NaN, +-inf, |n| >= 2**63 -> INT64_MIN
             "bad = (nf != nf) | (tl.abs(nf) >= 9.223372036854775808e18)",
@@ -105,7 +109,12 @@ class _Gen:
             return self.emit(f"tl.abs({v.name})")
         if name == "acos":
             return self.emit(f"_ember_poly_acos({v.name})")
+        if name == "floor":
+            return self.emit(f"tl.floor({v.name})")
         return self.emit(f"tl.{name}({v.name}.to(tl.float64)).to({self.ty})")
+
+    def pow(self, a: _E, b: _E) -> _E:
+        return self.emit(f"_ember_pow({self._t(a)}, {self._t(b)})")  # the prelude's C pow
 
     def sel(self, m: _E, a, b) -> _E:
         return self.emit(f"tl.where({m.name}, {self._t(a)}, {self._t(b)})")
@@ -171,6 +180,23 @@ def _helper(name: str, dt: str) -> str:
     return f"\n\n@triton.jit\ndef _ember_{name}_{dt}(x, nf):\n{body}\n"
 
 
+def _zeta_helper(dt: str) -> str:
+    """zeta(x, q) (codegen/zeta_algo.py) in f64, rounded to the operands' dtype; for
+    f32 the first term q**-x is the f32 pow of the operands, as eager's powf."""
+    lines = ["x, q = tl.broadcast(x, q)", "xd = x.to(tl.float64)", "qd = q.to(tl.float64)",
+             "n = x"]  # the loop counter's shape
+    first = None
+    if dt == "f32":
+        lines.append("p0 = _ember_pow(q, -x).to(tl.float64)")
+    g = _Gen("f64", lines)
+    if dt == "f32":
+        first = _E(g, "p0")
+    g.lines.append("x = xd")  # literals are made full in x's shape: the f64 x
+    r = zeta_algo.zeta(g, _E(g, "xd"), _E(g, "qd"), first)
+    body = "\n".join(f"    {line}" for line in g.lines + [f"return {g._t(r)}.to({_TY[dt]})"])
+    return f"\n\n@triton.jit\ndef _ember_zeta_{dt}(x, q):\n{body}\n"
+
+
 # acos in f64, rounded once: the target's _ember_acos refined by one Newton step on
 # asin of the half angle's sine s (in [0, 1/2], where sin and cos are well conditioned)
 _ACOS = f'''
@@ -208,13 +234,15 @@ def _ember_poly_any(a):
 _ANY = {"interpret": _ANY_FMT.format(comb="tl.standard._elementwise_max"),
         "cuda": _ANY_FMT.format(comb="_ember_imax")}
 
+_NAMES = (*poly_algos.FUNCTIONS, "zeta")
 HELPERS: dict[tuple[str, str], str] = {
-    (name, dt): _helper(name, dt) for name in poly_algos.FUNCTIONS for dt in _TY}
+    **{(name, dt): _helper(name, dt) for name in poly_algos.FUNCTIONS for dt in _TY},
+    **{("zeta", dt): _zeta_helper(dt) for dt in _TY}}
 
 #: op -> the prelude call for operands ``{x}`` and ``{n}`` of dtype ``{dt}`` (f32/f64)
-CALLS = {name: f"_ember_{name}_{{dt}}({{x}}, {{n}})" for name in poly_algos.FUNCTIONS}
+CALLS = {name: f"_ember_{name}_{{dt}}({{x}}, {{n}})" for name in _NAMES}
 
-_CALLED = re.compile(r"\b_ember_(" + "|".join(poly_algos.FUNCTIONS) + r")_(f32|f64)\(")
+_CALLED = re.compile(r"\b_ember_(" + "|".join(_NAMES) + r")_(f32|f64)\(")
 
 
 def used(body: str, target: str) -> str:
@@ -224,4 +252,4 @@ def used(body: str, target: str) -> str:
     if not names:
         return ""
     return _ANY[target] + _ACOS + "".join(
-        HELPERS[n, dt] for n in poly_algos.FUNCTIONS for dt in _TY if (n, dt) in names)
+        HELPERS[n, dt] for n in _NAMES for dt in _TY if (n, dt) in names)

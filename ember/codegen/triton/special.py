@@ -98,7 +98,8 @@ def _special(name: str) -> Callable[[OpCtx], str]:
 
 
 def _poly(name: str) -> Callable[[OpCtx], str]:
-    """An orthogonal polynomial ``(x, n)`` (prelude_poly.py): f32 and f64 only, as eager."""
+    """An orthogonal polynomial ``(x, n)`` or zeta ``(x, q)`` (prelude_poly.py): f32 and
+    f64 only, as eager."""
     def lower(cx: OpCtx) -> str:
         dt = cx.same_dtype_args()
         if dt not in ("f32", "f64"):
