@@ -28,6 +28,11 @@ ALL_SAMPLES: dict[str, str] = {
         "so the compiled call casts instead of raising (torch.compile with "
         "backend='aot_eager' does the same). Was hidden while op_db's wrapper_set_seed "
         "kept Dynamo from capturing the call."),
+    "aminmax": (
+        "float32, an error input after the first (out= tensors of dtype float64): eager "
+        "raises 'Expected out tensor to have dtype float'; as for complex and multinomial, "
+        "the functionalized out= call copies into out (torch.compile with "
+        "backend='aot_eager' does not raise either; backend='eager' does)."),
     "native_batch_norm": (
         "bfloat16, sample 5 (2 elements per channel): the updated running mean is one "
         "bf16 ulp off eager's; eager's reduced-precision statistics path differs from "
