@@ -34,10 +34,13 @@ _EXTRA = [
 # differently from eager's values-only LAPACK call; undecomposed, ATen's composite calls
 # _linalg_svd(compute_uv=False) as eager does (a library step, ir/library_linalg.py).
 # _euclidean_dist (cdist's matrix-multiply mode): a library step of its own, bitwise eager's.
+# linspace: the decomposition's f32 start + step * i differs from eager's kernel by an
+# ulp, which flips f16/bf16 and int64 roundings; library steps (ir/library_order.py).
 _KEEP = [aten.var_mean.correction, aten.var.correction, aten.addmm.default,
          aten.masked_fill.Scalar, aten.index_add.default, aten.index_copy.default,
          aten.index_fill.int_Scalar, aten.index_fill.int_Tensor, aten.linalg_svdvals.default,
-         aten._euclidean_dist.default]
+         aten._euclidean_dist.default, aten.linspace.default, aten.linspace.Tensor_Tensor,
+         aten.linspace.Tensor_Scalar, aten.linspace.Scalar_Tensor]
 
 
 @functools.cache

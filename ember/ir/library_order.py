@@ -14,7 +14,8 @@ attributes; the step calls the overload, so ties, NaN order and rounding are eag
                          _upsample_bilinear2d_aa, max_pool2d_with_indices_backward,
                          _batch_norm_with_update_functional, nonzero_static, torch.nn's
                          chunked linear + cross entropy (torch_nn custom ops),
-                         tril_indices, triu_indices
+                         tril_indices, triu_indices, linspace (eager's kernel
+                         rounds f16/bf16/int64 other than its decomposition in f32)
 
 Why steps rather than kernels: median and mode sort (as sort, topk and kthvalue, which
 are steps too); cummax/cummin carry an (extremum, index) pair through a scan, which the
@@ -133,6 +134,8 @@ _MORE = [("adaptive_max_pool2d", aten.adaptive_max_pool2d.default),
          ("max_pool2d_backward", aten.max_pool2d_with_indices_backward.default),
          ("batch_norm_with_update", aten._batch_norm_with_update_functional.default),
          ("tril_indices", aten.tril_indices.default), ("triu_indices", aten.triu_indices.default),
+         ("linspace", aten.linspace.default), ("linspace_tt", aten.linspace.Tensor_Tensor),
+         ("linspace_ts", aten.linspace.Tensor_Scalar), ("linspace_st", aten.linspace.Scalar_Tensor),
          ("nonzero_static", aten.nonzero_static.default)]
 try:  # torch.nn's chunked linear + cross entropy (custom ops, registered on import)
     import torch.nn.modules.linear_cross_entropy  # noqa: F401

@@ -33,6 +33,30 @@ ALL_SAMPLES: dict[str, str] = {
         "raises 'Expected out tensor to have dtype float'; as for complex and multinomial, "
         "the functionalized out= call copies into out (torch.compile with "
         "backend='aot_eager' does not raise either; backend='eager' does)."),
+    # found by the first full all-samples run (5 dtypes); open
+    "narrow": (
+        "float32/float16, samples whose start is a 0-d tensor (a constant of the traced "
+        "function): Ember's compile fails with DataDependentOutputException "
+        "(_local_scalar_dense while tracing) and the graph runs eagerly; the result is "
+        "eager's, but it is a compile failure (aot_eager compiles it). Also tensor_split "
+        "and take."),
+    "tensor_split": "as narrow: a constant tensor of split points read while tracing.",
+    "take": "as narrow: a constant index tensor read while tracing.",
+    "narrow_copy": (
+        "float32, an error input (start + length past the end): eager raises "
+        "RuntimeError, the compiled call IndexError from Dynamo's fake-tensor run."),
+    "cat": (
+        "float32, an error input: eager raises RuntimeError, the compiled call IndexError "
+        "from Dynamo's tracing (list assignment index out of range)."),
+    "amax": (
+        "float32, an error input (a dim out of range): eager raises IndexError, the "
+        "compiled call TorchRuntimeError from Dynamo's fake-tensor run (also amin)."),
+    "amin": "as amax.",
+    "addcdiv": (
+        "float16/bfloat16: Dynamo rewrites torch.addcdiv into div, mul and add, each "
+        "rounded to the dtype, where eager's kernel computes in f32 and rounds once; "
+        "Ember never sees addcdiv (torch.compile with backend='aot_eager' differs from "
+        "eager on 5 of the 12 float16 samples too)."),
     "native_batch_norm": (
         "bfloat16, sample 5 (2 elements per channel): the updated running mean is one "
         "bf16 ulp off eager's; eager's reduced-precision statistics path differs from "

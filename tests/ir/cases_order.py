@@ -63,6 +63,12 @@ def more_cases(add, A) -> None:
         device=None, pin_memory=None)
     add("triu_indices", "i32-below", row=3, col=3, offset=-1, dtype="i32", layout=None,
         device=None, pin_memory=None)
+    fac = dict(layout=None, device=None, pin_memory=None)
+    add("linspace", "f16-down", start=-2.0, end=-3.0, steps=50, dtype="f16", **fac)
+    add("linspace", "i64", start=0, end=10, steps=7, dtype="i64", **fac)
+    add("linspace_tt", "bf16", A(), A(dom="positive"), steps=9, dtype="bf16", **fac)
+    add("linspace_ts", "f32", A(), end=4.5, steps=6, dtype="f32", **fac)
+    add("linspace_st", "f64", A(dt="f64"), start=-1.0, steps=5, dtype="f64", **fac)
     add("adaptive_max_pool2d", "f32-unequal", A(2, 3, 7, 5), output_size=(3, 2))
     add("adaptive_max_pool3d", "f64", A(1, 2, 5, 4, 3, dt="f64"), output_size=(2, 3, 2))
     add("grid_sampler_2d", "f32-bilinear-zeros", A(2, 3, 5, 6), A(2, 4, 4, 2, dom="unit"),
@@ -99,7 +105,15 @@ def _lce(name):
     return call
 
 
+def _linspace(start, end, steps, dtype, **kw):
+    return torch.linspace(start, end, steps, dtype=to_torch(dtype))
+
+
 MORE_DIRECT = {
+    "linspace": _linspace,
+    "linspace_tt": lambda s, e, **kw: _linspace(s, e, **kw),
+    "linspace_ts": lambda s, end, **kw: _linspace(s, end, **kw),
+    "linspace_st": lambda e, start, **kw: _linspace(start, e, **kw),
     "tril_indices": lambda row, col, offset, dtype, **kw: torch.tril_indices(
         row, col, offset, dtype=to_torch(dtype)),
     "triu_indices": lambda row, col, offset, dtype, **kw: torch.triu_indices(
