@@ -21,13 +21,13 @@ import torch
 
 from ember.ir import OPS, Graph, TensorType
 from ember.ir.dtypes import is_float, to_torch
-from ember.ir.ops import POLY
 
 from .cases_linalg import linalg_cases
 from .cases_fft import fft_cases
 from .cases_order import more_cases, order_cases
 from .cases_random import draws, random_cases
 from .cases_scatter import scatter_cases
+from .cases_special import special_cases
 
 # Kinds whose ops are compiled and compared against the eager reference.
 COMPILED_KINDS = ("pointwise", "source", "constant", "reduction", "scan", "view", "movement",
@@ -433,30 +433,6 @@ def _binary_cases() -> None:
     add("pow", "f32-negbase-intexp", A(4, 8, dom="negbase"), A(8, dom="intlike"))
 
 
-def _poly_cases() -> None:
-    """The orthogonal polynomials (x, n) beyond the binary cases: every x of POLY_X
-    with every n of POLY_N (a row broadcast), f32 and f64."""
-    for k, op in enumerate(POLY):
-        add(op, "f32-degrees", A(6, 12, dom="polyx"), A(12, dom="polyn"))
-        add(op, "f64-degrees-transposed", A(12, 12, dt="f64", lay="transposed", dom="polyx"),
-            A(12, dt="f64", dom="polyn"))
-        add(op, "f32-n-0d", A(5, 4, dom="polyx"), A(dom="polyn"))
-        if k % 4 == 0:
-            add(op, "f16-rejected", A(4, dt="f16"), A(4, dt="f16"), reject=True)
-
-
-def _zeta_cases() -> None:
-    """zeta (x, q) beyond the binary cases: every x of ZETA_X with every q of ZETA_Q
-    and random q in [-10, 30), f32 and f64; q a 0-d tensor; f16 rejected (as eager)."""
-    add("zeta", "f32-domains", A(14, 1, dom="zetax"), A(24, dom="zetaq"))
-    add("zeta", "f64-domains-transposed", A(18, 14, dt="f64", lay="transposed", dom="zetax"),
-        A(18, 1, dt="f64", dom="zetaq"))
-    add("zeta", "f64-x-column", A(14, 1, dt="f64", dom="zetax"), A(18, dt="f64", dom="zetaq"))
-    add("zeta", "f32-q-0d", A(14, dom="zetax"), A(dom="zetaq"))
-    add("zeta", "f16-rejected", A(4, dt="f16"), A(4, dt="f16"), reject=True)
-    add("zeta", "bf16-rejected", A(4, dt="bf16"), A(4, dt="bf16"), reject=True)
-
-
 def _other_pointwise_cases() -> None:
     b8c = dict(dt="b8")
     add("where", "f32", A(4, 8, **b8c), A(4, 8), A(8))
@@ -780,8 +756,7 @@ _unary_cases()
 _bitwise_cases()
 _shift_cases()
 _binary_cases()
-_poly_cases()
-_zeta_cases()
+special_cases(add, A)
 _other_pointwise_cases()
 _source_cases()
 _reduction_cases()
