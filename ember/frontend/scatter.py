@@ -68,13 +68,19 @@ def _along(imp: _Importer, x: Value, dim: int, idx: Value, src: Value | None):
     return full, src, shape
 
 
-@rule(aten.scatter.src)
-def _scatter_src(imp, n, x, dim, index, src):
-    v, i, s = imp.v(x), imp.v(index), imp.v(src)
-    dim = dim % max(v.rank, 1)
-    if not _fits(v, i, s, dim):
-        return _library(aten.scatter.src, imp, n, x, dim, index, src)
-    return _scatter(imp, v, dim, i, s, "set", False, RuntimeError)
+def _src_rule(target, combine: str):
+    """scatter.src (``"set"``) or scatter_add (``"sum"``, f16/bf16 summed in f32)."""
+    def imp_rule(imp, n, x, dim, index, src):
+        v, i, s = imp.v(x), imp.v(index), imp.v(src)
+        dim = dim % max(v.rank, 1)
+        if not _fits(v, i, s, dim):
+            return _library(target, imp, n, x, dim, index, src)
+        return _scatter(imp, v, dim, i, s, combine, False, RuntimeError, wide=combine == "sum")
+    return imp_rule
+
+
+rule(aten.scatter.src)(_src_rule(aten.scatter.src, "set"))
+_scatter_add = rule(aten.scatter_add.default)(_src_rule(aten.scatter_add.default, "sum"))
 
 
 @rule(aten.scatter.value)
@@ -88,15 +94,6 @@ def _scatter_value(imp, n, x, dim, index, value):
     if s is None or not _fits(v, i, s, dim):
         return _library(aten.scatter.value, imp, n, x, dim, index, value)
     return _scatter(imp, v, dim, i, s, "set", False, RuntimeError)
-
-
-@rule(aten.scatter_add.default)
-def _scatter_add(imp, n, x, dim, index, src):
-    v, i, s = imp.v(x), imp.v(index), imp.v(src)
-    dim = dim % max(v.rank, 1)
-    if not _fits(v, i, s, dim):
-        return _library(aten.scatter_add.default, imp, n, x, dim, index, src)
-    return _scatter(imp, v, dim, i, s, "sum", False, RuntimeError, wide=True)
 
 
 @rule(aten.scatter.reduce)

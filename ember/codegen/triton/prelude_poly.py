@@ -25,18 +25,11 @@ import math
 import re
 
 from .. import poly_algos, zeta_algo
+from .prelude_bessel import _lit
 
 _PRED = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 _TY = {"f32": "tl.float32", "f64": "tl.float64"}
 _INT64_MIN = -(1 << 63)
-
-
-def _lit(v: float) -> str:
-    if math.isnan(v):
-        return 'float("nan")'
-    if math.isinf(v):
-        return 'float("inf")' if v > 0 else 'float("-inf")'
-    return repr(float(v))
 
 
 class _E:
